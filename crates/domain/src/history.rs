@@ -1,0 +1,621 @@
+//! Folding a partnership's history: status and "in force" on any day, as
+//! known at any record time.
+//!
+//! The fold works on [`Fact`]s, the compact form of a partnership's events.
+//! Given the facts and a record time `T`, [`Timeline::resolve`]:
+//!
+//! 1. keeps the facts recorded at or before `T`;
+//! 2. applies each `Corrected` and `Retracted` (in log order) to the event
+//!    it points at, so the original stays in the log and a correction
+//!    counts only from its own record time on;
+//! 3. orders the remaining lifecycle steps by effective date: by the last
+//!    day each date allows, then by its first day, then by log position;
+//! 4. folds them through the lifecycle ([`crate::lifecycle::transition`]),
+//!    refusing a history in which a step does not fit.
+//!
+//! **Status on day D** is the state after the steps whose effective date
+//! lies entirely on or before D (a step counts from the start of the last
+//! day it may have happened). **In force on day D** is three-valued, from
+//! the signing interval `[s_lo, s_hi]` (no `Signed` but an `Attested`:
+//! `[-inf, latest day of the earliest attestation]`) and the termination
+//! interval `[t_lo, t_hi]` (none: never), with `t_lo = max(t_lo, s_lo)`:
+//! `yes` when `s_hi <= D < t_lo`, `no` when `D < s_lo` or `D >= t_hi`,
+//! `uncertain` otherwise. A termination takes effect at the start of its
+//! day.
+//!
+//! An event without a date is taken to have happened some day up to the
+//! day it was recorded: `[..day recorded]`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::{Day, Interval};
+use crate::event::{
+    ActivityKind, ActivityOutcome, Event, EventType, Instrument, Payload, TerminationMode,
+};
+use crate::id::EventId;
+use crate::lifecycle::{Refusal, Status, Transition, transition};
+use crate::time::Timestamp;
+
+/// Whether an agreement was in force on a day.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InForce {
+    /// Certainly in force.
+    Yes,
+    /// Certainly not in force.
+    No,
+    /// The sources' precision allows both.
+    Uncertain,
+}
+
+impl InForce {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InForce::Yes => "yes",
+            InForce::No => "no",
+            InForce::Uncertain => "uncertain",
+        }
+    }
+}
+
+impl std::fmt::Display for InForce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The in-force rule of the design guide, for a signing interval (none:
+/// never signed) and a termination interval (none: never terminated).
+pub fn in_force(signing: Option<Interval>, termination: Option<Interval>, day: Day) -> InForce {
+    let Some(s) = signing else {
+        return InForce::No;
+    };
+    let (t_lo, t_hi) = match termination {
+        Some(t) => (t.lo().max(s.lo()), t.hi()),
+        None => (Interval::OPEN_HI, Interval::OPEN_HI),
+    };
+    let d = day.number();
+    if s.hi() <= d && d < t_lo {
+        InForce::Yes
+    } else if d < s.lo() || (t_hi != Interval::OPEN_HI && d >= t_hi) {
+        InForce::No
+    } else {
+        InForce::Uncertain
+    }
+}
+
+/// The fields of an event's data that status and in-force depend on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Detail {
+    /// Of `Signed` and `Amended`.
+    pub instrument: Option<Instrument>,
+    /// Of `Terminated`.
+    pub mode: Option<TerminationMode>,
+    /// Of `ActivityRecorded`.
+    pub activity: Option<ActivityKind>,
+    /// Of `ActivityRecorded`.
+    pub outcome: Option<ActivityOutcome>,
+}
+
+impl Detail {
+    fn overlay(&mut self, patch: Detail) {
+        self.instrument = patch.instrument.or(self.instrument);
+        self.mode = patch.mode.or(self.mode);
+        self.activity = patch.activity.or(self.activity);
+        self.outcome = patch.outcome.or(self.outcome);
+    }
+}
+
+/// The compact form of one partnership event, as the fold needs it.
+///
+/// Invariant: `target` is non-zero exactly for `Corrected` and `Retracted`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fact {
+    /// Log position (orders corrections; breaks ties in effective order).
+    pub position: u64,
+    /// When the registry learned it.
+    pub recorded_at: Timestamp,
+    /// The event type.
+    pub ty: EventType,
+    /// The days it may have happened on; for a `Corrected`, the corrected
+    /// date (meaningful when `corrects_date`).
+    pub effective: Interval,
+    /// The data fields the fold uses; for a `Corrected`, the replacements.
+    pub detail: Detail,
+    /// For `Corrected` and `Retracted`: the position of the event it
+    /// points at; otherwise 0.
+    pub target: u64,
+    /// For `Corrected`: whether it replaces the date.
+    pub corrects_date: bool,
+}
+
+impl Fact {
+    /// The fact of an event. `target_position` resolves the event id a
+    /// `Corrected` or `Retracted` points at within the same stream.
+    pub fn from_event(
+        position: u64,
+        recorded_at: Timestamp,
+        event: &Event,
+        target_position: impl FnOnce(EventId) -> Option<u64>,
+    ) -> Result<Fact, String> {
+        let ty = event.event_type();
+        let effective = match &event.date {
+            Some(d) => d.interval(),
+            None => Interval::new(Interval::OPEN_LO, recorded_at.day().number())
+                .expect("OPEN_LO is below every day"),
+        };
+        let mut fact = Fact {
+            position,
+            recorded_at,
+            ty,
+            effective,
+            detail: Detail::default(),
+            target: 0,
+            corrects_date: false,
+        };
+        match &event.payload {
+            Payload::Signed(s) => fact.detail.instrument = Some(s.instrument),
+            Payload::Amended(a) => fact.detail.instrument = a.instrument,
+            Payload::Terminated(t) => fact.detail.mode = Some(t.mode),
+            Payload::ActivityRecorded(a) => {
+                fact.detail.activity = Some(a.kind);
+                fact.detail.outcome = a.outcome;
+            }
+            Payload::Corrected(c) => {
+                fact.target = target_position(c.target).ok_or_else(|| {
+                    format!(
+                        "Corrected points at {}, which is not an event of this partnership",
+                        c.target
+                    )
+                })?;
+                if let Some(date) = &c.date {
+                    fact.effective = date.interval();
+                    fact.corrects_date = true;
+                }
+                if let Some(data) = &c.data {
+                    fact.detail = detail_patch(data)?;
+                }
+            }
+            Payload::Retracted(r) => {
+                fact.target = target_position(r.target).ok_or_else(|| {
+                    format!(
+                        "Retracted points at {}, which is not an event of this partnership",
+                        r.target
+                    )
+                })?;
+            }
+            _ => {}
+        }
+        Ok(fact)
+    }
+}
+
+fn detail_patch(data: &serde_json::Map<String, serde_json::Value>) -> Result<Detail, String> {
+    fn field<T: serde::de::DeserializeOwned>(
+        data: &serde_json::Map<String, serde_json::Value>,
+        key: &str,
+    ) -> Result<Option<T>, String> {
+        data.get(key)
+            .map(|v| {
+                serde_json::from_value(v.clone()).map_err(|e| format!("Corrected data.{key}: {e}"))
+            })
+            .transpose()
+    }
+    Ok(Detail {
+        instrument: field(data, "instrument")?,
+        mode: field(data, "mode")?,
+        activity: field(data, "kind")?,
+        outcome: field(data, "outcome")?,
+    })
+}
+
+/// Whether an event type is a lifecycle step of a partnership (ordered by
+/// effective date), rather than its header or a correction.
+pub fn is_step(ty: EventType) -> bool {
+    use EventType as E;
+    matches!(
+        ty,
+        E::ContactEstablished
+            | E::NegotiationStarted
+            | E::Signed
+            | E::Amended
+            | E::ActivityRecorded
+            | E::Stagnated
+            | E::Revived
+            | E::Suspended
+            | E::Terminated
+            | E::Attested
+    )
+}
+
+/// One lifecycle step as the fold applied it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Step {
+    /// Log position of the original event.
+    pub position: u64,
+    /// Its type.
+    pub ty: EventType,
+    /// Its effective days, after corrections.
+    pub effective: Interval,
+    /// Its data fields, after corrections.
+    pub detail: Detail,
+    /// The position of the last correction applied to it, 0 if none.
+    pub corrected_by: u64,
+}
+
+/// A partnership's history as known at one record time, in effective
+/// order, ready to answer for any day.
+///
+/// Invariant: `steps` is sorted by `(effective.hi, effective.lo, position)`
+/// and `status_after[i]` is the status after applying `steps[..=i]`.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Timeline {
+    steps: Vec<Step>,
+    status_after: Vec<Status>,
+    signing: Option<Interval>,
+    termination: Option<Interval>,
+}
+
+/// The answer for one day.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DayState {
+    /// Status on the day.
+    pub status: Status,
+    /// In force on the day.
+    pub in_force: InForce,
+    /// How many of [`Timeline::steps`] count by that day.
+    pub applied: usize,
+}
+
+impl Timeline {
+    /// Resolves the facts known at `known_at` (all when `None`). `facts`
+    /// must be in log order. Refuses a history in which a step does not
+    /// fit its state, naming the step.
+    pub fn resolve(facts: &[Fact], known_at: Option<Timestamp>) -> Result<Timeline, Refusal> {
+        let mut steps: Vec<Step> = Vec::with_capacity(facts.len());
+        let mut retracted: Vec<u64> = Vec::new();
+        for fact in facts {
+            if known_at.is_some_and(|t| fact.recorded_at > t) {
+                continue;
+            }
+            match fact.ty {
+                EventType::Corrected => {
+                    if let Some(step) = steps.iter_mut().find(|s| s.position == fact.target) {
+                        if fact.corrects_date {
+                            step.effective = fact.effective;
+                        }
+                        step.detail.overlay(fact.detail);
+                        step.corrected_by = fact.position;
+                    }
+                }
+                EventType::Retracted => retracted.push(fact.target),
+                ty if is_step(ty) => steps.push(Step {
+                    position: fact.position,
+                    ty,
+                    effective: fact.effective,
+                    detail: fact.detail,
+                    corrected_by: 0,
+                }),
+                _ => {}
+            }
+        }
+        if !retracted.is_empty() {
+            steps.retain(|s| !retracted.contains(&s.position));
+        }
+        steps.sort_by_key(|s| (s.effective.hi(), s.effective.lo(), s.position));
+
+        let mut status = Status::Proposed;
+        let mut status_after = Vec::with_capacity(steps.len());
+        let mut signing = None;
+        let mut attested_hi: Option<i32> = None;
+        let mut termination = None;
+        for step in &steps {
+            match transition(status, step.ty) {
+                Transition::Move(next) => status = next,
+                Transition::Keep => {}
+                Transition::Refuse => {
+                    let mut refusal = Refusal::partnership(status, step.ty).with_detail(
+                        "events apply in order of their effective dates \
+                         (by the last day each date allows)",
+                    );
+                    refusal.date = Some(describe(step.effective));
+                    return Err(refusal);
+                }
+            }
+            match step.ty {
+                EventType::Signed if signing.is_none() => signing = Some(step.effective),
+                EventType::Attested => {
+                    attested_hi = Some(
+                        attested_hi.map_or(step.effective.hi(), |h| h.min(step.effective.hi())),
+                    );
+                }
+                EventType::Terminated => termination = Some(step.effective),
+                _ => {}
+            }
+            status_after.push(status);
+        }
+        let signing = signing.or_else(|| {
+            attested_hi
+                .map(|hi| Interval::new(Interval::OPEN_LO, hi).expect("OPEN_LO is below every day"))
+        });
+        Ok(Timeline {
+            steps,
+            status_after,
+            signing,
+            termination,
+        })
+    }
+
+    /// The steps in effective order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The signing interval (from `Signed`, or bounded by the earliest
+    /// `Attested`), `None` if never signed.
+    pub fn signing(&self) -> Option<Interval> {
+        self.signing
+    }
+
+    /// The termination interval, `None` if never terminated.
+    pub fn termination(&self) -> Option<Interval> {
+        self.termination
+    }
+
+    /// Status and in force on `day`.
+    pub fn on(&self, day: Day) -> DayState {
+        let applied = self
+            .steps
+            .partition_point(|s| s.effective.hi() <= day.number());
+        let status = if applied == 0 {
+            Status::Proposed
+        } else {
+            self.status_after[applied - 1]
+        };
+        DayState {
+            status,
+            in_force: in_force(self.signing, self.termination, day),
+            applied,
+        }
+    }
+
+    /// The status after every step, whatever its date.
+    pub fn final_status(&self) -> Status {
+        self.status_after
+            .last()
+            .copied()
+            .unwrap_or(Status::Proposed)
+    }
+
+    /// The days on which the answer of [`Timeline::on`] may change, ascending.
+    pub fn breakpoints(&self) -> Vec<i32> {
+        let mut days: Vec<i32> = self.steps.iter().map(|s| s.effective.hi()).collect();
+        for i in [self.signing, self.termination].into_iter().flatten() {
+            days.push(i.lo());
+            days.push(i.hi());
+        }
+        days.retain(|&d| d != Interval::OPEN_LO && d != Interval::OPEN_HI);
+        days.sort_unstable();
+        days.dedup();
+        days
+    }
+}
+
+fn describe(i: Interval) -> String {
+    match (i.earliest(), i.latest()) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (a, b) => format!(
+            "[{}..{}]",
+            a.map(|d| d.to_string()).unwrap_or_default(),
+            b.map(|d| d.to_string()).unwrap_or_default()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::date::PartialDate;
+    use proptest::prelude::*;
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    fn interval(s: &str) -> Interval {
+        PartialDate::parse(s).unwrap().interval()
+    }
+
+    #[track_caller]
+    fn check_in_force(signing: Option<&str>, termination: Option<&str>, d: &str, expect: InForce) {
+        assert_eq!(
+            in_force(signing.map(interval), termination.map(interval), day(d)),
+            expect,
+            "signed {signing:?}, terminated {termination:?}, on {d}"
+        );
+    }
+
+    #[test]
+    fn in_force_table() {
+        use InForce::*;
+        // Orenburg: denounced on 2022-03-01, in force the day before.
+        check_in_force(Some("2012-05-24"), Some("2022-03-01"), "2022-02-28", Yes);
+        check_in_force(Some("2012-05-24"), Some("2022-03-01"), "2022-03-01", No);
+        check_in_force(Some("2012-05-24"), Some("2022-03-01"), "2012-05-23", No);
+        check_in_force(Some("2012-05-24"), Some("2022-03-01"), "2012-05-24", Yes);
+        // Zhejiang: July 2007.
+        check_in_force(Some("2007-07"), None, "2007-08-01", Yes);
+        check_in_force(Some("2007-07"), None, "2007-07-15", Uncertain);
+        check_in_force(Some("2007-07"), None, "2007-06-30", No);
+        // An end known only within a range.
+        check_in_force(
+            Some("2001-11-28"),
+            Some("[2001-11-28..2022-03]"),
+            "2010-01-01",
+            Uncertain,
+        );
+        check_in_force(
+            Some("2001-11-28"),
+            Some("[2001-11-28..2022-03]"),
+            "2022-04-01",
+            No,
+        );
+        check_in_force(
+            Some("2001-11-28"),
+            Some("[..2022-03]"),
+            "2001-11-28",
+            Uncertain,
+        );
+        // Unknown signing bounded by an attestation.
+        check_in_force(Some("[..2013-03]"), None, "2013-04-01", Yes);
+        check_in_force(Some("[..2013-03]"), None, "1990-01-01", Uncertain);
+        check_in_force(None, None, "2020-01-01", No);
+    }
+
+    fn ts(n: i64) -> Timestamp {
+        Timestamp::from_micros(n)
+    }
+
+    fn fact(position: u64, recorded: i64, ty: EventType, date: &str) -> Fact {
+        Fact {
+            position,
+            recorded_at: ts(recorded),
+            ty,
+            effective: interval(date),
+            detail: Detail::default(),
+            target: 0,
+            corrects_date: false,
+        }
+    }
+
+    #[test]
+    fn steps_apply_in_effective_order_and_late_facts_change_the_past() {
+        use EventType as E;
+        let facts = [
+            fact(1, 1, E::PartnershipOpened, "2000"),
+            fact(2, 1, E::Signed, "2012-05-24"),
+            // recorded later, effective earlier
+            fact(3, 5, E::ContactEstablished, "2007-02"),
+            fact(4, 6, E::Terminated, "2022-03-01"),
+        ];
+        let now = Timeline::resolve(&facts, None).unwrap();
+        assert_eq!(
+            now.steps().iter().map(|s| s.position).collect::<Vec<_>>(),
+            [3, 2, 4]
+        );
+        assert_eq!(now.on(day("2010-01-01")).status, Status::Negotiating);
+        assert_eq!(now.on(day("2022-02-28")).status, Status::Active);
+        assert_eq!(now.on(day("2022-03-01")).status, Status::Terminated);
+        let before = Timeline::resolve(&facts, Some(ts(4))).unwrap();
+        assert_eq!(before.on(day("2010-01-01")).status, Status::Proposed);
+        assert_eq!(before.on(day("2023-01-01")).in_force, InForce::Yes);
+    }
+
+    #[test]
+    fn corrections_and_retractions_count_from_their_record_time() {
+        use EventType as E;
+        let mut correction = fact(3, 10, E::Corrected, "2009-04-22");
+        correction.target = 2;
+        correction.corrects_date = true;
+        let mut retraction = fact(5, 20, E::Retracted, "2020");
+        retraction.target = 4;
+        let facts = [
+            fact(1, 1, E::PartnershipOpened, "2000"),
+            fact(2, 1, E::Signed, "2009-05-22"),
+            correction,
+            fact(4, 15, E::Stagnated, "2011"),
+            retraction,
+        ];
+        let d = day("2009-05-01");
+        assert_eq!(
+            Timeline::resolve(&facts, Some(ts(9)))
+                .unwrap()
+                .on(d)
+                .in_force,
+            InForce::No
+        );
+        assert_eq!(
+            Timeline::resolve(&facts, Some(ts(10)))
+                .unwrap()
+                .on(d)
+                .in_force,
+            InForce::Yes
+        );
+        let d = day("2012-01-01");
+        assert_eq!(
+            Timeline::resolve(&facts, Some(ts(19)))
+                .unwrap()
+                .on(d)
+                .status,
+            Status::Stagnating
+        );
+        assert_eq!(
+            Timeline::resolve(&facts, None).unwrap().on(d).status,
+            Status::Active
+        );
+    }
+
+    #[test]
+    fn impossible_histories_are_refused() {
+        use EventType as E;
+        let facts = [
+            fact(1, 1, E::PartnershipOpened, "2000"),
+            fact(2, 1, E::Signed, "2009"),
+            fact(3, 2, E::Stagnated, "2008-05"),
+        ];
+        let err = Timeline::resolve(&facts, None).unwrap_err();
+        assert_eq!(err.event, E::Stagnated);
+        assert_eq!(err.state, "proposed");
+        assert_eq!(err.date.as_deref(), Some("[2008-05-01..2008-05-31]"));
+    }
+
+    /// Brute force: every (signing day, termination day) pair the
+    /// intervals allow, with the end never before the start.
+    fn brute_force(s: (i32, i32), t: Option<(i32, i32)>, d: i32) -> InForce {
+        let (mut any_in, mut any_out) = (false, false);
+        for sd in s.0..=s.1 {
+            match t {
+                None => {
+                    if sd <= d {
+                        any_in = true
+                    } else {
+                        any_out = true
+                    }
+                }
+                Some((t0, t1)) => {
+                    for td in t0.max(sd)..=t1 {
+                        if sd <= d && d < td {
+                            any_in = true
+                        } else {
+                            any_out = true
+                        }
+                    }
+                }
+            }
+        }
+        match (any_in, any_out) {
+            (true, false) => InForce::Yes,
+            (false, true) => InForce::No,
+            _ => InForce::Uncertain,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn in_force_agrees_with_brute_force(
+            s0 in 0i32..40, slen in 0i32..15,
+            t in proptest::option::of((0i32..60, 0i32..15)),
+            d in -5i32..80,
+        ) {
+            let s = (s0, s0 + slen);
+            let t = t.map(|(t0, len)| (t0, t0 + len)).filter(|&(_, t1)| t1 >= s.0);
+            let got = in_force(
+                Interval::new(s.0, s.1),
+                t.and_then(|(a, b)| Interval::new(a, b)),
+                Day::from_number(d),
+            );
+            prop_assert_eq!(got, brute_force(s, t, d));
+        }
+    }
+}

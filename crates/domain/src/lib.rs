@@ -1,0 +1,37 @@
+//! Pacta's domain: parties, partnerships and offers, their events, partial
+//! dates, the lifecycle state machines and the fold that answers "what was
+//! in force on day D, as known at time T".
+//!
+//! This crate is pure: it does no IO, reads no clock and knows nothing of
+//! sled, hashes' bytes or HTTP. Validating and applying an event are
+//! functions of their inputs.
+//!
+//! Map:
+//! - [`date`]: [`PartialDate`], the EDTF subset, each an interval of days.
+//! - [`time`]: [`Timestamp`], record time.
+//! - [`id`]: [`Slug`] ids, [`StreamId`], [`EventId`].
+//! - [`event`]: [`Event`] and its typed [`Payload`]s, with fixed wire names.
+//! - [`record`]: [`Recorded`], an event with the envelope the store gives it.
+//! - [`lifecycle`]: the state machines and [`Refusal`].
+//! - [`history`]: the bitemporal fold ([`Timeline`], [`in_force`]).
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod date;
+pub mod event;
+pub mod history;
+pub mod id;
+pub mod lifecycle;
+pub mod record;
+pub mod time;
+
+pub use date::{DateError, Day, Interval, PartialDate, Precision, Qualifier};
+pub use event::{
+    ActivityKind, ActivityOutcome, Event, EventError, EventType, Initiative, Instrument, Names,
+    PartyKind, Payload, Source, TerminationMode,
+};
+pub use history::{DayState, Fact, InForce, Timeline, in_force};
+pub use id::{EventId, IdError, OfferId, PartnershipId, PartyId, Slug, StreamId, StreamKind};
+pub use lifecycle::{OfferStatus, Refusal, Status};
+pub use record::{Digest, Envelope, RECORD_SCHEMA, Recorded};
+pub use time::{Timestamp, TimestampError};

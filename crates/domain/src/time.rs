@@ -1,0 +1,141 @@
+//! Record time: when the registry learned a fact.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::date::Day;
+
+/// An instant in UTC with microsecond resolution, counted from the Unix
+/// epoch.
+///
+/// It prints as RFC 3339 in UTC with exactly six fraction digits
+/// (`2026-11-23T09:15:19.123456Z`); that text is part of every stored
+/// record and so of its hash, and never changes form.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+impl Timestamp {
+    /// The earliest representable instant.
+    pub const MIN: Timestamp = Timestamp(i64::MIN);
+    /// The latest representable instant.
+    pub const MAX: Timestamp = Timestamp(i64::MAX);
+
+    /// The instant this many microseconds after the epoch.
+    pub const fn from_micros(micros: i64) -> Timestamp {
+        Timestamp(micros)
+    }
+
+    /// Microseconds since the epoch.
+    pub const fn micros(self) -> i64 {
+        self.0
+    }
+
+    /// The instant of a system clock reading (clamped to the epoch).
+    pub fn from_system_time(t: SystemTime) -> Timestamp {
+        let micros = t
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros().min(i64::MAX as u128) as i64)
+            .unwrap_or(0);
+        Timestamp(micros)
+    }
+
+    /// The UTC day this instant falls on.
+    pub fn day(self) -> Day {
+        Day::from_number(self.0.div_euclid(MICROS_PER_DAY) as i32)
+    }
+
+    /// The first instant of a UTC day.
+    pub fn start_of(day: Day) -> Timestamp {
+        Timestamp(i64::from(day.number()) * MICROS_PER_DAY)
+    }
+
+    /// Parses RFC 3339 with any offset (`2024-05-01T12:00:00+02:00`) and
+    /// converts it to UTC. Sub-microsecond digits are truncated.
+    pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
+        let ts = jiff::Timestamp::from_str(text).map_err(|e| TimestampError {
+            input: text.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(Timestamp(ts.as_microsecond()))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let day = self.day();
+        let rem = self.0.rem_euclid(MICROS_PER_DAY);
+        let secs = rem / 1_000_000;
+        let micros = rem % 1_000_000;
+        write!(
+            f,
+            "{day}T{:02}:{:02}:{:02}.{micros:06}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = TimestampError;
+    fn from_str(s: &str) -> Result<Timestamp, TimestampError> {
+        Timestamp::parse(s)
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A record time that is not RFC 3339.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid timestamp {input:?}: {reason} (expected RFC 3339, e.g. 2024-05-01T12:00:00Z)")]
+pub struct TimestampError {
+    input: String,
+    reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_utc_with_six_digits() {
+        let t = Timestamp::parse("2024-05-01T12:00:00+02:00").unwrap();
+        assert_eq!(t.to_string(), "2024-05-01T10:00:00.000000Z");
+        let t = Timestamp::parse("1969-12-31T23:59:59.5Z").unwrap();
+        assert_eq!(t.to_string(), "1969-12-31T23:59:59.500000Z");
+        assert_eq!(t.day().to_string(), "1969-12-31");
+    }
+
+    #[test]
+    fn round_trips() {
+        for text in ["2026-11-23T09:15:19.123456Z", "2001-01-01T00:00:00.000000Z"] {
+            assert_eq!(Timestamp::parse(text).unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn refuses_dates_without_time() {
+        let err = Timestamp::parse("2024-05-01").unwrap_err();
+        assert!(err.to_string().contains("RFC 3339"), "{err}");
+    }
+}
