@@ -11,9 +11,10 @@
 //! | `meta` | `head` | position (8 bytes) and hash (32 bytes) of the last record |
 //!
 //! Guarantees:
-//! - One writer thread takes every append waiting in its queue, writes
-//!   them in **one sled transaction** over the four trees and **flushes
-//!   once** (group commit); only then does any caller get its answer. An
+//! - One writer thread takes every append waiting in its queue and writes
+//!   them in **one sled transaction** over the four trees; one flush then
+//!   covers every batch committed since the last (group commit), and only
+//!   after it does any caller get its answer or the head move. An
 //!   acknowledged append survives a crash; a batch is entirely visible or
 //!   not at all after recovery.
 //! - An append with a stale expected version writes nothing. An append
@@ -302,16 +303,27 @@ impl Store {
 
     /// Appends durably: resolves once the events are flushed to disk.
     pub async fn append(&self, append: Append) -> Result<Appended, Error> {
-        let (tx, rx) = oneshot::channel();
-        self.send(writer::Request::Append(append, tx))?;
+        let rx = self.submit(append)?;
         rx.await.map_err(|_| Error::Poisoned)?
     }
 
     /// [`Store::append`] for callers outside an async runtime.
     pub fn append_blocking(&self, append: Append) -> Result<Appended, Error> {
-        let (tx, rx) = oneshot::channel();
-        self.send(writer::Request::Append(append, tx))?;
+        let rx = self.submit(append)?;
         rx.blocking_recv().map_err(|_| Error::Poisoned)?
+    }
+
+    /// Serializes the events here, on the caller's thread, and queues the
+    /// request for the writer.
+    fn submit(&self, append: Append) -> Result<oneshot::Receiver<Result<Appended, Error>>, Error> {
+        let prepared = append
+            .events
+            .iter()
+            .map(|e| canonical::CanonicalEvent::new(&e.event))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (tx, rx) = oneshot::channel();
+        self.send(writer::Request::Append(append, prepared, tx))?;
+        Ok(rx)
     }
 
     /// Writes records of an export as they are (their envelopes and

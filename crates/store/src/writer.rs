@@ -2,21 +2,25 @@
 //!
 //! The writer thread blocks for one request, then takes every request
 //! already waiting (up to [`MAX_BATCH_EVENTS`] events), decides each in
-//! order against the log plus what the batch itself has staged, writes all
-//! accepted events in one sled transaction, flushes once, and only then
-//! answers every caller. Being the only writer, it needs no locks to keep
-//! versions and the chain consistent.
+//! order against the log plus what the batch itself has staged, and writes
+//! all accepted events in one sled transaction. A second thread, the
+//! flusher, then flushes once for every batch committed meanwhile and only
+//! then answers their callers and publishes the new head; the writer
+//! stages the next batch during that flush. Being the only writer, it
+//! needs no locks to keep versions and the chain consistent.
 
 use std::collections::HashMap;
-use std::sync::mpsc::Receiver;
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::{Duration, Instant, SystemTime};
 
 use pacta_domain::{Digest, Envelope, EventId, Recorded, StreamId, Timestamp};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 use tokio::sync::watch;
 
-use crate::canonical::{canonical_bytes, chain_hash};
+use crate::canonical::{CanonicalEvent, canonical_bytes, chain_hash};
 use crate::{
     Append, Appended, Error, HEAD_KEY, Head, Landed, Reply, Trees, key_position, read_record,
     stream_key, stream_version,
@@ -25,15 +29,20 @@ use crate::{
 /// The most events one transaction takes; the rest wait for the next.
 const MAX_BATCH_EVENTS: usize = 4096;
 
+/// The longest a batch waits to gather as many requests as the last one
+/// had: well under one flush (a few hundred microseconds here).
+const GATHER_WAIT: Duration = Duration::from_micros(100);
+
 pub(crate) enum Request {
-    Append(Append, Reply<Appended>),
+    /// An append with each event's members already in canonical form.
+    Append(Append, Vec<CanonicalEvent>, Reply<Appended>),
     Import(Vec<Recorded>, Reply<Head>),
 }
 
 impl Request {
     fn len(&self) -> usize {
         match self {
-            Request::Append(a, _) => a.events.len(),
+            Request::Append(a, _, _) => a.events.len(),
             Request::Import(r, _) => r.len(),
         }
     }
@@ -46,6 +55,12 @@ pub(crate) struct Writer {
     last_recorded: Timestamp,
     head_tx: watch::Sender<Head>,
     poisoned: bool,
+    /// Set by the flusher when a flush fails.
+    flush_failed: Arc<AtomicBool>,
+    flush_tx: Option<Sender<Committed>>,
+    /// Stream versions seen so far. Only this thread writes, so a cached
+    /// version stays true until this thread changes it.
+    versions: HashMap<StreamId, u64>,
 }
 
 /// What one batch stages: entries for the four trees, plus overlays so that
@@ -64,6 +79,67 @@ enum Pending {
     Import(Reply<Head>, Result<Head, Error>),
 }
 
+/// A batch applied to sled but not yet flushed.
+struct Committed {
+    /// The head after the batch, if it wrote anything.
+    head: Option<Head>,
+    pending: Vec<Pending>,
+}
+
+impl Committed {
+    /// Answers every caller whose write succeeded with `Poisoned`.
+    fn fail(self) {
+        for p in self.pending {
+            match p {
+                Pending::Append(reply, Ok(_)) => drop(reply.send(Err(Error::Poisoned))),
+                Pending::Import(reply, Ok(_)) => drop(reply.send(Err(Error::Poisoned))),
+                Pending::Append(reply, Err(e)) => drop(reply.send(Err(e))),
+                Pending::Import(reply, Err(e)) => drop(reply.send(Err(e))),
+            }
+        }
+    }
+
+    fn answer(self) {
+        for p in self.pending {
+            // A caller that gave up is no reason to stop.
+            match p {
+                Pending::Append(reply, outcome) => drop(reply.send(outcome)),
+                Pending::Import(reply, outcome) => drop(reply.send(outcome)),
+            }
+        }
+    }
+}
+
+/// Takes every committed batch waiting, flushes once, then publishes the
+/// new head and answers the callers.
+fn flusher(
+    db: sled::Db,
+    head_tx: watch::Sender<Head>,
+    failed: Arc<AtomicBool>,
+    rx: Receiver<Committed>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut batches = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batches.push(more);
+        }
+        if failed.load(Ordering::Acquire) {
+            batches.into_iter().for_each(Committed::fail);
+            continue;
+        }
+        if let Err(e) = db.flush() {
+            tracing::error!(error = %e, "a flush failed; the store refuses further writes");
+            failed.store(true, Ordering::Release);
+            batches.into_iter().for_each(Committed::fail);
+            continue;
+        }
+        if let Some(head) = batches.iter().rev().find_map(|b| b.head) {
+            head_tx.send_replace(head);
+        }
+        batches.into_iter().for_each(Committed::answer);
+    }
+}
+
 impl Writer {
     pub(crate) fn new(
         db: sled::Db,
@@ -79,31 +155,83 @@ impl Writer {
             last_recorded,
             head_tx,
             poisoned: false,
+            flush_failed: Arc::new(AtomicBool::new(false)),
+            flush_tx: None,
+            versions: HashMap::new(),
         }
     }
 
     pub(crate) fn run(mut self, rx: Receiver<Request>) {
+        // The flusher makes committed batches durable and answers their
+        // callers, while this thread already stages the next batch: the
+        // flush of batch k overlaps the transaction of batch k+1.
+        let (flush_tx, flush_rx) = std::sync::mpsc::channel::<Committed>();
+        let flusher = {
+            let db = self.db.clone();
+            let head_tx = self.head_tx.clone();
+            let poisoned = self.flush_failed.clone();
+            std::thread::Builder::new()
+                .name("pacta-flusher".into())
+                .spawn(move || flusher(db, head_tx, poisoned, flush_rx))
+        };
+        let flusher = match flusher {
+            Ok(handle) => handle,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the flusher thread");
+                return;
+            }
+        };
+        self.flush_tx = Some(flush_tx);
+        self.gather(&rx);
+        // Closing the channel lets the flusher finish what it holds.
+        self.flush_tx = None;
+        let _ = flusher.join();
+    }
+
+    fn gather(&mut self, rx: &Receiver<Request>) {
+        // Requests in the previous batch: callers answered then tend to
+        // come back together, so the next batch waits briefly for as many
+        // (never longer than GATHER_WAIT) instead of flushing for the
+        // first few to arrive. A lone appender never waits.
+        let mut last_requests = 1;
         while let Ok(first) = rx.recv() {
             let mut taken = first.len();
             let mut batch = vec![first];
+            let deadline = Instant::now() + GATHER_WAIT;
             while taken < MAX_BATCH_EVENTS {
-                match rx.try_recv() {
-                    Ok(r) => {
+                let next = match rx.try_recv() {
+                    Ok(r) => Some(r),
+                    Err(_) if batch.len() < last_requests => {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            None
+                        } else {
+                            rx.recv_timeout(left).ok()
+                        }
+                    }
+                    Err(_) => None,
+                };
+                match next {
+                    Some(r) => {
                         taken += r.len();
                         batch.push(r);
                     }
-                    Err(_) => break,
+                    None => break,
                 }
             }
+            last_requests = batch.len();
             self.process(batch);
         }
     }
 
     fn process(&mut self, batch: Vec<Request>) {
+        if self.flush_failed.load(Ordering::Acquire) {
+            self.poisoned = true;
+        }
         if self.poisoned {
             for r in batch {
                 match r {
-                    Request::Append(_, reply) => drop(reply.send(Err(Error::Poisoned))),
+                    Request::Append(_, _, reply) => drop(reply.send(Err(Error::Poisoned))),
                     Request::Import(_, reply) => drop(reply.send(Err(Error::Poisoned))),
                 }
             }
@@ -115,8 +243,8 @@ impl Writer {
         let mut pending = Vec::with_capacity(batch.len());
         for request in batch {
             match request {
-                Request::Append(append, reply) => {
-                    let outcome = self.stage_append(append, &mut staged);
+                Request::Append(append, prepared, reply) => {
+                    let outcome = self.stage_append(append, prepared, &mut staged);
                     pending.push(Pending::Append(reply, outcome));
                 }
                 Request::Import(records, reply) => {
@@ -142,15 +270,18 @@ impl Writer {
             }
             return;
         }
-        if self.head != start_head {
-            self.head_tx.send_replace(self.head);
-        }
-        for p in pending {
-            // A caller that gave up is no reason to stop.
-            match p {
-                Pending::Append(reply, outcome) => drop(reply.send(outcome)),
-                Pending::Import(reply, outcome) => drop(reply.send(outcome)),
-            }
+        self.versions.extend(staged.versions);
+        // Every answer, a refusal or a duplicate's included, waits for the
+        // flush: a retry must not be told "stored" before it is durable.
+        let committed = Committed {
+            head: (self.head != start_head).then_some(self.head),
+            pending,
+        };
+        if let Some(tx) = &self.flush_tx
+            && let Err(unsent) = tx.send(committed)
+        {
+            self.poisoned = true;
+            unsent.0.fail();
         }
     }
 
@@ -187,15 +318,16 @@ impl Writer {
                     Error::Invalid("transaction aborted".into())
                 }
             })?;
-        self.db.flush()?;
         Ok(())
     }
 
-    fn current_version(&self, staged: &Staged, stream: &StreamId) -> Result<u64, Error> {
-        match staged.versions.get(stream) {
-            Some(v) => Ok(*v),
-            None => stream_version(&self.trees.streams, stream),
+    fn current_version(&mut self, staged: &Staged, stream: &StreamId) -> Result<u64, Error> {
+        if let Some(v) = staged.versions.get(stream).or(self.versions.get(stream)) {
+            return Ok(*v);
         }
+        let v = stream_version(&self.trees.streams, stream)?;
+        self.versions.insert(stream.clone(), v);
+        Ok(v)
     }
 
     /// Where an id is stored: in the log or earlier in this batch.
@@ -223,7 +355,12 @@ impl Writer {
         )))
     }
 
-    fn stage_append(&mut self, append: Append, staged: &mut Staged) -> Result<Appended, Error> {
+    fn stage_append(
+        &mut self,
+        append: Append,
+        prepared: Vec<CanonicalEvent>,
+        staged: &mut Staged,
+    ) -> Result<Appended, Error> {
         if append.events.is_empty() {
             return Err(Error::Invalid("an append needs at least one event".into()));
         }
@@ -281,31 +418,27 @@ impl Writer {
         let now = Timestamp::from_system_time(SystemTime::now()).max(self.last_recorded);
         let mut head = self.head;
         let mut built = Vec::with_capacity(append.events.len());
-        for (i, e) in append.events.into_iter().enumerate() {
-            let record = Recorded {
-                envelope: Envelope {
-                    position: head.position + 1,
-                    event_id: e.event_id,
-                    stream: append.stream.clone(),
-                    version: current + 1 + i as u64,
-                    recorded_at: now,
-                    recorded_by: e.recorded_by,
-                },
-                event: e.event,
-                prev_hash: head.hash,
-                hash: Digest::ZERO,
+        for (i, (e, canonical)) in append.events.into_iter().zip(prepared).enumerate() {
+            let envelope = Envelope {
+                position: head.position + 1,
+                event_id: e.event_id,
+                stream: append.stream.clone(),
+                version: current + 1 + i as u64,
+                recorded_at: now,
+                recorded_by: e.recorded_by,
             };
-            let bytes = canonical_bytes(&record)?;
+            let bytes = canonical.with_envelope(&envelope);
             let hash = chain_hash(&head.hash, &bytes);
+            let prev = head.hash;
             head = Head {
-                position: record.envelope.position,
+                position: envelope.position,
                 hash,
             };
-            built.push((record, bytes, hash));
+            built.push((envelope, bytes, prev, hash));
         }
         let mut landed = Vec::with_capacity(built.len());
-        for (record, bytes, hash) in built {
-            landed.push(self.stage_record(staged, &record.envelope, hash, record.prev_hash, bytes));
+        for (envelope, bytes, prev, hash) in built {
+            landed.push(self.stage_record(staged, &envelope, hash, prev, bytes));
         }
         self.last_recorded = now;
         Ok(Appended {

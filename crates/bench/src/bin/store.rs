@@ -1,0 +1,180 @@
+//! Store benchmarks, side by side in one run:
+//!
+//! - durable appends/s through the store API with 1 and with 32 concurrent
+//!   appenders, against raw sled insert + flush per event;
+//! - replay (iterate + decode the whole log) events/s through the store
+//!   API, against raw sled iterate + serde decode of the same bytes.
+//!
+//! `cargo run --release -p pacta-bench --bin store -- [APPEND_EVENTS] [REPLAY_EVENTS] [ROUNDS]`
+
+use std::sync::Arc;
+
+use pacta_bench::{event_id, median, sample_event, time};
+use pacta_domain::StreamId;
+use pacta_store::{Append, NewEvent, Store};
+
+fn append(stream: u64, id: u64) -> Append {
+    Append {
+        stream: StreamId::parse(&format!("partnership/bench-{stream}")).expect("a valid id"),
+        expected_version: None,
+        events: vec![NewEvent {
+            event_id: event_id(id),
+            event: sample_event(id),
+            recorded_by: "bench".into(),
+        }],
+    }
+}
+
+/// Raw sled: insert one value, flush, repeat. Returns events/s.
+fn raw_flush_per_event(n: u64, value: &[u8]) -> f64 {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = sled::open(dir.path()).expect("sled opens");
+    let tree = db.open_tree("log").expect("a tree");
+    let (secs, ()) = time(|| {
+        for i in 1..=n {
+            tree.insert(i.to_be_bytes(), value).expect("insert");
+            db.flush().expect("flush");
+        }
+    });
+    n as f64 / secs
+}
+
+/// The store with `appenders` concurrent tasks, `n` events in all.
+fn store_appends(rt: &tokio::runtime::Runtime, n: u64, appenders: u64) -> f64 {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = Store::open(dir.path()).expect("the store opens");
+    let per = n / appenders;
+    let (secs, ()) = time(|| {
+        rt.block_on(async {
+            let mut tasks = Vec::new();
+            for a in 0..appenders {
+                let store = store.clone();
+                tasks.push(tokio::spawn(async move {
+                    for i in 0..per {
+                        let id = a * per + i;
+                        store.append(append(a, id)).await.expect("append");
+                    }
+                }));
+            }
+            for t in tasks {
+                t.await.expect("task");
+            }
+        })
+    });
+    (per * appenders) as f64 / secs
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
+    let append_n = args.first().copied().unwrap_or(3_200);
+    let replay_n = args.get(1).copied().unwrap_or(500_000);
+    let rounds = args.get(2).copied().unwrap_or(3);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+
+    // The bytes a record really takes, for the raw baselines.
+    let probe_dir = tempfile::tempdir()?;
+    let probe = Store::open(probe_dir.path())?;
+    probe.append_blocking(append(0, 0))?;
+    let value = probe.raw_from(0).next().expect("one record")?.1.to_vec();
+    drop(probe);
+    println!(
+        "record size: {} bytes (hashes + canonical JSON)",
+        value.len()
+    );
+
+    let (mut raw, mut one, mut many) = (vec![], vec![], vec![]);
+    for round in 1..=rounds {
+        raw.push(raw_flush_per_event(append_n / 4, &value));
+        one.push(store_appends(&rt, append_n / 4, 1));
+        many.push(store_appends(&rt, append_n, 32));
+        println!(
+            "round {round}: raw flush/event {:.0}/s, store 1 appender {:.0}/s, store 32 appenders {:.0}/s",
+            raw[raw.len() - 1],
+            one[one.len() - 1],
+            many[many.len() - 1]
+        );
+    }
+    let (raw, one, many) = (median(raw), median(one), median(many));
+    println!("APPENDS (median of {rounds}):");
+    println!("  raw sled insert+flush per event  {raw:>10.0} events/s");
+    println!(
+        "  store, 1 appender                {one:>10.0} events/s  ({:.2}x raw)",
+        one / raw
+    );
+    println!(
+        "  store, 32 appenders              {many:>10.0} events/s  ({:.2}x raw)",
+        many / raw
+    );
+
+    // Replay: one log written through the store in large batches, and a raw
+    // tree holding the very same bytes.
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path())?;
+    let batch = 1_000u64;
+    for b in 0..replay_n / batch {
+        let events = (0..batch)
+            .map(|i| {
+                let id = 1_000_000 + b * batch + i;
+                NewEvent {
+                    event_id: event_id(id),
+                    event: sample_event(id),
+                    recorded_by: "bench".into(),
+                }
+            })
+            .collect();
+        store.append_blocking(Append {
+            stream: StreamId::parse(&format!("partnership/replay-{}", b % 97))?,
+            expected_version: None,
+            events,
+        })?;
+    }
+    let raw_db = sled::open(dir.path().join("raw"))?;
+    let raw_tree = raw_db.open_tree("log")?;
+    for item in store.raw_from(0) {
+        let (pos, v) = item?;
+        raw_tree.insert(pos.to_be_bytes(), v)?;
+    }
+    raw_db.flush()?;
+    let store = Arc::new(store);
+    let (mut raw_r, mut store_r) = (vec![], vec![]);
+    for round in 1..=rounds {
+        let (secs, n) = time(|| {
+            let mut n = 0u64;
+            for item in raw_tree.iter() {
+                let (_, v) = item.expect("read");
+                let decoded = pacta_domain::record::decode_unhashed(&v[64..]).expect("decode");
+                std::hint::black_box(&decoded);
+                n += 1;
+            }
+            n
+        });
+        raw_r.push(n as f64 / secs);
+        let (secs, n) = time(|| {
+            let mut n = 0u64;
+            for record in store.read_from(0) {
+                std::hint::black_box(&record.expect("read"));
+                n += 1;
+            }
+            n
+        });
+        store_r.push(n as f64 / secs);
+        println!(
+            "round {round}: raw iterate+decode {:.0}/s, store replay {:.0}/s",
+            raw_r[raw_r.len() - 1],
+            store_r[store_r.len() - 1]
+        );
+    }
+    let (raw_r, store_r) = (median(raw_r), median(store_r));
+    println!("REPLAY of {replay_n} events (median of {rounds}):");
+    println!("  raw sled iterate + serde decode  {raw_r:>10.0} events/s");
+    println!(
+        "  store read_from(0)               {store_r:>10.0} events/s  ({:.2}x raw)",
+        store_r / raw_r
+    );
+    Ok(())
+}
