@@ -1,9 +1,11 @@
 //! `pacta`: the registry of international partnerships, on the command line.
 //!
-//! This binary is thin: it parses arguments, opens the store and calls the
-//! library crates. Errors end as one line on stderr and a non-zero exit.
+//! This binary is thin: it parses arguments, opens the registry and calls
+//! the library crates. Errors end as one line on stderr and exit code 1
+//! (2 for a command line clap cannot parse).
 
 mod log;
+mod output;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -12,7 +14,11 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use pacta_domain::{Recorded, Timestamp};
+use output::{Format, Table, cell};
+use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
+use pacta_projections::ListFilter;
+use pacta_registry::{Actor, Registry};
+use pacta_server::api;
 use pacta_store::{Head, Store};
 
 /// The registry of international partnerships of Czech regions and towns,
@@ -30,14 +36,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Import an export (NDJSON of records) into the store.
+    /// Import seed data (a directory or file of seed NDJSON) or an export.
     ///
-    /// Records are checked against the hash chain before anything is
-    /// written: an altered record refuses the whole import. Importing into
-    /// a store whose log is a prefix of the export continues it.
+    /// Seed data is checked whole before anything is written: an unknown
+    /// party, an impossible date, an event the lifecycle refuses or a
+    /// duplicate id is reported with file and line. Events already stored
+    /// are skipped, so importing twice adds nothing.
+    ///
+    /// An export (`pacta export`) is checked against the hash chain: an
+    /// altered record refuses the whole import. Importing into a store
+    /// whose log is a prefix of the export continues it.
     Import {
-        /// The NDJSON file to read (`-` for stdin).
+        /// A seed directory (`seeds/`), a seed file, or an export (`-` for stdin).
         path: PathBuf,
+        /// Only check; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print the full log as NDJSON, one record per line, oldest first.
     Export {
@@ -55,6 +69,100 @@ enum Command {
     },
     /// Print the head (position, hash, time) as JSON to keep as a digest.
     Digest,
+    /// List the partnerships in force (yes or uncertain) on a day.
+    ValidOn {
+        /// The day, YYYY-MM-DD.
+        date: Day,
+        /// Only those of this party (as home or partner): an id or a name.
+        #[arg(long)]
+        party: Option<String>,
+        /// Only those with this status on the day.
+        #[arg(long)]
+        status: Option<Status>,
+        /// Answer as the registry knew it at this moment (RFC 3339).
+        #[arg(long)]
+        as_known_at: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List partnerships with their status today (or on --on).
+    List {
+        /// Only those of this party (as home or partner): an id or a name.
+        #[arg(long)]
+        party: Option<String>,
+        /// Only those with this status.
+        #[arg(long)]
+        status: Option<Status>,
+        /// The day (default: today, UTC).
+        #[arg(long)]
+        on: Option<Day>,
+        /// Answer as the registry knew it at this moment (RFC 3339).
+        #[arg(long)]
+        as_known_at: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show one partnership on a day, as known at a moment.
+    Show {
+        /// The partnership id, e.g. liberecky-kraj--orenburg-oblast.
+        id: String,
+        /// The day (default: today, UTC).
+        #[arg(long)]
+        valid_on: Option<Day>,
+        /// Answer as the registry knew it at this moment (RFC 3339).
+        #[arg(long)]
+        as_known_at: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every recorded event of one partnership, in the order recorded.
+    History {
+        /// The partnership id.
+        id: String,
+        /// Only what the registry knew at this moment (RFC 3339).
+        #[arg(long)]
+        as_known_at: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the parties.
+    Parties {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the offers of towns seeking a Czech partner.
+    Offers {
+        /// Only offers with this status (published, matched, withdrawn, lapsed).
+        #[arg(long)]
+        status: Option<pacta_domain::OfferStatus>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Drop a projection and replay the whole log into it.
+    Rebuild {
+        /// The projection (all when absent).
+        #[arg(long)]
+        projection: Option<String>,
+        /// Events per checkpointed step (for tests of interrupted rebuilds).
+        #[arg(long, hide = true)]
+        chunk: Option<usize>,
+    },
+    /// Write synthetic partnerships for benchmarks (not for real data).
+    #[command(hide = true)]
+    Generate {
+        /// How many partnerships.
+        #[arg(long, default_value_t = 1000)]
+        partnerships: u64,
+        /// The random seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 fn main() {
@@ -80,16 +188,72 @@ fn dedup_chain(chain: Vec<String>) -> Vec<String> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = cli.data.as_path();
     match cli.command {
-        Command::Import { path } => import(&cli.data, &path),
-        Command::Export { output } => export(&cli.data, output.as_deref()),
-        Command::Verify { digest } => verify(&cli.data, digest.as_deref()),
-        Command::Digest => digest(&cli.data),
+        Command::Import { path, dry_run } => import(data, &path, dry_run),
+        Command::Export { output } => export(data, output.as_deref()),
+        Command::Verify { digest } => verify(data, digest.as_deref()),
+        Command::Digest => digest(data),
+        Command::ValidOn {
+            date,
+            party,
+            status,
+            as_known_at,
+            format,
+        } => {
+            let registry = open_registry(data)?;
+            let filter = ListFilter {
+                party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
+                status,
+                valid_on: Some(date),
+                as_known_at,
+                today: today(),
+            };
+            print_list(&registry, &filter, format)
+        }
+        Command::List {
+            party,
+            status,
+            on,
+            as_known_at,
+            format,
+        } => {
+            let registry = open_registry(data)?;
+            let filter = ListFilter {
+                party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
+                status,
+                valid_on: None,
+                as_known_at,
+                today: on.unwrap_or_else(today),
+            };
+            print_list(&registry, &filter, format)
+        }
+        Command::Show {
+            id,
+            valid_on,
+            as_known_at,
+            format,
+        } => show(
+            data,
+            &id,
+            valid_on.unwrap_or_else(today),
+            as_known_at,
+            format,
+        ),
+        Command::History {
+            id,
+            as_known_at,
+            format,
+        } => history(data, &id, as_known_at, format),
+        Command::Parties { format } => parties(data, format),
+        Command::Offers { status, format } => offers(data, status, format),
+        Command::Rebuild { projection, chunk } => rebuild(data, projection.as_deref(), chunk),
+        Command::Generate { partnerships, seed } => generate(data, partnerships, seed),
     }
 }
 
-fn open(data: &Path) -> anyhow::Result<Store> {
-    Ok(Store::open(data)?)
+fn today() -> Day {
+    pacta_registry::now().day()
 }
 
 fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
@@ -108,8 +272,278 @@ fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// Progress for long work: a bar on a terminal, otherwise a plain line
+/// every `every` units so logs and tests can follow.
+fn progress(what: &'static str, every: u64) -> impl FnMut(u64, u64) {
+    let bar = progress_bar(0, what);
+    let plain = !io::stderr().is_terminal();
+    let mut last = 0u64;
+    move |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+        if plain && (done >= last + every || (done == total && done != last)) {
+            last = done;
+            eprintln!("{what}: {done}/{total}");
+        }
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn open_registry(data: &Path) -> anyhow::Result<Registry> {
+    Ok(Registry::open_with_progress(
+        data,
+        &mut progress("catching up projections", 100_000),
+    )?)
+}
+
+fn resolve_party(registry: &Registry, text: &str) -> anyhow::Result<Slug> {
+    match registry.projections().parties().find(text) {
+        Some(p) => Ok(p.id),
+        None => bail!("no party with id or name {text:?} (see `pacta parties`)"),
+    }
+}
+
+fn print_list(registry: &Registry, filter: &ListFilter, format: Format) -> anyhow::Result<()> {
+    let rows = registry.list(filter);
+    match format {
+        Format::Json => output::json(&api::PartnershipList {
+            items: rows.iter().map(api::PartnershipRowDto::from).collect(),
+        }),
+        Format::Table => {
+            let mut t = Table::new(&["ID", "HOME", "PARTNER", "STATUS", "IN FORCE", "INSTRUMENT"]);
+            for r in &rows {
+                t.row(vec![
+                    r.id.to_string(),
+                    r.home.name.to_string(),
+                    r.partner.name.to_string(),
+                    r.status.to_string(),
+                    r.in_force.to_string(),
+                    cell(r.instrument),
+                ]);
+            }
+            t.print()?;
+            Ok(())
+        }
+    }
+}
+
+fn show(
+    data: &Path,
+    id: &str,
+    day: Day,
+    as_known_at: Option<Timestamp>,
+    format: Format,
+) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let Some(detail) = registry.partnership(id, day, as_known_at)? else {
+        match as_known_at {
+            Some(t) if registry.projections().partnerships().header(id).is_some() => {
+                bail!("partnership {id} was not yet recorded at {t}")
+            }
+            _ => bail!("no partnership {id} (see `pacta list`)"),
+        }
+    };
+    let dto = api::PartnershipDto::from(&detail);
+    match format {
+        Format::Json => output::json(&dto),
+        Format::Table => {
+            let mut out = io::stdout().lock();
+            writeln!(out, "{}: {} – {}", dto.id, dto.home.name, dto.partner.name)?;
+            writeln!(
+                out,
+                "on {}{}: status {}, in force {}",
+                dto.valid_on,
+                dto.as_known_at
+                    .as_ref()
+                    .map(|t| format!(" as known at {t}"))
+                    .unwrap_or_default(),
+                dto.status,
+                dto.in_force
+            )?;
+            writeln!(out, "instrument: {}", cell(dto.instrument.as_ref()))?;
+            if !dto.areas.is_empty() {
+                writeln!(out, "areas: {}", dto.areas.join(", "))?;
+            }
+            if let Some(s) = &dto.signed {
+                writeln!(out, "signed: {} ({})", date_text(s), s.event_type)?;
+            }
+            if let Some(t) = &dto.terminated {
+                writeln!(out, "terminated: {}", date_text(t))?;
+            }
+            if let Some(a) = &dto.last_activity {
+                writeln!(
+                    out,
+                    "last activity: {} {}",
+                    date_text(a),
+                    cell(a.note.as_ref())
+                )?;
+            }
+            writeln!(out)?;
+            drop(out);
+            events_table(&dto.events)
+        }
+    }
+}
+
+fn date_text(e: &api::EventDto) -> String {
+    e.date
+        .as_ref()
+        .map(|d| {
+            format!(
+                "{} ({})",
+                d.date,
+                serde_json::to_value(d.precision)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_else(|| "undated".into())
+}
+
+fn events_table(events: &[api::EventDto]) -> anyhow::Result<()> {
+    let mut t = Table::new(&["POS", "TYPE", "DATE", "RECORDED", "BY", "NOTE"]);
+    for e in events {
+        let mut kind = e.event_type.clone();
+        if !e.corrected_by.is_empty() {
+            kind.push_str(" (corrected)");
+        }
+        if e.retracted_by.is_some() {
+            kind.push_str(" (retracted)");
+        }
+        t.row(vec![
+            e.position.to_string(),
+            kind,
+            e.date
+                .as_ref()
+                .map(|d| d.date.clone())
+                .unwrap_or_else(|| "-".into()),
+            e.recorded_at[..19].replace('T', " "),
+            e.recorded_by.clone(),
+            cell(e.note.as_ref()),
+        ]);
+    }
+    t.print()?;
+    Ok(())
+}
+
+fn history(
+    data: &Path,
+    id: &str,
+    as_known_at: Option<Timestamp>,
+    format: Format,
+) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let Some(views) = registry.history(id, as_known_at)? else {
+        bail!("no partnership {id} (see `pacta list`)");
+    };
+    let dto = api::HistoryDto {
+        id: id.to_owned(),
+        as_known_at: as_known_at.map(|t| t.to_string()),
+        items: views.iter().map(api::EventDto::from).collect(),
+    };
+    match format {
+        Format::Json => output::json(&dto),
+        Format::Table => events_table(&dto.items),
+    }
+}
+
+fn parties(data: &Path, format: Format) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let all = registry.projections().parties().all();
+    match format {
+        Format::Json => output::json(&api::PartyList {
+            items: all.iter().map(api::PartyDto::from).collect(),
+        }),
+        Format::Table => {
+            let mut t = Table::new(&["ID", "KIND", "COUNTRY", "NAME", "ALIASES"]);
+            for p in &all {
+                t.row(vec![
+                    p.id.to_string(),
+                    p.kind.to_string(),
+                    p.country.clone(),
+                    p.names.display().unwrap_or_default().to_owned(),
+                    p.aliases.join(", "),
+                ]);
+            }
+            t.print()?;
+            Ok(())
+        }
+    }
+}
+
+fn offers(
+    data: &Path,
+    status: Option<pacta_domain::OfferStatus>,
+    format: Format,
+) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let parties = registry.projections().parties();
+    let dtos: Vec<api::OfferDto> = registry
+        .projections()
+        .offers()
+        .list(status)
+        .iter()
+        .map(|o| api::offer_dto(o, |id| parties.display_name(id)))
+        .collect();
+    match format {
+        Format::Json => output::json(&api::OfferList { items: dtos }),
+        Format::Table => {
+            let mut t = Table::new(&["PUBLISHED", "TOWN", "STATUS", "POPULATION", "INTERESTS"]);
+            for o in &dtos {
+                t.row(vec![
+                    cell(o.published.as_ref().map(|d| d.date.clone())),
+                    o.party.name.clone(),
+                    o.status.clone(),
+                    cell(o.population),
+                    o.interests.join(", "),
+                ]);
+            }
+            t.print()?;
+            Ok(())
+        }
+    }
+}
+
+fn rebuild(data: &Path, projection: Option<&str>, chunk: Option<usize>) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    if let Some(chunk) = chunk {
+        registry.projections().set_chunk(chunk);
+    }
+    let started = Instant::now();
+    let every = chunk.map_or(50_000, |c| c as u64);
+    let events = registry.rebuild(projection, &mut progress("rebuild", every))?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "rebuilt {} from {events} events in {secs:.2}s ({:.0} events/s)",
+        projection.unwrap_or("every projection"),
+        events as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+fn generate(data: &Path, partnerships: u64, seed: u64) -> anyhow::Result<()> {
+    let store = Store::open(data)?;
+    let started = Instant::now();
+    let done = pacta_registry::synthetic::generate(
+        &store,
+        partnerships,
+        seed,
+        &mut progress("generate", 10_000),
+    )?;
+    eprintln!(
+        "generated {} partnerships, {} events in {:.1}s",
+        done.partnerships,
+        done.events,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let store = open(data)?;
+    let store = Store::open(data)?;
     let out: Box<dyn Write> = match output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
@@ -128,10 +562,56 @@ fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a file is an export (records with hashes) rather than seed data.
+fn is_export(path: &Path) -> anyhow::Result<bool> {
+    if path == Path::new("-") {
+        return Ok(true);
+    }
+    if path.is_dir() {
+        return Ok(false);
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    for line in BufReader::new(file).lines() {
+        let line = line?;
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        return Ok(t.contains("\"prev_hash\""));
+    }
+    Ok(false)
+}
+
+fn import(data: &Path, path: &Path, dry_run: bool) -> anyhow::Result<()> {
+    if is_export(path)? {
+        if dry_run {
+            bail!("--dry-run checks seed data; an export is always checked before it is written");
+        }
+        return import_export(data, path);
+    }
+    let files = pacta_registry::seeds::read_path(path)
+        .with_context(|| format!("cannot read seed data at {}", path.display()))?;
+    let registry = open_registry(data)?;
+    let report = registry.load_seeds(&files, &Actor::system("import"), dry_run)?;
+    eprintln!(
+        "{} {} events to {} streams ({} of {} read were stored already)",
+        if dry_run {
+            "checked: would append"
+        } else {
+            "appended"
+        },
+        report.appended,
+        report.streams,
+        report.skipped,
+        report.events
+    );
+    Ok(())
+}
+
 /// Records per import transaction: bounds memory, keeps each flush large.
 const IMPORT_CHUNK: usize = 2000;
 
-fn import(data: &Path, path: &Path) -> anyhow::Result<()> {
+fn import_export(data: &Path, path: &Path) -> anyhow::Result<()> {
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(BufReader::new(io::stdin().lock()))
     } else {
@@ -139,7 +619,7 @@ fn import(data: &Path, path: &Path) -> anyhow::Result<()> {
             File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
         ))
     };
-    let store = open(data)?;
+    let store = Store::open(data)?;
     let start_head = store.head();
     let started = Instant::now();
     let bar = progress_bar(0, "import");
@@ -207,7 +687,7 @@ struct DigestFile {
 }
 
 fn digest(data: &Path) -> anyhow::Result<()> {
-    let store = open(data)?;
+    let store = Store::open(data)?;
     let head = store.head();
     let recorded_at = match head.position {
         0 => None,
@@ -217,17 +697,16 @@ fn digest(data: &Path) -> anyhow::Result<()> {
         position: head.position,
         hash: head.hash,
         recorded_at,
-        taken_at: Some(Timestamp::from_system_time(std::time::SystemTime::now())),
+        taken_at: Some(pacta_registry::now()),
     };
     println!("{}", serde_json::to_string_pretty(&file)?);
     Ok(())
 }
 
 fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
-    let store = open(data)?;
-    let bar = progress_bar(store.head().position, "verify");
+    let store = Store::open(data)?;
     let started = Instant::now();
-    let mut progress = |done: u64, _total: u64| bar.set_position(done);
+    let mut progress = progress("verify", 500_000);
     let (ok, report) = match digest {
         None => {
             let report = store.verify(&mut progress)?;
@@ -249,7 +728,6 @@ fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
             (check.ok, serde_json::to_value(&check)?)
         }
     };
-    bar.finish_and_clear();
     println!("{}", serde_json::to_string_pretty(&report)?);
     let secs = started.elapsed().as_secs_f64();
     if ok {

@@ -481,6 +481,8 @@ data_struct! {
     #[derive(Default)]
     /// Data of `Attested`: the event's `source` is the evidence.
     Attested {
+        /// The kind of document found in force, where the source says.
+        instrument: Option<Instrument> = (default, skip_serializing_if = "Option::is_none"),
         /// The document found in force, where the source names it.
         document: Option<String> = (default, skip_serializing_if = "Option::is_none"),
     }

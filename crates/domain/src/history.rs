@@ -23,8 +23,12 @@
 //! `uncertain` otherwise. A termination takes effect at the start of its
 //! day.
 //!
-//! An event without a date is taken to have happened some day up to the
-//! day it was recorded: `[..day recorded]`.
+//! A fact is never later than the registry's knowledge of it: an event
+//! without a date is taken to have happened some day up to the day it was
+//! recorded (`[..day recorded]`), and a range open at its end (`[A..]`)
+//! ends on the day it was recorded (or on `A`, if that is later). A date
+//! with a known end may lie in the future (a denunciation taking effect
+//! next year).
 
 use serde::{Deserialize, Serialize};
 
@@ -140,11 +144,7 @@ impl Fact {
         target_position: impl FnOnce(EventId) -> Option<u64>,
     ) -> Result<Fact, String> {
         let ty = event.event_type();
-        let effective = match &event.date {
-            Some(d) => d.interval(),
-            None => Interval::new(Interval::OPEN_LO, recorded_at.day().number())
-                .expect("OPEN_LO is below every day"),
-        };
+        let effective = known_by(event.date.as_ref(), recorded_at);
         let mut fact = Fact {
             position,
             recorded_at,
@@ -156,6 +156,7 @@ impl Fact {
         };
         match &event.payload {
             Payload::Signed(s) => fact.detail.instrument = Some(s.instrument),
+            Payload::Attested(a) => fact.detail.instrument = a.instrument,
             Payload::Amended(a) => fact.detail.instrument = a.instrument,
             Payload::Terminated(t) => fact.detail.mode = Some(t.mode),
             Payload::ActivityRecorded(a) => {
@@ -170,7 +171,7 @@ impl Fact {
                     )
                 })?;
                 if let Some(date) = &c.date {
-                    fact.effective = date.interval();
+                    fact.effective = known_by(Some(date), recorded_at);
                     fact.corrects_date = true;
                 }
                 if let Some(data) = &c.data {
@@ -188,6 +189,24 @@ impl Fact {
             _ => {}
         }
         Ok(fact)
+    }
+}
+
+/// The days an event may have happened on, given when it was recorded:
+/// see the module docs.
+pub fn known_by(date: Option<&crate::PartialDate>, recorded_at: Timestamp) -> Interval {
+    let recorded = recorded_at.day().number();
+    let open = || Interval::new(Interval::OPEN_LO, recorded).expect("OPEN_LO is below every day");
+    match date {
+        None => open(),
+        Some(d) => {
+            let i = d.interval();
+            if i.hi() == Interval::OPEN_HI {
+                Interval::new(i.lo(), recorded.max(i.lo())).expect("lo <= max(lo, recorded)")
+            } else {
+                i
+            }
+        }
     }
 }
 
@@ -554,6 +573,22 @@ mod tests {
             Timeline::resolve(&facts, None).unwrap().on(d).status,
             Status::Active
         );
+    }
+
+    #[test]
+    fn open_ends_close_when_recorded() {
+        let recorded = Timestamp::start_of(day("2026-11-23"));
+        let d = |s: &str| PartialDate::parse(s).unwrap();
+        assert_eq!(
+            known_by(Some(&d("[2001-11-28..]")), recorded),
+            interval("[2001-11-28..2026-11-23]")
+        );
+        assert_eq!(
+            known_by(Some(&d("[2030..]")), recorded),
+            interval("2030-01-01")
+        );
+        assert_eq!(known_by(Some(&d("2030")), recorded), interval("2030"));
+        assert_eq!(known_by(None, recorded), interval("[..2026-11-23]"));
     }
 
     #[test]

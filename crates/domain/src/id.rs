@@ -4,10 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A lowercase ASCII slug: `[a-z0-9]` runs joined by `-`, 1–96 bytes, not
-/// starting or ending with `-`. A double dash is allowed so that a
+/// starting or ending with `-`. Cloning is cheap (a shared string). A double dash is allowed so that a
 /// partnership id can join two party ids (`liberecky-kraj--orenburg-oblast`).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Slug(String);
+pub struct Slug(std::sync::Arc<str>);
 
 /// The longest slug accepted, in bytes.
 pub const MAX_SLUG_LEN: usize = 96;
@@ -39,11 +39,19 @@ impl Slug {
         if text.contains("---") {
             return Err(bad("an id has at most two '-' in a row"));
         }
-        Ok(Slug(text.to_owned()))
+        Ok(Slug(text.into()))
     }
 
     /// The slug's text.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Hash, equality and order of a slug are those of its text, so maps keyed
+/// by slugs can be searched with a `&str`.
+impl std::borrow::Borrow<str> for Slug {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }

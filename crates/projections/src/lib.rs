@@ -1,1 +1,347 @@
-//! placeholder
+//! Pacta's read models (projections), rebuilt from the log.
+//!
+//! A [`Projection`] reads some event types, applies them in log order to
+//! its own state, and keeps that state in its own sled tree together with
+//! a checkpoint: the last log position applied. State and checkpoint are
+//! written in one atomic sled batch, so after a crash a projection resumes
+//! from a checkpoint that matches its state.
+//!
+//! [`Projections`] holds every registered projection. On open each one
+//! loads its state and catches up from its checkpoint; `rebuild` clears
+//! one and replays it from position 0. Registering a new projection is one
+//! type implementing [`Projection`] and one line in [`registered`].
+//!
+//! Projections answer queries from memory: per-partnership timelines and
+//! an index by party ([`Partnerships`]), parties with their aliases
+//! ([`Parties`]), offers ([`Offers`]). They never re-read the whole log to
+//! answer a query.
+//!
+//! Not here: validating commands (the registry crate) and HTTP.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod codec;
+pub mod offers;
+pub mod parties;
+pub mod partnerships;
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pacta_domain::{EventType, Recorded};
+use pacta_store::Store;
+use tokio::sync::watch;
+
+pub use offers::{OfferView, Offers};
+pub use parties::{Parties, PartyView};
+pub use partnerships::{ListFilter, PartnershipRow, Partnerships, Row};
+
+/// Every projection, in the order they are applied. Add a new one here.
+pub fn registered() -> Vec<Arc<dyn Projection>> {
+    vec![
+        Arc::new(Partnerships::default()),
+        Arc::new(Parties::default()),
+        Arc::new(Offers::default()),
+    ]
+}
+
+/// Errors of projections.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] pacta_store::Error),
+    /// sled failed on a projection's tree.
+    #[error("projection storage: {0}")]
+    Sled(#[from] sled::Error),
+    /// A projection's stored state does not decode.
+    #[error("projection {name}: corrupt state: {reason} (run `pacta rebuild --projection {name}`)")]
+    Corrupt {
+        /// The projection.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No projection has this name.
+    #[error("no projection named {0:?} (known: {1})")]
+    Unknown(String, String),
+}
+
+/// What a projection may consult while applying events.
+pub struct ApplyContext<'a> {
+    /// The store (to resolve the event a correction points at).
+    pub store: &'a Store,
+}
+
+/// A read model fed by the log.
+pub trait Projection: Send + Sync + 'static {
+    /// A stable name: its sled tree is `projection/NAME`.
+    fn name(&self) -> &'static str;
+
+    /// Whether it reads events of this type.
+    fn reads(&self, ty: EventType) -> bool;
+
+    /// Forgets all in-memory state (before a rebuild).
+    fn reset(&self);
+
+    /// Loads its in-memory state from its tree (the checkpoint key
+    /// excluded).
+    fn load(&self, tree: &sled::Tree) -> Result<(), Error>;
+
+    /// Applies events it reads, ascending by position, all after its
+    /// checkpoint. Durable state goes into `batch`, which is written
+    /// atomically with the new checkpoint; in-memory state changes at once.
+    fn apply(
+        &self,
+        ctx: &ApplyContext<'_>,
+        events: &[&Recorded],
+        batch: &mut sled::Batch,
+    ) -> Result<(), Error>;
+
+    /// Called when catching up reaches the head: a chance to warm caches.
+    fn caught_up(&self) {}
+
+    /// For typed access through [`Projections::get`].
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// The key holding a projection's checkpoint in its tree. Every other key
+/// of a projection's tree starts with a byte other than 0xff.
+pub const CHECKPOINT_KEY: &[u8] = b"\xffcheckpoint";
+
+struct Entry {
+    projection: Arc<dyn Projection>,
+    tree: sled::Tree,
+    checkpoint: AtomicU64,
+}
+
+/// How far catching up has come: `(done, total)` in log positions.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// Events decoded and applied per atomic step when catching up: larger
+/// steps write fewer, bigger batches; the checkpoint moves once a step.
+pub const DEFAULT_CHUNK: usize = 65_536;
+
+/// Every registered projection over one store.
+pub struct Projections {
+    store: Store,
+    entries: Vec<Entry>,
+    applied: watch::Sender<u64>,
+    chunk: std::sync::atomic::AtomicUsize,
+}
+
+fn tree_name(name: &str) -> String {
+    format!("projection/{name}")
+}
+
+fn read_checkpoint(name: &'static str, tree: &sled::Tree) -> Result<u64, Error> {
+    match tree.get(CHECKPOINT_KEY)? {
+        None => Ok(0),
+        Some(v) => {
+            let b: [u8; 8] = v.as_ref().try_into().map_err(|_| Error::Corrupt {
+                name,
+                reason: "the checkpoint is not 8 bytes".into(),
+            })?;
+            Ok(u64::from_be_bytes(b))
+        }
+    }
+}
+
+impl Projections {
+    /// Opens every registered projection and loads its state. Call
+    /// [`Projections::catch_up`] to apply what the log holds beyond the
+    /// checkpoints.
+    pub fn open(store: &Store) -> Result<Projections, Error> {
+        Projections::open_with(store, registered(), DEFAULT_CHUNK)
+    }
+
+    /// [`Projections::open`] with a given set of projections and chunk size.
+    pub fn open_with(
+        store: &Store,
+        projections: Vec<Arc<dyn Projection>>,
+        chunk: usize,
+    ) -> Result<Projections, Error> {
+        let mut entries = Vec::new();
+        for projection in projections {
+            let name = projection.name();
+            let tree = store.aux_tree(&tree_name(name))?;
+            let checkpoint = read_checkpoint(name, &tree)?;
+            if checkpoint == 0 {
+                // Nothing applied: anything in the tree is left over from
+                // an interrupted rebuild.
+                tree.clear()?;
+            } else {
+                projection.load(&tree)?;
+            }
+            entries.push(Entry {
+                projection,
+                tree,
+                checkpoint: AtomicU64::new(checkpoint),
+            });
+        }
+        let min = entries
+            .iter()
+            .map(|e| e.checkpoint.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(0);
+        let (applied, _) = watch::channel(min);
+        Ok(Projections {
+            store: store.clone(),
+            entries,
+            applied,
+            chunk: std::sync::atomic::AtomicUsize::new(chunk.max(1)),
+        })
+    }
+
+    /// Sets how many events each atomic catch-up step takes.
+    pub fn set_chunk(&self, chunk: usize) {
+        self.chunk.store(chunk.max(1), Ordering::Relaxed);
+    }
+
+    /// The store the projections read.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The names of the registered projections.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.projection.name()).collect()
+    }
+
+    /// A projection by type.
+    pub fn get<P: Projection>(&self) -> &P {
+        self.entries
+            .iter()
+            .find_map(|e| e.projection.as_any().downcast_ref::<P>())
+            .expect("every projection type used is registered")
+    }
+
+    /// The partnerships projection.
+    pub fn partnerships(&self) -> &Partnerships {
+        self.get()
+    }
+
+    /// The parties projection.
+    pub fn parties(&self) -> &Parties {
+        self.get()
+    }
+
+    /// The offers projection.
+    pub fn offers(&self) -> &Offers {
+        self.get()
+    }
+
+    /// The lowest checkpoint: every projection has applied the log up to here.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// A receiver of [`Projections::applied`], to wait for a position.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+
+    /// The checkpoint of each projection.
+    pub fn checkpoints(&self) -> Vec<(&'static str, u64)> {
+        self.entries
+            .iter()
+            .map(|e| (e.projection.name(), e.checkpoint.load(Ordering::Acquire)))
+            .collect()
+    }
+
+    /// Applies the log from each projection's checkpoint to the store's
+    /// head. Returns the number of records read. Only one caller may catch
+    /// up at a time.
+    pub fn catch_up(&self, progress: Progress<'_>) -> Result<u64, Error> {
+        let head = self.store.head().position;
+        let from = self
+            .entries
+            .iter()
+            .map(|e| e.checkpoint.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(head);
+        if from >= head {
+            return Ok(0);
+        }
+        let ctx = ApplyContext { store: &self.store };
+        let mut read = 0u64;
+        let size = self.chunk.load(Ordering::Relaxed);
+        let mut chunk: Vec<Recorded> = Vec::with_capacity(size.min(65_536));
+        let mut records = self.store.read_from(from);
+        progress(from, head);
+        loop {
+            chunk.clear();
+            for record in records.by_ref() {
+                let record = record?;
+                let last = record.envelope.position >= head;
+                chunk.push(record);
+                if last || chunk.len() >= size {
+                    break;
+                }
+            }
+            let Some(last) = chunk.last().map(|r| r.envelope.position) else {
+                break;
+            };
+            read += chunk.len() as u64;
+            for entry in &self.entries {
+                let checkpoint = entry.checkpoint.load(Ordering::Acquire);
+                if checkpoint >= last {
+                    continue;
+                }
+                let events: Vec<&Recorded> = chunk
+                    .iter()
+                    .filter(|r| {
+                        r.envelope.position > checkpoint
+                            && entry.projection.reads(r.event.event_type())
+                    })
+                    .collect();
+                let mut batch = sled::Batch::default();
+                if !events.is_empty() {
+                    entry.projection.apply(&ctx, &events, &mut batch)?;
+                }
+                batch.insert(CHECKPOINT_KEY, &last.to_be_bytes());
+                entry.tree.apply_batch(batch)?;
+                entry.checkpoint.store(last, Ordering::Release);
+            }
+            self.applied.send_replace(last);
+            progress(last, head);
+            if last >= head {
+                break;
+            }
+        }
+        for entry in &self.entries {
+            entry.projection.caught_up();
+        }
+        Ok(read)
+    }
+
+    /// Drops the state of one projection (all when `None`) and replays the
+    /// log into it from position 0. Progress is reported as it goes; each
+    /// chunk is checkpointed, so an interrupted rebuild resumes on the next
+    /// open.
+    pub fn rebuild(&self, name: Option<&str>, progress: Progress<'_>) -> Result<u64, Error> {
+        let chosen: Vec<&Entry> = match name {
+            None => self.entries.iter().collect(),
+            Some(n) => {
+                let e = self
+                    .entries
+                    .iter()
+                    .find(|e| e.projection.name() == n)
+                    .ok_or_else(|| Error::Unknown(n.to_owned(), self.names().join(", ")))?;
+                vec![e]
+            }
+        };
+        for entry in chosen {
+            // Checkpoint 0 first: if we die while clearing, the next open
+            // sees 0 and clears again.
+            entry.tree.insert(CHECKPOINT_KEY, &0u64.to_be_bytes())?;
+            entry.checkpoint.store(0, Ordering::Release);
+            entry.projection.reset();
+            entry.tree.clear()?;
+        }
+        self.applied.send_replace(0);
+        self.catch_up(progress)
+    }
+}

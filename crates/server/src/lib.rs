@@ -1,1 +1,3 @@
-//! placeholder
+//! placeholder until the HTTP API lands.
+#![deny(missing_docs)]
+pub mod api;

@@ -233,19 +233,7 @@ impl Store {
     /// [`Error::Locked`] if another process holds it.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
         let path = dir.as_ref().to_path_buf();
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(|source| match &source {
-                sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => {
-                    Error::Locked { path: path.clone() }
-                }
-                _ => Error::Open {
-                    path: path.clone(),
-                    source,
-                },
-            })?;
+        let db = open_db(&path)?;
         let trees = Trees {
             log: db.open_tree("log")?,
             streams: db.open_tree("streams")?,
@@ -303,19 +291,30 @@ impl Store {
 
     /// Appends durably: resolves once the events are flushed to disk.
     pub async fn append(&self, append: Append) -> Result<Appended, Error> {
-        let rx = self.submit(append)?;
+        let rx = self.enqueue(append)?;
         rx.await.map_err(|_| Error::Poisoned)?
     }
 
     /// [`Store::append`] for callers outside an async runtime.
     pub fn append_blocking(&self, append: Append) -> Result<Appended, Error> {
-        let rx = self.submit(append)?;
+        let rx = self.enqueue(append)?;
         rx.blocking_recv().map_err(|_| Error::Poisoned)?
+    }
+
+    /// Queues every append at once (the writer groups them), then waits
+    /// for all; for callers outside an async runtime. Appends to the same
+    /// stream are decided in the order given.
+    pub fn append_many_blocking(&self, appends: Vec<Append>) -> Vec<Result<Appended, Error>> {
+        let receivers: Vec<_> = appends.into_iter().map(|a| self.enqueue(a)).collect();
+        receivers
+            .into_iter()
+            .map(|rx| rx?.blocking_recv().map_err(|_| Error::Poisoned)?)
+            .collect()
     }
 
     /// Serializes the events here, on the caller's thread, and queues the
     /// request for the writer.
-    fn submit(&self, append: Append) -> Result<oneshot::Receiver<Result<Appended, Error>>, Error> {
+    fn enqueue(&self, append: Append) -> Result<oneshot::Receiver<Result<Appended, Error>>, Error> {
         let prepared = append
             .events
             .iter()
@@ -486,6 +485,34 @@ impl Drop for Inner {
             let _ = handle.join();
         }
         let _ = self.db.flush();
+    }
+}
+
+/// How long opening waits for a lock this process itself is releasing:
+/// sled lets go of its directory lock from background threads shortly
+/// after the last handle is dropped.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn open_db(path: &Path) -> Result<sled::Db, Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if started.elapsed() >= LOCK_GRACE {
+                    return Err(Error::Locked {
+                        path: path.to_path_buf(),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(source) => {
+                return Err(Error::Open {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
     }
 }
 

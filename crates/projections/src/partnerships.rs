@@ -1,0 +1,569 @@
+//! The partnerships projection: one timeline of facts per partnership and
+//! an index by party.
+//!
+//! Durable state: the projection's tree holds segments, one per applied
+//! batch, keyed by the batch's first log position. A segment lists, for
+//! each partnership the batch touched, its new header (from
+//! `PartnershipOpened`) or its new facts in compact form. Loading replays
+//! the segments in order into memory.
+//!
+//! In memory: per partnership its header and facts (log order), and a
+//! lazily built [`Timeline`] of the facts as known now; an index from each
+//! party to its partnerships. Answers for "now" come from the cached
+//! timeline (a binary search per partnership); answers for an earlier
+//! record time fold that partnership's facts up to it.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use pacta_domain::{
+    Day, DayState, EventType, Fact, InForce, Initiative, Instrument, Payload, Recorded, Slug,
+    Status, StreamKind, Timeline, Timestamp,
+};
+
+use crate::codec::{Dec, Enc};
+use crate::{ApplyContext, CHECKPOINT_KEY, Error, Projection};
+
+const NAME: &str = "partnerships";
+const TAG_HEADER: u8 = 0;
+const TAG_FACT: u8 = 1;
+const TAG_NAME: u8 = 2;
+
+/// Who a partnership is between: its stream header.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Header {
+    /// The partnership id.
+    pub id: Slug,
+    /// The Czech side.
+    pub home: Slug,
+    /// The partner.
+    pub partner: Slug,
+    /// Who initiated it.
+    pub initiative: Option<Initiative>,
+    /// Position of `PartnershipOpened`.
+    pub opened_position: u64,
+    /// When it was opened in the registry.
+    pub opened_at: Timestamp,
+}
+
+struct Entry {
+    header: Header,
+    /// Display names of home and partner (kept current from party events).
+    home_name: Arc<str>,
+    partner_name: Arc<str>,
+    facts: Vec<Fact>,
+    /// The timeline as known now, built on first use after a change.
+    current: OnceLock<Option<Timeline>>,
+    /// The answer for every day as known now, built on first use.
+    answers: OnceLock<Answers>,
+}
+
+/// The answer of a timeline for every day, as a step function: the
+/// answer changes only on the timeline's breakpoints.
+///
+/// Invariant: `days` ascending; `values[i]` holds on `[days[i], days[i+1])`;
+/// `before` holds before `days[0]` (or everywhere when `days` is empty).
+struct Answers {
+    days: Vec<i32>,
+    values: Vec<Answer>,
+    before: Answer,
+}
+
+#[derive(Clone, Copy)]
+struct Answer {
+    state: DayState,
+    instrument: Option<Instrument>,
+}
+
+impl Answers {
+    fn of(timeline: &Timeline) -> Answers {
+        let at = |d: i32| {
+            let state = timeline.on(Day::from_number(d));
+            Answer {
+                state,
+                instrument: instrument_of(timeline, state.applied),
+            }
+        };
+        let days = timeline.breakpoints();
+        let before = at(days.first().map_or(0, |&d| d - 1));
+        let values = days.iter().map(|&d| at(d)).collect();
+        Answers {
+            days,
+            values,
+            before,
+        }
+    }
+
+    fn on(&self, day: Day) -> Answer {
+        match self.days.partition_point(|&d| d <= day.number()) {
+            0 => self.before,
+            i => self.values[i - 1],
+        }
+    }
+}
+
+impl Entry {
+    fn last_recorded(&self) -> Timestamp {
+        self.facts
+            .last()
+            .map_or(self.header.opened_at, |f| f.recorded_at)
+    }
+
+    fn answers(&self) -> Option<&Answers> {
+        if let Some(a) = self.answers.get() {
+            return Some(a);
+        }
+        let timeline = self.current()?;
+        Some(self.answers.get_or_init(|| Answers::of(timeline)))
+    }
+
+    fn current(&self) -> Option<&Timeline> {
+        self.current
+            .get_or_init(|| match Timeline::resolve(&self.facts, None) {
+                Ok(t) => Some(t),
+                Err(refusal) => {
+                    tracing::error!(id = %self.header.id, %refusal, "a stored history does not fold");
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// The timeline as known at `known_at`; `None` when the partnership
+    /// was not yet in the registry then.
+    fn timeline_at(&self, known_at: Option<Timestamp>) -> Option<std::borrow::Cow<'_, Timeline>> {
+        match known_at {
+            Some(t) if t < self.header.opened_at => None,
+            Some(t) if t < self.last_recorded() => Timeline::resolve(&self.facts, Some(t))
+                .ok()
+                .map(std::borrow::Cow::Owned),
+            _ => self.current().map(std::borrow::Cow::Borrowed),
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    entries: Vec<Entry>,
+    by_id: HashMap<Slug, usize>,
+    by_party: HashMap<Slug, Vec<usize>>,
+    /// Display names of parties.
+    names: HashMap<Slug, Arc<str>>,
+}
+
+impl State {
+    fn add_header(&mut self, header: Header) {
+        if self.by_id.contains_key(&header.id) {
+            return;
+        }
+        let i = self.entries.len();
+        let name = |id: &Slug| {
+            self.names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.as_str().into())
+        };
+        let (home_name, partner_name) = (name(&header.home), name(&header.partner));
+        self.by_id.insert(header.id.clone(), i);
+        self.by_party
+            .entry(header.home.clone())
+            .or_default()
+            .push(i);
+        self.by_party
+            .entry(header.partner.clone())
+            .or_default()
+            .push(i);
+        self.entries.push(Entry {
+            header,
+            home_name,
+            partner_name,
+            facts: Vec::new(),
+            current: OnceLock::new(),
+            answers: OnceLock::new(),
+        });
+    }
+
+    fn set_name(&mut self, party: &Slug, name: Arc<str>) {
+        for &i in self.by_party.get(party).map(Vec::as_slice).unwrap_or(&[]) {
+            let entry = &mut self.entries[i];
+            if &entry.header.home == party {
+                entry.home_name = name.clone();
+            }
+            if &entry.header.partner == party {
+                entry.partner_name = name.clone();
+            }
+        }
+        self.names.insert(party.clone(), name);
+    }
+
+    fn add_fact(&mut self, id: &str, fact: Fact) -> bool {
+        let Some(&i) = self.by_id.get(id) else {
+            return false;
+        };
+        let entry = &mut self.entries[i];
+        entry.facts.push(fact);
+        entry.current = OnceLock::new();
+        entry.answers = OnceLock::new();
+        true
+    }
+}
+
+/// The partnerships projection.
+#[derive(Default)]
+pub struct Partnerships {
+    state: RwLock<State>,
+}
+
+/// Which partnerships to list, on which day, as known when.
+#[derive(Clone, Debug)]
+pub struct ListFilter {
+    /// Only those where this party is home or partner.
+    pub party: Option<Slug>,
+    /// Only those with this status on the day.
+    pub status: Option<Status>,
+    /// The day asked about; with it, only those in force (`yes` or
+    /// `uncertain`) that day are listed.
+    pub valid_on: Option<Day>,
+    /// The record time (default: now).
+    pub as_known_at: Option<Timestamp>,
+    /// The day used when `valid_on` is absent.
+    pub today: Day,
+}
+
+/// One partnership in a listing.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PartnershipRow {
+    /// Its header.
+    pub header: Header,
+    /// Status and in force on the day asked about.
+    pub state: DayState,
+    /// The instrument in force (from `Signed` or `Attested`, changed by `Amended`).
+    pub instrument: Option<Instrument>,
+}
+
+/// A partnership as [`Partnerships::for_each`] passes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'a> {
+    /// Its header.
+    pub header: &'a Header,
+    /// The home party's display name.
+    pub home_name: &'a Arc<str>,
+    /// The partner's display name.
+    pub partner_name: &'a Arc<str>,
+    /// Status and in force on the day.
+    pub state: DayState,
+    /// The instrument on the day.
+    pub instrument: Option<Instrument>,
+}
+
+/// One partnership resolved for a day and a record time.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// Its header.
+    pub header: Header,
+    /// Every fact known at the record time, in log order.
+    pub facts: Vec<Fact>,
+    /// The history as known at the record time.
+    pub timeline: Timeline,
+    /// The answer for the day.
+    pub state: DayState,
+}
+
+/// The instrument after the steps that count.
+pub fn instrument_of(timeline: &Timeline, applied: usize) -> Option<Instrument> {
+    timeline.steps()[..applied]
+        .iter()
+        .rev()
+        .find_map(|s| match s.ty {
+            EventType::Signed | EventType::Amended | EventType::Attested => s.detail.instrument,
+            _ => None,
+        })
+}
+
+impl Partnerships {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many partnerships there are.
+    pub fn len(&self) -> usize {
+        self.read().entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The header of one partnership.
+    pub fn header(&self, id: &str) -> Option<Header> {
+        let state = self.read();
+        state
+            .by_id
+            .get(id)
+            .map(|&i| state.entries[i].header.clone())
+    }
+
+    /// The facts of one partnership, in log order.
+    pub fn facts(&self, id: &str) -> Option<Vec<Fact>> {
+        let state = self.read();
+        state.by_id.get(id).map(|&i| state.entries[i].facts.clone())
+    }
+
+    /// One partnership on `day` as known at `as_known_at` (now when
+    /// `None`); `None` if unknown then.
+    pub fn resolve(&self, id: &str, day: Day, as_known_at: Option<Timestamp>) -> Option<Resolved> {
+        let state = self.read();
+        let entry = &state.entries[*state.by_id.get(id)?];
+        let timeline = entry.timeline_at(as_known_at)?.into_owned();
+        let facts = entry
+            .facts
+            .iter()
+            .filter(|f| as_known_at.is_none_or(|t| f.recorded_at <= t))
+            .copied()
+            .collect();
+        Some(Resolved {
+            header: entry.header.clone(),
+            facts,
+            state: timeline.on(day),
+            timeline,
+        })
+    }
+
+    /// Calls `f` for every partnership matching the filter, in the order
+    /// they were opened, with the display names of its parties. The fast
+    /// path of listings: for "now", one binary search per partnership.
+    pub fn for_each(&self, filter: &ListFilter, mut f: impl FnMut(Row<'_>)) {
+        let state = self.read();
+        let day = filter.valid_on.unwrap_or(filter.today);
+        let mut visit = |entry: &Entry| {
+            let fresh = filter
+                .as_known_at
+                .is_none_or(|t| t >= entry.last_recorded());
+            let answer = if fresh {
+                match entry.answers() {
+                    Some(a) => a.on(day),
+                    None => return,
+                }
+            } else {
+                let Some(timeline) = entry.timeline_at(filter.as_known_at) else {
+                    return;
+                };
+                let state = timeline.on(day);
+                Answer {
+                    state,
+                    instrument: instrument_of(&timeline, state.applied),
+                }
+            };
+            let s = answer.state;
+            if filter.valid_on.is_some() && s.in_force == InForce::No {
+                return;
+            }
+            if filter.status.is_some_and(|st| st != s.status) {
+                return;
+            }
+            f(Row {
+                header: &entry.header,
+                home_name: &entry.home_name,
+                partner_name: &entry.partner_name,
+                state: s,
+                instrument: answer.instrument,
+            });
+        };
+        match &filter.party {
+            Some(party) => {
+                for &i in state.by_party.get(party).map(Vec::as_slice).unwrap_or(&[]) {
+                    visit(&state.entries[i]);
+                }
+            }
+            None => state.entries.iter().for_each(visit),
+        }
+    }
+
+    /// The partnerships matching the filter.
+    pub fn list(&self, filter: &ListFilter) -> Vec<PartnershipRow> {
+        let mut rows = Vec::new();
+        self.for_each(filter, |row| {
+            rows.push(PartnershipRow {
+                header: row.header.clone(),
+                state: row.state,
+                instrument: row.instrument,
+            })
+        });
+        rows
+    }
+
+    /// Ids of the partnerships a party is in.
+    pub fn ids_of_party(&self, party: &str) -> Vec<Slug> {
+        let state = self.read();
+        state
+            .by_party
+            .get(party)
+            .map(|ix| {
+                ix.iter()
+                    .map(|&i| state.entries[i].header.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every header, in the order opened.
+    pub fn headers(&self) -> Vec<Header> {
+        self.read()
+            .entries
+            .iter()
+            .map(|e| e.header.clone())
+            .collect()
+    }
+}
+
+fn corrupt(reason: String) -> Error {
+    Error::Corrupt { name: NAME, reason }
+}
+
+impl Projection for Partnerships {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn reads(&self, ty: EventType) -> bool {
+        ty.stream_kind() == StreamKind::Partnership
+            || matches!(ty, EventType::PartyRegistered | EventType::PartyAmended)
+    }
+
+    fn reset(&self) {
+        *self.write() = State::default();
+    }
+
+    fn load(&self, tree: &sled::Tree) -> Result<(), Error> {
+        let mut state = State::default();
+        for item in tree.iter() {
+            let (k, v) = item?;
+            if k.as_ref() == CHECKPOINT_KEY {
+                continue;
+            }
+            let mut d = Dec::new(&v);
+            while !d.is_empty() {
+                match d.u8().map_err(corrupt)? {
+                    TAG_HEADER => {
+                        let header = Header {
+                            id: d.slug().map_err(corrupt)?,
+                            home: d.slug().map_err(corrupt)?,
+                            partner: d.slug().map_err(corrupt)?,
+                            initiative: d.initiative().map_err(corrupt)?,
+                            opened_position: d.u64().map_err(corrupt)?,
+                            opened_at: Timestamp::from_micros(d.i64().map_err(corrupt)?),
+                        };
+                        state.add_header(header);
+                    }
+                    TAG_FACT => {
+                        let id = d.str().map_err(corrupt)?;
+                        let fact = d.fact().map_err(corrupt)?;
+                        if !state.add_fact(id, fact) {
+                            return Err(corrupt(format!("a fact of {id} precedes its header")));
+                        }
+                    }
+                    TAG_NAME => {
+                        let id = d.slug().map_err(corrupt)?;
+                        let name = d.long_str().map_err(corrupt)?;
+                        state.set_name(&id, name.into());
+                    }
+                    tag => return Err(corrupt(format!("unknown tag {tag}"))),
+                }
+            }
+        }
+        *self.write() = state;
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        ctx: &ApplyContext<'_>,
+        events: &[&Recorded],
+        batch: &mut sled::Batch,
+    ) -> Result<(), Error> {
+        let mut enc = Enc::default();
+        let mut state = self.write();
+        for record in events {
+            let e = &record.envelope;
+            let id = e.stream.id.as_str();
+            let names = match &record.event.payload {
+                Payload::PartyRegistered(p) => Some(&p.names),
+                Payload::PartyAmended(a) => a.names.as_ref(),
+                _ => None,
+            };
+            if let Some(names) = names {
+                let name = names.display().unwrap_or(id);
+                enc.u8(TAG_NAME);
+                enc.str(id);
+                enc.long_str(name);
+                state.set_name(&e.stream.id, name.into());
+                continue;
+            }
+            if e.stream.kind != StreamKind::Partnership {
+                continue;
+            }
+            if let Payload::PartnershipOpened(p) = &record.event.payload {
+                let header = Header {
+                    id: e.stream.id.clone(),
+                    home: p.home.clone(),
+                    partner: p.partner.clone(),
+                    initiative: p.initiative,
+                    opened_position: e.position,
+                    opened_at: e.recorded_at,
+                };
+                enc.u8(TAG_HEADER);
+                enc.str(header.id.as_str());
+                enc.str(header.home.as_str());
+                enc.str(header.partner.as_str());
+                enc.initiative(header.initiative);
+                enc.u64(header.opened_position);
+                enc.i64(header.opened_at.micros());
+                state.add_header(header);
+                continue;
+            }
+            let Some(&i) = state.by_id.get(id) else {
+                tracing::warn!(position = e.position, %id, "an event of a partnership without header; skipped");
+                continue;
+            };
+            let entry = &state.entries[i];
+            // A correction points at an event id; the fold needs its position
+            // within this partnership.
+            let fact = Fact::from_event(e.position, e.recorded_at, &record.event, |target| {
+                let pos = ctx.store.position_of(target).ok().flatten()?;
+                entry.facts.iter().any(|f| f.position == pos).then_some(pos)
+            });
+            match fact {
+                Ok(fact) => {
+                    enc.u8(TAG_FACT);
+                    enc.str(id);
+                    enc.fact(&fact);
+                    state.add_fact(id, fact);
+                }
+                Err(reason) => {
+                    tracing::warn!(position = e.position, %id, %reason, "an event the projection cannot use; skipped");
+                }
+            }
+        }
+        if let Some(first) = events.first() {
+            batch.insert(&first.envelope.position.to_be_bytes(), enc.0);
+        }
+        Ok(())
+    }
+
+    fn caught_up(&self) {
+        let state = self.read();
+        for entry in &state.entries {
+            entry.answers();
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

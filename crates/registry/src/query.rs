@@ -1,0 +1,282 @@
+//! Read views shared by the CLI and the HTTP API: one partnership on a
+//! day as known at a time, its history, listings.
+//!
+//! Status and in force come from the partnerships projection; the full
+//! records (data, sources, hashes) of the one stream asked about are read
+//! through the store's stream index.
+
+use pacta_domain::{
+    Day, EventType, InForce, Initiative, Instrument, PartialDate, Payload, Recorded, Slug, Status,
+    StreamId, Timestamp,
+};
+use pacta_projections::ListFilter;
+
+use crate::{CommandError, Registry};
+
+/// A party named in a view: id and display name.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PartyRef {
+    /// Its id.
+    pub id: Slug,
+    /// Its English, Czech or native name.
+    pub name: std::sync::Arc<str>,
+}
+
+/// One record with what later records (known at the time asked about) say
+/// of it.
+#[derive(Clone, PartialEq, Debug)]
+pub struct EventView {
+    /// The record as stored.
+    pub record: Recorded,
+    /// Its effective date after corrections.
+    pub date: Option<PartialDate>,
+    /// Its data after corrections.
+    pub data: serde_json::Value,
+    /// Positions of the corrections applied to it, in order.
+    pub corrected_by: Vec<u64>,
+    /// Position of the retraction that withdrew it.
+    pub retracted_by: Option<u64>,
+    /// For a correction or retraction: the position of the event it points at.
+    pub target: Option<u64>,
+}
+
+/// Annotates a stream's records (log order, all known at one time) with
+/// their corrections and retractions.
+pub fn annotate(records: &[Recorded]) -> Vec<EventView> {
+    let mut views: Vec<EventView> = records
+        .iter()
+        .map(|r| EventView {
+            record: r.clone(),
+            date: r.event.date,
+            data: r.event.payload.to_value(),
+            corrected_by: Vec::new(),
+            retracted_by: None,
+            target: None,
+        })
+        .collect();
+    for i in 0..views.len() {
+        let (target, date, patch) = match &views[i].record.event.payload {
+            Payload::Corrected(c) => (c.target, c.date, c.data.clone()),
+            Payload::Retracted(r) => (r.target, None, None),
+            _ => continue,
+        };
+        let position = views[i].record.envelope.position;
+        let is_correction = views[i].record.event.event_type() == EventType::Corrected;
+        let Some(j) = views[..i]
+            .iter()
+            .position(|v| v.record.envelope.event_id == target)
+        else {
+            continue;
+        };
+        views[i].target = Some(views[j].record.envelope.position);
+        let original = &mut views[j];
+        if is_correction {
+            if date.is_some() {
+                original.date = date;
+            }
+            if let (Some(patch), serde_json::Value::Object(data)) = (patch, &mut original.data) {
+                data.extend(patch);
+            }
+            original.corrected_by.push(position);
+        } else {
+            original.retracted_by = Some(position);
+        }
+    }
+    views
+}
+
+/// One partnership on a day as known at a time.
+#[derive(Clone, PartialEq, Debug)]
+pub struct PartnershipDetail {
+    /// Its id.
+    pub id: Slug,
+    /// The Czech side.
+    pub home: PartyRef,
+    /// The partner.
+    pub partner: PartyRef,
+    /// Who initiated it.
+    pub initiative: Option<Initiative>,
+    /// The day asked about.
+    pub valid_on: Day,
+    /// The record time asked about (`None`: now).
+    pub as_known_at: Option<Timestamp>,
+    /// Status on the day.
+    pub status: Status,
+    /// In force on the day.
+    pub in_force: InForce,
+    /// The instrument on the day.
+    pub instrument: Option<Instrument>,
+    /// Areas of cooperation of the agreement on the day.
+    pub areas: Vec<String>,
+    /// The signing (or, without one, the earliest attestation).
+    pub signed: Option<EventView>,
+    /// The termination.
+    pub terminated: Option<EventView>,
+    /// The last activity on or before the day.
+    pub last_activity: Option<EventView>,
+    /// The lifecycle events that count on the day, in effective order.
+    pub steps: Vec<EventView>,
+    /// Every record of the stream known at the time, in log order.
+    pub version: u64,
+}
+
+/// A row of a listing.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ListRow {
+    /// The partnership id.
+    pub id: Slug,
+    /// The Czech side.
+    pub home: PartyRef,
+    /// The partner.
+    pub partner: PartyRef,
+    /// Status on the day.
+    pub status: Status,
+    /// In force on the day.
+    pub in_force: InForce,
+    /// The instrument on the day.
+    pub instrument: Option<Instrument>,
+}
+
+impl Registry {
+    /// A party reference with its display name.
+    pub fn party_ref(&self, id: &Slug) -> PartyRef {
+        PartyRef {
+            id: id.clone(),
+            name: self.projections().parties().display_name(id.as_str()),
+        }
+    }
+
+    /// The stream's records known at a time, in log order.
+    pub fn records_known_at(
+        &self,
+        stream: &StreamId,
+        as_known_at: Option<Timestamp>,
+    ) -> Result<Vec<Recorded>, CommandError> {
+        let mut records = self.store().stream(stream)?;
+        if let Some(t) = as_known_at {
+            records.retain(|r| r.envelope.recorded_at <= t);
+        }
+        Ok(records)
+    }
+
+    /// One partnership on `valid_on` as known at `as_known_at`; `None`
+    /// when it does not exist (or did not yet, at that time).
+    pub fn partnership(
+        &self,
+        id: &str,
+        valid_on: Day,
+        as_known_at: Option<Timestamp>,
+    ) -> Result<Option<PartnershipDetail>, CommandError> {
+        let Some(resolved) = self
+            .projections()
+            .partnerships()
+            .resolve(id, valid_on, as_known_at)
+        else {
+            return Ok(None);
+        };
+        let header = &resolved.header;
+        let records =
+            self.records_known_at(&StreamId::partnership(header.id.clone()), as_known_at)?;
+        let views = annotate(&records);
+        let by_position = |p: u64| {
+            views
+                .iter()
+                .find(|v| v.record.envelope.position == p)
+                .cloned()
+        };
+        let all_steps = resolved.timeline.steps();
+        let applied = &all_steps[..resolved.state.applied];
+        let steps: Vec<EventView> = applied
+            .iter()
+            .filter_map(|s| by_position(s.position))
+            .collect();
+        let first_of = |ty: EventType| {
+            all_steps
+                .iter()
+                .find(|s| s.ty == ty)
+                .and_then(|s| by_position(s.position))
+        };
+        let signed = first_of(EventType::Signed).or_else(|| first_of(EventType::Attested));
+        let terminated = first_of(EventType::Terminated);
+        let last_activity = steps
+            .iter()
+            .rev()
+            .find(|v| v.record.event.event_type() == EventType::ActivityRecorded)
+            .cloned();
+        let areas = steps
+            .iter()
+            .rev()
+            .filter(|v| {
+                matches!(
+                    v.record.event.event_type(),
+                    EventType::Signed | EventType::Amended
+                )
+            })
+            .find_map(|v| v.data.get("areas").and_then(|a| a.as_array()).cloned())
+            .map(|a| {
+                a.into_iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(PartnershipDetail {
+            id: header.id.clone(),
+            home: self.party_ref(&header.home),
+            partner: self.party_ref(&header.partner),
+            initiative: header.initiative,
+            valid_on,
+            as_known_at,
+            status: resolved.state.status,
+            in_force: resolved.state.in_force,
+            instrument: pacta_projections::partnerships::instrument_of(
+                &resolved.timeline,
+                resolved.state.applied,
+            ),
+            areas,
+            signed,
+            terminated,
+            last_activity,
+            steps,
+            version: records.len() as u64,
+        }))
+    }
+
+    /// A partnership's records known at a time, annotated; `None` when it
+    /// does not exist.
+    pub fn history(
+        &self,
+        id: &str,
+        as_known_at: Option<Timestamp>,
+    ) -> Result<Option<Vec<EventView>>, CommandError> {
+        let Ok(slug) = Slug::parse(id) else {
+            return Ok(None);
+        };
+        let records = self.records_known_at(&StreamId::partnership(slug), as_known_at)?;
+        if records.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(annotate(&records)))
+    }
+
+    /// The partnerships matching a filter, with party names.
+    pub fn list(&self, filter: &ListFilter) -> Vec<ListRow> {
+        let mut rows = Vec::new();
+        self.projections().partnerships().for_each(filter, |row| {
+            rows.push(ListRow {
+                id: row.header.id.clone(),
+                home: PartyRef {
+                    id: row.header.home.clone(),
+                    name: row.home_name.clone(),
+                },
+                partner: PartyRef {
+                    id: row.header.partner.clone(),
+                    name: row.partner_name.clone(),
+                },
+                status: row.state.status,
+                in_force: row.state.in_force,
+                instrument: row.instrument,
+            });
+        });
+        rows
+    }
+}

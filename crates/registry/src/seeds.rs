@@ -1,0 +1,473 @@
+//! The registry's seed data: parsing, checking and loading `seeds/`.
+//!
+//! The format is described in `seeds/README.md`. The bundled copy
+//! ([`bundled`]) is compiled into the binary. Loading checks every file
+//! first and writes nothing if any line is wrong; events whose ids are
+//! stored already are skipped, so loading twice adds nothing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use pacta_domain::{Event, EventId, Recorded, Slug, StreamId, StreamKind};
+use pacta_store::{Append, NewEvent};
+
+use crate::validate::{self, Pending, World};
+use crate::{Actor, CommandError, Registry, now};
+
+/// The seed files compiled into the binary, in loading order.
+pub fn bundled() -> Vec<SeedFile> {
+    macro_rules! file {
+        ($name:literal) => {
+            SeedFile {
+                name: $name.to_owned(),
+                text: include_str!(concat!("../../../seeds/", $name)).to_owned(),
+            }
+        };
+    }
+    vec![
+        file!("parties.ndjson"),
+        file!("plzensky-kraj.ndjson"),
+        file!("liberecky-kraj.ndjson"),
+        file!("ustecky-kraj.ndjson"),
+        file!("offers.ndjson"),
+    ]
+}
+
+/// One seed file's name and text.
+#[derive(Clone, Debug)]
+pub struct SeedFile {
+    /// Its file name.
+    pub name: String,
+    /// Its contents.
+    pub text: String,
+}
+
+/// Reads every `*.ndjson` file of a directory, or one file.
+pub fn read_path(path: &Path) -> std::io::Result<Vec<SeedFile>> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let mut names: Vec<_> = std::fs::read_dir(path)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ndjson"))
+            .collect();
+        names.sort();
+        for p in names {
+            files.push(SeedFile {
+                name: p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                text: std::fs::read_to_string(&p)?,
+            });
+        }
+    } else {
+        files.push(SeedFile {
+            name: path.display().to_string(),
+            text: std::fs::read_to_string(path)?,
+        });
+    }
+    Ok(files)
+}
+
+/// One event of a seed file.
+#[derive(Clone, Debug)]
+pub struct SeedEvent {
+    /// The file it is in.
+    pub file: String,
+    /// Its line (from 1).
+    pub line: usize,
+    /// Its stream.
+    pub stream: StreamId,
+    /// Its id.
+    pub id: EventId,
+    /// The event.
+    pub event: Event,
+}
+
+/// A problem with one line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct SeedError {
+    /// The file.
+    pub file: String,
+    /// The line (from 1).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found; nothing was written.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{} problem(s) in the seed data, nothing was written:\n{}", .0.len(),
+    .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct SeedErrors(pub Vec<SeedError>);
+
+/// What a load did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Events read from the files.
+    pub events: usize,
+    /// Events appended.
+    pub appended: usize,
+    /// Events already stored.
+    pub skipped: usize,
+    /// Streams written to.
+    pub streams: usize,
+}
+
+/// One line: the event's wire form plus `id` and `stream`.
+fn parse_line(text: &str) -> Result<(EventId, StreamId, Event), String> {
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    let mut take = |key: &str| {
+        map.remove(key)
+            .ok_or_else(|| format!("missing field `{key}`"))
+    };
+    let id: EventId = serde_json::from_value(take("id")?).map_err(|e| format!("id: {e}"))?;
+    let stream: StreamId =
+        serde_json::from_value(take("stream")?).map_err(|e| format!("stream: {e}"))?;
+    let rest = serde_json::Value::Object(map).to_string();
+    let event: Event = serde_json::from_str(&rest).map_err(|e| e.to_string())?;
+    Ok((id, stream, event))
+}
+
+/// Parses seed files; reports every malformed line.
+pub fn parse(files: &[SeedFile]) -> Result<Vec<SeedEvent>, SeedErrors> {
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        for (i, text) in file.text.lines().enumerate() {
+            let trimmed = text.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let err = |message: String| SeedError {
+                file: file.name.clone(),
+                line: i + 1,
+                message,
+            };
+            match parse_line(trimmed) {
+                Ok((id, stream, event)) => events.push(SeedEvent {
+                    file: file.name.clone(),
+                    line: i + 1,
+                    stream,
+                    id,
+                    event,
+                }),
+                Err(message) => errors.push(err(message)),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(SeedErrors(errors))
+    }
+}
+
+/// Parties and partnerships that exist in the store or earlier in the seed
+/// data being loaded.
+struct SeedWorld<'a> {
+    registry: &'a Registry,
+    parties: HashSet<Slug>,
+    partnerships: HashSet<Slug>,
+}
+
+impl World for SeedWorld<'_> {
+    fn party_exists(&self, id: &Slug) -> bool {
+        self.parties.contains(id)
+            || self
+                .registry
+                .store()
+                .stream_version(&StreamId::party(id.clone()))
+                .is_ok_and(|v| v > 0)
+    }
+    fn partnership_exists(&self, id: &Slug) -> bool {
+        self.partnerships.contains(id)
+            || self
+                .registry
+                .store()
+                .stream_version(&StreamId::partnership(id.clone()))
+                .is_ok_and(|v| v > 0)
+    }
+}
+
+/// The load error: bad data, or a failing store.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The seed data is wrong; nothing was written.
+    #[error(transparent)]
+    Invalid(#[from] SeedErrors),
+    /// Writing failed.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl Registry {
+    /// Checks seed files against the store and the lifecycle and, if every
+    /// line is right, appends what is not stored yet (one append per
+    /// stream). With `dry_run`, only checks.
+    pub fn load_seeds(
+        &self,
+        files: &[SeedFile],
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<SeedReport, LoadError> {
+        let events = parse(files)?;
+        let mut errors = Vec::new();
+        let err = |e: &SeedEvent, message: String| SeedError {
+            file: e.file.clone(),
+            line: e.line,
+            message,
+        };
+
+        // Ids are unique across all files.
+        let mut seen: HashMap<EventId, &SeedEvent> = HashMap::new();
+        for e in &events {
+            if let Some(first) = seen.insert(e.id, e) {
+                errors.push(err(
+                    e,
+                    format!(
+                        "duplicate id {} (first at {}:{})",
+                        e.id, first.file, first.line
+                    ),
+                ));
+            }
+        }
+
+        // Streams in loading order: parties, partnerships, offers; within a
+        // kind by first appearance.
+        let mut order: Vec<StreamId> = Vec::new();
+        let mut by_stream: BTreeMap<StreamId, Vec<&SeedEvent>> = BTreeMap::new();
+        for e in &events {
+            let list = by_stream.entry(e.stream.clone()).or_default();
+            if list.is_empty() {
+                order.push(e.stream.clone());
+            }
+            list.push(e);
+        }
+        let rank = |k: StreamKind| match k {
+            StreamKind::Party => 0,
+            StreamKind::Partnership => 1,
+            StreamKind::Offer => 2,
+        };
+        order.sort_by_key(|s| rank(s.kind));
+
+        let mut world = SeedWorld {
+            registry: self,
+            parties: HashSet::new(),
+            partnerships: HashSet::new(),
+        };
+        let mut plan: Vec<(StreamId, u64, Vec<&SeedEvent>)> = Vec::new();
+        let mut report = SeedReport {
+            events: events.len(),
+            ..SeedReport::default()
+        };
+        let clock = now();
+        for stream in &order {
+            let seeds = &by_stream[stream];
+            let mut records: Vec<Recorded> = match self.store().stream(stream) {
+                Ok(r) => r,
+                Err(e) => return Err(CommandError::Store(e).into()),
+            };
+            let stored = records.len() as u64;
+            let mut new: Vec<&SeedEvent> = Vec::new();
+            for e in seeds {
+                match self.store().position_of(e.id) {
+                    Ok(Some(position)) => {
+                        let in_stream = records.iter().any(|r| r.envelope.position == position);
+                        if in_stream {
+                            report.skipped += 1;
+                        } else {
+                            errors.push(err(
+                                e,
+                                format!("id {} is stored already in another stream", e.id),
+                            ));
+                        }
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(CommandError::Store(e).into()),
+                }
+                let pending: Vec<Pending<'_>> = new
+                    .iter()
+                    .map(|p| Pending {
+                        id: p.id,
+                        event: &p.event,
+                    })
+                    .chain(std::iter::once(Pending {
+                        id: e.id,
+                        event: &e.event,
+                    }))
+                    .collect();
+                // Check the stream so far plus this event, so a refusal
+                // names this line.
+                match validate::validate(stream, &records, &pending, clock, &world) {
+                    Ok(()) => new.push(e),
+                    Err(problem) => {
+                        errors.push(err(e, problem.to_string()));
+                        break;
+                    }
+                }
+            }
+            records.clear();
+            if !new.is_empty() {
+                match stream.kind {
+                    StreamKind::Party => {
+                        world.parties.insert(stream.id.clone());
+                    }
+                    StreamKind::Partnership => {
+                        world.partnerships.insert(stream.id.clone());
+                    }
+                    StreamKind::Offer => {}
+                }
+                plan.push((stream.clone(), stored, new));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(SeedErrors(errors).into());
+        }
+        if dry_run {
+            report.appended = plan.iter().map(|p| p.2.len()).sum();
+            report.streams = plan.len();
+            return Ok(report);
+        }
+        for (stream, version, new) in plan {
+            let append = Append {
+                stream,
+                expected_version: Some(version),
+                events: new
+                    .iter()
+                    .map(|e| NewEvent {
+                        event_id: e.id,
+                        event: e.event.clone(),
+                        recorded_by: actor.name.clone(),
+                    })
+                    .collect(),
+            };
+            let done = self
+                .store()
+                .append_blocking(append)
+                .map_err(CommandError::Store)?;
+            report.appended += done.events.len();
+            report.streams += 1;
+        }
+        self.catch_up()?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pacta_domain::{EventType, Payload, Precision};
+
+    /// Each source document's file name and own date (none: undated).
+    const SOURCES: &[(&str, Option<&str>)] = &[
+        ("000_968e688faa1f11d9.txt", Some("2020-02-05")),
+        ("001_3457ff16fb4a1bf4.txt", Some("[2022-03-01..]")),
+        ("002_391f1423bad53a67.txt", Some("[2012-10..2013-03]")),
+        ("003_243f8dd02ec98ead.txt", None), // each notice has its own date
+        ("004_62f59063397ba68f.txt", None),
+    ];
+
+    fn events() -> Vec<SeedEvent> {
+        parse(&bundled()).expect("the bundled seeds parse")
+    }
+
+    #[test]
+    fn every_event_cites_its_source_with_the_sources_own_date() {
+        for e in events() {
+            let at = format!("{}:{}", e.file, e.line);
+            let source = e
+                .event
+                .source
+                .as_ref()
+                .unwrap_or_else(|| panic!("{at}: no source"));
+            assert!(!source.title.trim().is_empty(), "{at}: empty title");
+            let reference = source
+                .reference
+                .as_deref()
+                .unwrap_or_else(|| panic!("{at}: no reference"));
+            let (_, date) = SOURCES
+                .iter()
+                .find(|(name, _)| *name == reference)
+                .unwrap_or_else(|| panic!("{at}: {reference} is not a source file"));
+            match (reference, date) {
+                ("003_243f8dd02ec98ead.txt", _) => {
+                    let own = source
+                        .date
+                        .unwrap_or_else(|| panic!("{at}: a notice has its date"));
+                    assert_eq!(own.precision(), Precision::Day, "{at}");
+                    if e.event.event_type() == EventType::OfferPublished {
+                        assert_eq!(
+                            e.event.date,
+                            Some(own),
+                            "{at}: published on the notice's date"
+                        );
+                    }
+                }
+                (_, Some(d)) => assert_eq!(
+                    source.date.map(|x| x.to_string()).as_deref(),
+                    Some(*d),
+                    "{at}"
+                ),
+                (_, None) => assert_eq!(source.date, None, "{at}: the source is undated"),
+            }
+            let note = e.event.note.as_deref().unwrap_or_default();
+            assert!(!note.trim().is_empty(), "{at}: every event carries a note");
+        }
+    }
+
+    #[test]
+    fn dates_keep_the_precision_of_the_plzen_page() {
+        use Precision::*;
+        let expected: &[(&str, &str, Precision)] = &[
+            ("upper-palatinate", "2001", Year),
+            ("lower-bavaria", "2001", Year),
+            ("bergamo", "2001", Year),
+            ("northamptonshire", "2006-10", Month),
+            ("zhejiang", "2007-07", Month),
+            ("franche-comte", "2008-05", Month),
+            ("sverdlovsk-oblast", "2009-05", Month),
+            ("caras-severin", "2009-10-22", Day),
+            ("bjelovar-bilogora", "2011-02", Month),
+            ("east-kazakhstan", "2012-10", Month),
+            ("can-tho", "2015-04", Month),
+        ];
+        let events = events();
+        for (partner, date, precision) in expected {
+            let stream = format!("partnership/plzensky-kraj--{partner}");
+            let signed = events
+                .iter()
+                .find(|e| {
+                    e.stream.to_string() == stream && e.event.event_type() == EventType::Signed
+                })
+                .unwrap_or_else(|| panic!("{stream} is signed"));
+            let d = signed.event.date.expect("Signed has a date");
+            assert_eq!(
+                (d.to_string().as_str(), d.precision()),
+                (*date, *precision),
+                "{stream}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_end_of_more_og_romsdal_is_a_range_not_an_invented_day() {
+        let events = events();
+        let end = events
+            .iter()
+            .find(|e| {
+                e.stream.to_string() == "partnership/liberecky-kraj--more-og-romsdal"
+                    && e.event.event_type() == EventType::Terminated
+            })
+            .expect("the agreement ended");
+        assert_eq!(
+            end.event.date.map(|d| d.precision()),
+            Some(Precision::Range)
+        );
+        assert!(matches!(end.event.payload, Payload::Terminated(_)));
+    }
+}

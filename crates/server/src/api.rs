@@ -1,0 +1,408 @@
+//! The JSON shapes of the public interface, converted by hand from the
+//! registry's views. The CLI's `--format json` prints these too, so the
+//! command line and the HTTP API answer alike.
+
+use pacta_domain::{PartialDate, Precision, Recorded, Source};
+use pacta_projections::{OfferView, PartyView};
+use pacta_registry::query::{EventView, ListRow, PartnershipDetail, PartyRef};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A party named in an answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PartyRefDto {
+    /// Its id.
+    pub id: String,
+    /// Its English, Czech or native name.
+    pub name: String,
+}
+
+impl From<&PartyRef> for PartyRefDto {
+    fn from(p: &PartyRef) -> Self {
+        PartyRefDto {
+            id: p.id.to_string(),
+            name: p.name.to_string(),
+        }
+    }
+}
+
+/// A partial date with its bounds.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DateDto {
+    /// The date as the source gave it (EDTF), e.g. `2008-05` or `[2001-11-28..]`.
+    pub date: String,
+    /// `day`, `month`, `season`, `quarter`, `half_year`, `year` or `range`.
+    #[schema(value_type = String, example = "month")]
+    pub precision: Precision,
+    /// The first day it allows (absent: open).
+    pub earliest: Option<String>,
+    /// The last day it allows (absent: open).
+    pub latest: Option<String>,
+    /// Marked `?` or `%`.
+    pub uncertain: bool,
+    /// Marked `~` or `%`.
+    pub approximate: bool,
+}
+
+impl From<&PartialDate> for DateDto {
+    fn from(d: &PartialDate) -> Self {
+        DateDto {
+            date: d.to_string(),
+            precision: d.precision(),
+            earliest: d.earliest().map(|x| x.to_string()),
+            latest: d.latest().map(|x| x.to_string()),
+            uncertain: d.is_uncertain(),
+            approximate: d.is_approximate(),
+        }
+    }
+}
+
+/// A citation.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SourceDto {
+    /// Title of the document.
+    pub title: String,
+    /// Where to read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A file name or resolution number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The source's own date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+impl From<&Source> for SourceDto {
+    fn from(s: &Source) -> Self {
+        SourceDto {
+            title: s.title.clone(),
+            url: s.url.clone(),
+            reference: s.reference.clone(),
+            date: s.date.map(|d| d.to_string()),
+        }
+    }
+}
+
+/// One event of a history, with what later events say of it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventDto {
+    /// Position in the global log.
+    pub position: u64,
+    /// Version within its stream.
+    pub version: u64,
+    /// Its id (ULID).
+    pub event_id: String,
+    /// Its stream, `kind/id`.
+    pub stream: String,
+    /// Its type, e.g. `Signed`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Its effective date, after corrections.
+    pub date: Option<DateDto>,
+    /// The date as first recorded, when a correction changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_date: Option<String>,
+    /// Its data, after corrections.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// Its data as first recorded, when a correction changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub original_data: Option<serde_json::Value>,
+    /// Where the fact comes from.
+    pub source: Option<SourceDto>,
+    /// The recorder's note.
+    pub note: Option<String>,
+    /// When the registry learned it (UTC).
+    pub recorded_at: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// The previous record's hash.
+    pub prev_hash: String,
+    /// This record's hash.
+    pub hash: String,
+    /// Positions of corrections applied to it.
+    pub corrected_by: Vec<u64>,
+    /// Position of the retraction that withdrew it.
+    pub retracted_by: Option<u64>,
+    /// For `Corrected` and `Retracted`: the position of the event it points at.
+    pub target: Option<u64>,
+}
+
+impl From<&EventView> for EventDto {
+    fn from(v: &EventView) -> Self {
+        let r = &v.record;
+        let original_data = r.event.payload.to_value();
+        let changed_data = original_data != v.data;
+        EventDto {
+            position: r.envelope.position,
+            version: r.envelope.version,
+            event_id: r.envelope.event_id.to_string(),
+            stream: r.envelope.stream.to_string(),
+            event_type: r.event.event_type().to_string(),
+            date: v.date.as_ref().map(DateDto::from),
+            original_date: (v.date != r.event.date)
+                .then(|| r.event.date.map(|d| d.to_string()))
+                .flatten(),
+            data: v.data.clone(),
+            original_data: changed_data.then_some(original_data),
+            source: r.event.source.as_ref().map(SourceDto::from),
+            note: r.event.note.clone(),
+            recorded_at: r.envelope.recorded_at.to_string(),
+            recorded_by: r.envelope.recorded_by.clone(),
+            prev_hash: r.prev_hash.to_string(),
+            hash: r.hash.to_string(),
+            corrected_by: v.corrected_by.clone(),
+            retracted_by: v.retracted_by,
+            target: v.target,
+        }
+    }
+}
+
+/// One partnership on a day, as known at a time.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PartnershipDto {
+    /// Its id.
+    pub id: String,
+    /// The Czech side.
+    pub home: PartyRefDto,
+    /// The partner.
+    pub partner: PartyRefDto,
+    /// `home_party`, `home_actor` or `foreign_side`.
+    pub initiative: Option<String>,
+    /// The day asked about.
+    pub valid_on: String,
+    /// The record time asked about (absent: now).
+    pub as_known_at: Option<String>,
+    /// Status on the day: `proposed`, `negotiating`, `active`, `stagnating`, `suspended`, `terminated`.
+    pub status: String,
+    /// In force on the day: `yes`, `no` or `uncertain`.
+    pub in_force: String,
+    /// The instrument on the day.
+    pub instrument: Option<String>,
+    /// Areas of cooperation of the agreement.
+    pub areas: Vec<String>,
+    /// The signing (or the earliest attestation).
+    pub signed: Option<EventDto>,
+    /// The termination.
+    pub terminated: Option<EventDto>,
+    /// The last activity by the day.
+    pub last_activity: Option<EventDto>,
+    /// The lifecycle events that count on the day, in effective order.
+    pub events: Vec<EventDto>,
+    /// The stream's version as known at the time.
+    pub version: u64,
+}
+
+impl From<&PartnershipDetail> for PartnershipDto {
+    fn from(d: &PartnershipDetail) -> Self {
+        PartnershipDto {
+            id: d.id.to_string(),
+            home: (&d.home).into(),
+            partner: (&d.partner).into(),
+            initiative: d.initiative.map(|i| i.to_string()),
+            valid_on: d.valid_on.to_string(),
+            as_known_at: d.as_known_at.map(|t| t.to_string()),
+            status: d.status.to_string(),
+            in_force: d.in_force.to_string(),
+            instrument: d.instrument.map(|i| i.to_string()),
+            areas: d.areas.clone(),
+            signed: d.signed.as_ref().map(EventDto::from),
+            terminated: d.terminated.as_ref().map(EventDto::from),
+            last_activity: d.last_activity.as_ref().map(EventDto::from),
+            events: d.steps.iter().map(EventDto::from).collect(),
+            version: d.version,
+        }
+    }
+}
+
+/// A partnership in a listing, with its status and in force on the day asked about.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PartnershipRowDto {
+    /// Its id.
+    pub id: String,
+    /// The Czech side.
+    pub home: PartyRefDto,
+    /// The partner.
+    pub partner: PartyRefDto,
+    /// Status on the day.
+    pub status: String,
+    /// In force on the day.
+    pub in_force: String,
+    /// The instrument on the day.
+    pub instrument: Option<String>,
+}
+
+impl From<&ListRow> for PartnershipRowDto {
+    fn from(r: &ListRow) -> Self {
+        PartnershipRowDto {
+            id: r.id.to_string(),
+            home: (&r.home).into(),
+            partner: (&r.partner).into(),
+            status: r.status.to_string(),
+            in_force: r.in_force.to_string(),
+            instrument: r.instrument.map(|i| i.to_string()),
+        }
+    }
+}
+
+/// A list of partnerships.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PartnershipList {
+    /// The partnerships.
+    pub items: Vec<PartnershipRowDto>,
+}
+
+/// A partnership's history.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HistoryDto {
+    /// The partnership id.
+    pub id: String,
+    /// The record time asked about (absent: now).
+    pub as_known_at: Option<String>,
+    /// Every event known then, in log order.
+    pub items: Vec<EventDto>,
+}
+
+/// A party's names.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NamesDto {
+    /// In its own language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
+    /// In Czech.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cs: Option<String>,
+    /// In English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+/// A party.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PartyDto {
+    /// Its id.
+    pub id: String,
+    /// `region`, `province`, `county`, `oblast`, `state`, `district`, `city`, `town`, `municipality`, `community`, `association` or `other`.
+    pub kind: String,
+    /// Its names.
+    pub names: NamesDto,
+    /// Other spellings.
+    pub aliases: Vec<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// ISO 3166-2.
+    pub iso_3166_2: Option<String>,
+    /// The party it belongs to.
+    pub parent: Option<String>,
+    /// The citation of its registration.
+    pub source: Option<SourceDto>,
+    /// When it was registered.
+    pub registered_at: String,
+}
+
+impl From<&PartyView> for PartyDto {
+    fn from(p: &PartyView) -> Self {
+        PartyDto {
+            id: p.id.to_string(),
+            kind: p.kind.to_string(),
+            names: NamesDto {
+                native: p.names.native.clone(),
+                cs: p.names.cs.clone(),
+                en: p.names.en.clone(),
+            },
+            aliases: p.aliases.clone(),
+            country: p.country.clone(),
+            iso_3166_2: p.iso_3166_2.clone(),
+            parent: p.parent.as_ref().map(ToString::to_string),
+            source: p.source.as_ref().map(SourceDto::from),
+            registered_at: p.registered_at.to_string(),
+        }
+    }
+}
+
+/// A list of parties.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PartyList {
+    /// The parties.
+    pub items: Vec<PartyDto>,
+}
+
+/// An offer: a town seeking a Czech partner.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OfferDto {
+    /// Its id.
+    pub id: String,
+    /// The town.
+    pub party: PartyRefDto,
+    /// The Czech body holding it.
+    pub home: PartyRefDto,
+    /// `published`, `matched`, `withdrawn` or `lapsed`.
+    pub status: String,
+    /// When it was published.
+    pub published: Option<DateDto>,
+    /// Population, as the notice gives it.
+    pub population: Option<u64>,
+    /// Whether the population is approximate.
+    pub population_approximate: bool,
+    /// The town's region.
+    pub region: Option<String>,
+    /// What it wants to cooperate on.
+    pub interests: Vec<String>,
+    /// The partner it wishes for.
+    pub wished_partner: Option<String>,
+    /// Who passed it on.
+    pub intermediary: Option<String>,
+    /// The partnership it became.
+    pub partnership: Option<String>,
+    /// The notice.
+    pub source: Option<SourceDto>,
+    /// The recorder's note.
+    pub note: Option<String>,
+}
+
+/// Converts an offer view, naming its parties.
+pub fn offer_dto(o: &OfferView, name: impl Fn(&str) -> std::sync::Arc<str>) -> OfferDto {
+    OfferDto {
+        id: o.id.to_string(),
+        party: PartyRefDto {
+            id: o.party.to_string(),
+            name: name(o.party.as_str()).to_string(),
+        },
+        home: PartyRefDto {
+            id: o.home.to_string(),
+            name: name(o.home.as_str()).to_string(),
+        },
+        status: o.status.to_string(),
+        published: o.published.as_ref().map(DateDto::from),
+        population: o.population,
+        population_approximate: o.population_approximate,
+        region: o.region.clone(),
+        interests: o.interests.clone(),
+        wished_partner: o.wished_partner.clone(),
+        intermediary: o.intermediary.clone(),
+        partnership: o.partnership.as_ref().map(ToString::to_string),
+        source: o.source.as_ref().map(SourceDto::from),
+        note: o.note.clone(),
+    }
+}
+
+/// A list of offers.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OfferList {
+    /// The offers.
+    pub items: Vec<OfferDto>,
+}
+
+/// A page of the global log: records exactly as exported (and hashed).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    /// The records, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Recorded>,
+    /// The position to pass as `after` for the next page (absent at the head).
+    pub next_after: Option<u64>,
+    /// The head position now.
+    pub head_position: u64,
+}
