@@ -30,12 +30,29 @@ struct Cli {
     #[arg(long, global = true, env = "PACTA_DATA", default_value = "./data")]
     data: PathBuf,
 
+    /// Log lines as text or as JSON objects (filter with RUST_LOG).
+    #[arg(long, global = true, value_enum, default_value_t = log::LogFormat::Text)]
+    log_format: log::LogFormat,
+
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the HTTP API. An empty store is first filled with the bundled
+    /// seed data. SIGTERM or Ctrl-C stops it cleanly.
+    Serve {
+        /// The address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Start with an empty store instead of the bundled seed data.
+        #[arg(long)]
+        no_seed: bool,
+    },
+    /// Manage bearer tokens for writes.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Import seed data (a directory or file of seed NDJSON) or an export.
     ///
     /// Seed data is checked whole before anything is written: an unknown
@@ -165,9 +182,37 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token and print it once; only its hash is kept. An empty
+    /// store is first filled with the bundled seed data, as `serve` does.
+    Add {
+        /// Its name (recorded as the author of what it writes).
+        name: Slug,
+        /// reader, clerk or admin.
+        #[arg(long)]
+        role: pacta_registry::Role,
+        /// A clerk's own party.
+        #[arg(long)]
+        party: Option<Slug>,
+    },
+    /// List tokens (names, roles, parties; never the tokens).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// Its name.
+        name: String,
+    },
+}
+
 fn main() {
     let cli = Cli::parse();
-    log::init_cli();
+    let serving = matches!(cli.command, Command::Serve { .. });
+    log::init(cli.log_format, if serving { "info" } else { "warn" });
     if let Err(e) = run(cli) {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", dedup_chain(chain).join(": "));
@@ -190,6 +235,8 @@ fn dedup_chain(chain: Vec<String>) -> Vec<String> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.as_path();
     match cli.command {
+        Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
+        Command::Token(command) => token(data, command),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
         Command::Export { output } => export(data, output.as_deref()),
         Command::Verify { digest } => verify(data, digest.as_deref()),
@@ -250,6 +297,82 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild { projection, chunk } => rebuild(data, projection.as_deref(), chunk),
         Command::Generate { partnerships, seed } => generate(data, partnerships, seed),
     }
+}
+
+/// Fills an empty store with the bundled seed data, as the first start of
+/// the registry does.
+fn seed_if_empty(registry: &Registry) -> anyhow::Result<()> {
+    if registry.store().head().position == 0 {
+        let report = registry.load_seeds(
+            &pacta_registry::seeds::bundled(),
+            &Actor::system("seed"),
+            false,
+        )?;
+        tracing::info!(
+            events = report.appended,
+            streams = report.streams,
+            "empty store: loaded the bundled seed data"
+        );
+    }
+    Ok(())
+}
+
+fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    if !no_seed {
+        seed_if_empty(&registry)?;
+    }
+    let registry = std::sync::Arc::new(registry);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(pacta_server::serve(registry, listen))?;
+    Ok(())
+}
+
+fn token(data: &Path, command: TokenCommand) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let store = registry.store();
+    let tokens = pacta_registry::Tokens::open(store)?;
+    match command {
+        TokenCommand::Add { name, role, party } => {
+            // A first token usually comes before the first start: make the
+            // parties it may name exist, as that start would.
+            seed_if_empty(&registry)?;
+            if let Some(p) = &party
+                && store.stream_version(&pacta_domain::StreamId::party(p.clone()))? == 0
+            {
+                bail!("party {p} does not exist (see `pacta parties`)");
+            }
+            let token = tokens.add(&name, role, party)?;
+            println!("{token}");
+            eprintln!("token {name} ({role}) made; it is shown only now, keep it safe");
+        }
+        TokenCommand::List { format } => {
+            let list = tokens.list()?;
+            match format {
+                Format::Json => output::json(&list)?,
+                Format::Table => {
+                    let mut t = Table::new(&["NAME", "ROLE", "PARTY", "CREATED", "REVOKED"]);
+                    for i in &list {
+                        t.row(vec![
+                            i.name.to_string(),
+                            i.role.to_string(),
+                            cell(i.party.as_ref()),
+                            i.created_at.to_string(),
+                            cell(i.revoked_at),
+                        ]);
+                    }
+                    t.print()?;
+                }
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            tokens.revoke(&name)?;
+            eprintln!("token {name} revoked");
+        }
+    }
+    Ok(())
 }
 
 fn today() -> Day {

@@ -23,12 +23,12 @@
 //! `uncertain` otherwise. A termination takes effect at the start of its
 //! day.
 //!
-//! A fact is never later than the registry's knowledge of it: an event
-//! without a date is taken to have happened some day up to the day it was
-//! recorded (`[..day recorded]`), and a range open at its end (`[A..]`)
-//! ends on the day it was recorded (or on `A`, if that is later). A date
-//! with a known end may lie in the future (a denunciation taking effect
-//! next year).
+//! A fact is never later than the registry's knowledge of it: a range
+//! open at its end (`[A..]`) ends on the day it was recorded (or on `A`,
+//! if that is later), and an event without a date counts from the day it
+//! was recorded, as if dated that day. (Its record keeps no date: the
+//! source gave none.) A date with a known end may lie in the future (a
+//! denunciation taking effect next year).
 
 use serde::{Deserialize, Serialize};
 
@@ -196,9 +196,8 @@ impl Fact {
 /// see the module docs.
 pub fn known_by(date: Option<&crate::PartialDate>, recorded_at: Timestamp) -> Interval {
     let recorded = recorded_at.day().number();
-    let open = || Interval::new(Interval::OPEN_LO, recorded).expect("OPEN_LO is below every day");
     match date {
-        None => open(),
+        None => Interval::new(recorded, recorded).expect("a day is an interval"),
         Some(d) => {
             let i = d.interval();
             if i.hi() == Interval::OPEN_HI {
@@ -588,7 +587,7 @@ mod tests {
             interval("2030-01-01")
         );
         assert_eq!(known_by(Some(&d("2030")), recorded), interval("2030"));
-        assert_eq!(known_by(None, recorded), interval("[..2026-11-23]"));
+        assert_eq!(known_by(None, recorded), interval("2026-11-23"));
     }
 
     #[test]

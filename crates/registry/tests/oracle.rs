@@ -249,12 +249,12 @@ fn oracle(log: &[Recorded], p: usize, d: Day, t: Timestamp) -> Option<(Status, I
     if known.is_empty() {
         return None;
     }
-    // An undated event happened by the day it was recorded; so did the
-    // end of an open range.
+    // An undated event counts from the day it was recorded; an open range
+    // ends then.
     let effective = |date: Option<&PartialDate>, at: Timestamp| -> (i32, i32) {
         let recorded = at.day().number();
         match date.map(|d| d.interval()) {
-            None => (Interval::OPEN_LO, recorded),
+            None => (recorded, recorded),
             Some(i) if i.hi() == Interval::OPEN_HI => (i.lo(), recorded.max(i.lo())),
             Some(i) => (i.lo(), i.hi()),
         }

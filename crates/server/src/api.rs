@@ -406,3 +406,85 @@ pub struct EventPage {
     /// The head position now.
     pub head_position: u64,
 }
+
+/// Where an appended event landed.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LandedDto {
+    /// Its id.
+    pub event_id: String,
+    /// Its position in the log.
+    pub position: u64,
+    /// Its version in the stream.
+    pub version: u64,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Its hash.
+    pub hash: String,
+}
+
+/// The answer to a write.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AppendedDto {
+    /// The id of the party, partnership or offer written to.
+    pub id: String,
+    /// Its stream.
+    pub stream: String,
+    /// The stream's version after the write.
+    pub version: u64,
+    /// Each event written (or, for a retry, stored before).
+    pub events: Vec<LandedDto>,
+    /// True when this was a retry of events already stored.
+    pub duplicate: bool,
+}
+
+impl From<&pacta_registry::Outcome> for AppendedDto {
+    fn from(o: &pacta_registry::Outcome) -> Self {
+        AppendedDto {
+            id: o.stream.id.to_string(),
+            stream: o.stream.to_string(),
+            version: o.events.last().map_or(0, |e| e.version),
+            events: o
+                .events
+                .iter()
+                .map(|e| LandedDto {
+                    event_id: e.event_id.to_string(),
+                    position: e.position,
+                    version: e.version,
+                    recorded_at: e.recorded_at.to_string(),
+                    hash: e.hash.to_string(),
+                })
+                .collect(),
+            duplicate: o.duplicate,
+        }
+    }
+}
+
+/// The result of verifying the hash chain.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct VerifyDto {
+    /// True when the chain is intact (and extends the digest, if one was given).
+    pub ok: bool,
+    /// The head position.
+    pub head_position: u64,
+    /// The head hash.
+    pub head_hash: String,
+    /// The first position that does not fit, if any.
+    pub first_bad_position: Option<u64>,
+    /// What does not fit.
+    pub reason: Option<String>,
+    /// The digest checked, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestDto>,
+}
+
+/// A digest: a position and the hash the log had there.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct DigestDto {
+    /// The position.
+    pub position: u64,
+    /// The hash (64 hex digits).
+    pub hash: String,
+    /// The hash stored there now, if there is a record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_hash: Option<String>,
+}

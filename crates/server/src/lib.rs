@@ -1,3 +1,181 @@
-//! placeholder until the HTTP API lands.
+//! Pacta's HTTP API on axum.
+//!
+//! [`app`] builds the router (tests drive it with
+//! `tower::ServiceExt::oneshot`, no server needed); [`serve`] binds it to
+//! an address with request ids, one log line per request and graceful
+//! shutdown. Every error is an RFC 9457 problem ([`error::AppError`]).
+//! `GET /openapi.json` is generated from the handlers' annotations, so it
+//! cannot drift from them.
+//!
+//! Only this crate knows HTTP. Request and response shapes live in
+//! [`api`] and are converted by hand from the registry's views.
 #![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 pub mod api;
+pub mod error;
+mod routes;
+mod stream;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use pacta_registry::{Registry, Tokens};
+use tokio::sync::watch;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted, in bytes (1 MiB).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The registry.
+    pub registry: Arc<Registry>,
+    /// Bearer tokens.
+    pub tokens: Tokens,
+    /// Turns true when the server is shutting down; live streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// State over a registry; the returned sender starts shutdown.
+    pub fn new(
+        registry: Arc<Registry>,
+    ) -> Result<(AppState, watch::Sender<bool>), pacta_registry::tokens::TokenError> {
+        let tokens = Tokens::open(registry.store())?;
+        let (tx, rx) = watch::channel(false);
+        Ok((
+            AppState {
+                registry,
+                tokens,
+                shutdown: rx,
+            },
+            tx,
+        ))
+    }
+}
+
+/// The router with every endpoint, and the OpenAPI document describing it.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = routes::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let openapi = openapi.clone();
+                async move { axum::Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .fallback(routes::not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<axum::body::Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_request(())
+                .on_response(())
+                .on_failure(()),
+        )
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, UlidRequestId))
+}
+
+/// One structured log line per request: method, path, status, latency
+/// and request id as fields of the line itself.
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1e3,
+        request_id = %request_id,
+        "request"
+    );
+    response
+}
+
+/// Request ids are ULIDs unless the client sent one.
+#[derive(Clone, Copy)]
+struct UlidRequestId;
+
+impl MakeRequestId for UlidRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        axum::http::HeaderValue::from_str(&ulid::Ulid::generate().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Serves until SIGTERM or Ctrl-C: then stops accepting, lets in-flight
+/// requests finish, ends live streams, flushes the store and returns.
+pub async fn serve(registry: Arc<Registry>, addr: SocketAddr) -> std::io::Result<()> {
+    let (state, shutdown) = AppState::new(registry.clone()).map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    // Printed for people and scripts that started the server on port 0.
+    println!("pacta listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            stop_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = shutdown.send(true);
+        })
+        .await?;
+    registry.store().flush().map_err(std::io::Error::other)?;
+    tracing::info!("store flushed; bye");
+    Ok(())
+}
+
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,211 @@
+//! Errors as RFC 9457 problem details, and the extractors whose rejections
+//! are such errors.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pacta_registry::CommandError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem: `type`, `title`, `status`, `detail`, and for some
+/// kinds extension members (the refused event's state and the events
+/// allowed there; a conflict's versions).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:pacta:problem:refused`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// For a refused event: the state it met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// For a refused event: the event types that state accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// For a version conflict: the version expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<u64>,
+    /// For a version conflict: the stream's version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual_version: Option<u64>,
+}
+
+/// Every error a handler returns.
+#[derive(Debug)]
+pub struct AppError(Box<Problem>);
+
+impl AppError {
+    /// A problem of a kind with a status and detail.
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> AppError {
+        AppError(Box::new(Problem {
+            kind: format!("urn:pacta:problem:{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            state: None,
+            allowed: None,
+            expected_version: None,
+            actual_version: None,
+        }))
+    }
+
+    /// 400: the request cannot be read.
+    pub fn bad_request(detail: impl Into<String>) -> AppError {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "Malformed request",
+            detail,
+        )
+    }
+
+    /// 422: well-formed but not valid.
+    pub fn invalid(detail: impl Into<String>) -> AppError {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Invalid content",
+            detail,
+        )
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// 401.
+    pub fn unauthorized(detail: impl Into<String>) -> AppError {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        )
+    }
+
+    /// 500; the detail is logged, not sent.
+    pub fn internal(detail: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %detail, "internal error");
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the server failed; the request id in the log has the details",
+        )
+    }
+
+    /// The problem.
+    pub fn problem(&self) -> &Problem {
+        &self.0
+    }
+
+    /// Classifies a JSON error: unreadable JSON or a value of the wrong
+    /// JSON type is 400; valid JSON with invalid content (a missing field,
+    /// an unknown name, an impossible date) is 422.
+    pub fn from_json(e: &serde_json::Error) -> AppError {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                AppError::bad_request(format!("the body is not valid JSON: {e}"))
+            }
+            Category::Data if e.to_string().starts_with("invalid type") => {
+                AppError::bad_request(format!("a field has the wrong type: {e}"))
+            }
+            Category::Data => AppError::invalid(e.to_string()),
+        }
+    }
+}
+
+impl From<CommandError> for AppError {
+    fn from(e: CommandError) -> AppError {
+        match e {
+            CommandError::Invalid(d) => AppError::invalid(d),
+            CommandError::UnknownParty(p) => AppError::invalid(format!("party {p} does not exist")),
+            CommandError::Refused(r) => {
+                let mut err = AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "refused",
+                    "Refused by the lifecycle",
+                    r.to_string(),
+                );
+                err.0.state = Some(r.state.clone());
+                err.0.allowed = Some(r.allowed.iter().map(|t| t.to_string()).collect());
+                err
+            }
+            CommandError::NotFound(d) => AppError::not_found(d),
+            CommandError::Conflict { expected, actual } => {
+                let mut err = AppError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "Version conflict",
+                    format!("expected version {expected}, the stream is at {actual}"),
+                );
+                err.0.expected_version = Some(expected);
+                err.0.actual_version = Some(actual);
+                err
+            }
+            CommandError::Taken(d) => {
+                AppError::new(StatusCode::CONFLICT, "taken", "Already taken", d)
+            }
+            CommandError::Forbidden(d) => {
+                AppError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", d)
+            }
+            e => AppError::internal(e),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&*self.0)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The request body, at most [`crate::MAX_BODY`] bytes, as JSON: its
+/// rejections are problems (413 too large, 400 unreadable).
+pub struct JsonBody(pub serde_json::Map<String, serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too-large",
+                        "Body too large",
+                        format!("the body exceeds {} bytes", crate::MAX_BODY),
+                    )
+                } else {
+                    AppError::bad_request(rejection.body_text())
+                }
+            })?;
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(map)) => Ok(JsonBody(map)),
+            Ok(_) => Err(AppError::bad_request("the body must be a JSON object")),
+            Err(e) => Err(AppError::from_json(&e)),
+        }
+    }
+}

@@ -1,0 +1,688 @@
+//! Every endpoint and every error status, through `tower::ServiceExt::oneshot`.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use pacta_registry::{Actor, Registry, Role};
+use pacta_server::{AppState, app};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    admin: String,
+    clerk: String,
+    reader: String,
+}
+
+/// A registry with the bundled seeds and three tokens. Each test gets its
+/// own: writes must not leak between tests.
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    // Loading blocks on the store's writer: not on the runtime's thread.
+    let registry = std::thread::spawn(move || {
+        let registry = Registry::open(path).unwrap();
+        registry
+            .load_seeds(
+                &pacta_registry::seeds::bundled(),
+                &Actor::system("seed"),
+                false,
+            )
+            .unwrap();
+        registry
+    })
+    .join()
+    .unwrap();
+    let (state, _shutdown) = AppState::new(Arc::new(registry)).unwrap();
+    let slug = |s: &str| pacta_domain::Slug::parse(s).unwrap();
+    let admin = state.tokens.add(&slug("root"), Role::Admin, None).unwrap();
+    let clerk = state
+        .tokens
+        .add(
+            &slug("liberec-clerk"),
+            Role::Clerk,
+            Some(slug("liberecky-kraj")),
+        )
+        .unwrap();
+    let reader = state
+        .tokens
+        .add(&slug("viewer"), Role::Reader, None)
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        state,
+        admin,
+        clerk,
+        reader,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Value,
+    text: String,
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req.body(body.map_or_else(Body::empty, Body::from)).unwrap();
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+        text,
+    }
+}
+
+async fn get(f: &Fixture, uri: &str) -> Answer {
+    call(&f.state, "GET", uri, None, None).await
+}
+
+async fn post(f: &Fixture, uri: &str, token: Option<&str>, body: Value) -> Answer {
+    call(&f.state, "POST", uri, token, Some(body.to_string())).await
+}
+
+#[track_caller]
+fn problem(a: &Answer, status: u16, kind: &str) {
+    assert_eq!(a.status.as_u16(), status, "{}", a.text);
+    assert_eq!(a.content_type, "application/problem+json", "{}", a.text);
+    assert_eq!(a.body["status"], status);
+    assert_eq!(
+        a.body["type"],
+        format!("urn:pacta:problem:{kind}"),
+        "{}",
+        a.text
+    );
+    assert!(
+        a.body["title"].is_string() && a.body["detail"].is_string(),
+        "{}",
+        a.text
+    );
+}
+
+fn head(f: &Fixture) -> u64 {
+    f.state.registry.store().head().position
+}
+
+#[tokio::test]
+async fn health_and_openapi() {
+    let f = fixture();
+    let a = get(&f, "/healthz").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["status"], "ok");
+    let a = get(&f, "/openapi.json").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let paths = a.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/parties",
+        "/api/v1/parties/{id}",
+        "/api/v1/partnerships",
+        "/api/v1/partnerships/{id}",
+        "/api/v1/partnerships/{id}/events",
+        "/api/v1/offers",
+        "/api/v1/events",
+        "/api/v1/events/stream",
+        "/api/v1/audit/verify",
+        "/healthz",
+    ] {
+        assert!(paths.contains_key(p), "openapi lacks {p}");
+    }
+    assert!(a.body["components"]["schemas"]["Problem"].is_object());
+    problem(&get(&f, "/api/v1/nothing-here").await, 404, "not-found");
+}
+
+#[tokio::test]
+async fn parties() {
+    let f = fixture();
+    let a = get(&f, "/api/v1/parties").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body["items"].as_array().unwrap().len() > 70);
+    let a = get(&f, "/api/v1/parties/Chuguev").await;
+    assert_eq!(a.body["id"], "chuhuiv");
+    problem(&get(&f, "/api/v1/parties/atlantis").await, 404, "not-found");
+
+    let molde2 = json!({"id":"alesund","kind":"town","names":{"native":"Ålesund"},"country":"NO","note":"test"});
+    problem(
+        &post(&f, "/api/v1/parties", None, molde2.clone()).await,
+        401,
+        "unauthorized",
+    );
+    problem(
+        &post(&f, "/api/v1/parties", Some("pacta_bogus"), molde2.clone()).await,
+        401,
+        "unauthorized",
+    );
+    problem(
+        &post(&f, "/api/v1/parties", Some(&f.reader), molde2.clone()).await,
+        403,
+        "forbidden",
+    );
+    let a = post(&f, "/api/v1/parties", Some(&f.clerk), molde2.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["id"], "alesund");
+    let recorded = get(&f, "/api/v1/parties/alesund").await;
+    assert_eq!(recorded.body["names"]["native"], "Ålesund");
+    problem(
+        &post(&f, "/api/v1/parties", Some(&f.admin), molde2).await,
+        409,
+        "exists",
+    );
+    let before = head(&f);
+    let bad = json!({"id":"x1","kind":"town","names":{"en":"X"},"country":"norway"});
+    problem(
+        &post(&f, "/api/v1/parties", Some(&f.admin), bad).await,
+        422,
+        "invalid",
+    );
+    let a = call(
+        &f.state,
+        "POST",
+        "/api/v1/parties",
+        Some(&f.admin),
+        Some("{\"id\":".into()),
+    )
+    .await;
+    problem(&a, 400, "malformed");
+    assert_eq!(head(&f), before, "refused requests write nothing");
+}
+
+#[tokio::test]
+async fn listing_partnerships() {
+    let f = fixture();
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_on=2022-03-01&party=liberecky-kraj",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["in_force"] != "no" && i["status"].is_string())
+    );
+    assert!(
+        !items
+            .iter()
+            .any(|i| i["id"] == "liberecky-kraj--orenburg-oblast")
+    );
+    let a = get(&f, "/api/v1/partnerships?status=terminated").await;
+    let ids: Vec<&str> = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "liberecky-kraj--orenburg-oblast",
+            "liberecky-kraj--more-og-romsdal"
+        ]
+    );
+    let a = get(&f, "/api/v1/partnerships?as_known_at=2000-01-01T00:00:00Z").await;
+    assert_eq!(
+        a.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing was known in 2000"
+    );
+    problem(
+        &get(&f, "/api/v1/partnerships?valid_on=2023-02-29").await,
+        422,
+        "invalid",
+    );
+    problem(
+        &get(&f, "/api/v1/partnerships?valid_on=soon").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/partnerships?as_known_at=yesterday").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/partnerships?status=dormant").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/partnerships?party=atlantis").await,
+        404,
+        "not-found",
+    );
+}
+
+#[tokio::test]
+async fn one_partnership_and_its_history() {
+    let f = fixture();
+    let a = get(
+        &f,
+        "/api/v1/partnerships/liberecky-kraj--orenburg-oblast?valid_on=2022-02-28",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["in_force"], "yes");
+    assert_eq!(a.body["status"], "active");
+    assert_eq!(a.body["signed"]["date"]["precision"], "day");
+    let a = get(
+        &f,
+        "/api/v1/partnerships/liberecky-kraj--orenburg-oblast/events",
+    )
+    .await;
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6);
+    for e in items {
+        for key in [
+            "position",
+            "version",
+            "recorded_at",
+            "recorded_by",
+            "source",
+            "hash",
+            "prev_hash",
+        ] {
+            assert!(!e[key].is_null(), "history item lacks {key}: {e}");
+        }
+    }
+    problem(
+        &get(&f, "/api/v1/partnerships/liberecky-kraj--atlantis").await,
+        404,
+        "not-found",
+    );
+    problem(
+        &get(&f, "/api/v1/partnerships/liberecky-kraj--atlantis/events").await,
+        404,
+        "not-found",
+    );
+    problem(
+        &get(
+            &f,
+            "/api/v1/partnerships/liberecky-kraj--bursa?as_known_at=2001-01-01T00:00:00Z",
+        )
+        .await,
+        404,
+        "not-found",
+    );
+}
+
+#[tokio::test]
+async fn opening_partnerships() {
+    let f = fixture();
+    let body = json!({"home":"liberecky-kraj","partner":"molde","initiative":"home_actor",
+        "event":{"type":"ContactEstablished","date":"2026-05","note":"letter of intent"}});
+    problem(
+        &post(&f, "/api/v1/partnerships", None, body.clone()).await,
+        401,
+        "unauthorized",
+    );
+    let a = post(&f, "/api/v1/partnerships", Some(&f.clerk), body.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["id"], "liberecky-kraj--molde");
+    assert_eq!(a.body["events"].as_array().unwrap().len(), 2);
+    let shown = get(&f, "/api/v1/partnerships/liberecky-kraj--molde").await;
+    assert_eq!(shown.body["status"], "negotiating");
+    assert_eq!(shown.body["events"][0]["recorded_by"], "liberec-clerk");
+    // The same pair again gets a new id.
+    let a = post(&f, "/api/v1/partnerships", Some(&f.clerk), body).await;
+    assert_eq!(a.body["id"], "liberecky-kraj--molde-2");
+    // A clerk cannot write for another region.
+    let other = json!({"home":"plzensky-kraj","partner":"molde"});
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.clerk), other).await,
+        403,
+        "forbidden",
+    );
+    let unknown = json!({"home":"liberecky-kraj","partner":"atlantis"});
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.admin), unknown).await,
+        422,
+        "invalid",
+    );
+    let header_twice = json!({"home":"liberecky-kraj","partner":"molde",
+        "event":{"type":"PartnershipOpened","data":{"home":"liberecky-kraj","partner":"molde"}}});
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.admin), header_twice).await,
+        422,
+        "refused",
+    );
+}
+
+#[tokio::test]
+async fn appending_events_and_every_refusal() {
+    let f = fixture();
+    let uri = "/api/v1/partnerships/liberecky-kraj--bursa/events";
+    let version = |f: &Fixture| {
+        f.state
+            .registry
+            .store()
+            .stream_version(
+                &pacta_domain::StreamId::parse("partnership/liberecky-kraj--bursa").unwrap(),
+            )
+            .unwrap()
+    };
+    let v = version(&f);
+    // Undated: it counts from today, after the stagnation the source gave
+    // no date for.
+    let revive = json!({"type":"Revived","data":{"reason":"new contacts"},"expected_version":v,
+        "event_id":"01KAF0000000000000000000RV"});
+    let a = post(&f, uri, Some(&f.clerk), revive.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["version"], v + 1);
+    // A retry with the same event id is answered, not stored twice.
+    let a = post(&f, uri, Some(&f.clerk), revive).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["duplicate"], true);
+    assert_eq!(version(&f), v + 1);
+
+    let before = head(&f);
+    // A stale expected version: 409.
+    let stale = json!({"type":"ActivityRecorded","date":"2026-03","data":{"kind":"visit"},"expected_version":v});
+    let a = post(&f, uri, Some(&f.clerk), stale).await;
+    problem(&a, 409, "conflict");
+    assert_eq!(a.body["actual_version"], v + 1);
+    // The lifecycle refuses: 422 naming the state and the allowed events.
+    let a = post(
+        &f,
+        uri,
+        Some(&f.clerk),
+        json!({"type":"Signed","date":"2026-03-01","data":{"instrument":"cooperation_agreement"}}),
+    )
+    .await;
+    problem(&a, 422, "refused");
+    assert_eq!(a.body["state"], "active");
+    assert!(
+        a.body["allowed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Terminated"))
+    );
+    // An impossible date: 422.
+    problem(
+        &post(
+            &f,
+            uri,
+            Some(&f.clerk),
+            json!({"type":"ActivityRecorded","date":"2023-02-29","data":{"kind":"visit"}}),
+        )
+        .await,
+        422,
+        "invalid",
+    );
+    // A missing field its type needs: 422.
+    problem(
+        &post(
+            &f,
+            uri,
+            Some(&f.clerk),
+            json!({"type":"Terminated","date":"2026-03-01","data":{"mode":"mutual"}}),
+        )
+        .await,
+        422,
+        "invalid",
+    );
+    // A wrong field type: 400; malformed JSON: 400.
+    problem(
+        &post(
+            &f,
+            uri,
+            Some(&f.clerk),
+            json!({"type":"ActivityRecorded","date":5}),
+        )
+        .await,
+        400,
+        "malformed",
+    );
+    problem(
+        &call(
+            &f.state,
+            "POST",
+            uri,
+            Some(&f.clerk),
+            Some("{not json".into()),
+        )
+        .await,
+        400,
+        "malformed",
+    );
+    // Over 1 MiB: 413.
+    let big =
+        json!({"type":"ActivityRecorded","data":{"kind":"visit"},"note":"x".repeat(1_100_000)});
+    problem(&post(&f, uri, Some(&f.clerk), big).await, 413, "too-large");
+    // Unknown partnership: 404; another region's: 403; no token: 401.
+    problem(
+        &post(
+            &f,
+            "/api/v1/partnerships/liberecky-kraj--atlantis/events",
+            Some(&f.admin),
+            json!({"type":"Attested"}),
+        )
+        .await,
+        404,
+        "not-found",
+    );
+    problem(
+        &post(
+            &f,
+            "/api/v1/partnerships/plzensky-kraj--bergamo/events",
+            Some(&f.clerk),
+            json!({"type":"Attested"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    problem(
+        &post(&f, uri, None, json!({"type":"Attested"})).await,
+        401,
+        "unauthorized",
+    );
+    assert_eq!(head(&f), before, "no refused request wrote anything");
+}
+
+#[tokio::test]
+async fn offers() {
+    let f = fixture();
+    let a = get(&f, "/api/v1/offers?status=published").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 51);
+    assert!(items.iter().all(|o| o["party"]["name"].is_string()));
+    problem(
+        &get(&f, "/api/v1/offers?status=open").await,
+        400,
+        "malformed",
+    );
+    let offer = json!({"id":"molde-2026-11-01","event":{"type":"OfferPublished","date":"2026-11-01",
+        "data":{"party":"molde","home":"smo-cr","interests":["culture"]},"source":{"title":"notice"}}});
+    let a = post(&f, "/api/v1/offers", Some(&f.admin), offer).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let matched = json!({"type":"OfferMatched","data":{"partnership":"ceska-lipa--molde"}});
+    let a = post(
+        &f,
+        "/api/v1/offers/molde-2026-11-01/events",
+        Some(&f.admin),
+        matched.clone(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    problem(
+        &post(
+            &f,
+            "/api/v1/offers/molde-2026-11-01/events",
+            Some(&f.admin),
+            matched,
+        )
+        .await,
+        422,
+        "refused",
+    );
+    problem(
+        &post(
+            &f,
+            "/api/v1/offers/molde-2026-11-01/events",
+            Some(&f.clerk),
+            json!({"type":"OfferLapsed"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    let a = get(&f, "/api/v1/offers?status=matched").await;
+    assert_eq!(a.body["items"][0]["partnership"], "ceska-lipa--molde");
+}
+
+#[tokio::test]
+async fn the_global_log_in_pages() {
+    let f = fixture();
+    let a = get(&f, "/api/v1/events?after=0&limit=50").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 50);
+    assert_eq!(items[0]["position"], 1);
+    assert_eq!(a.body["next_after"], 50);
+    let a = get(&f, "/api/v1/events?after=190&limit=1000").await;
+    assert_eq!(
+        a.body["items"].as_array().unwrap().len() as u64,
+        head(&f) - 190
+    );
+    assert!(a.body["next_after"].is_null());
+    problem(&get(&f, "/api/v1/events?limit=0").await, 400, "malformed");
+    problem(&get(&f, "/api/v1/events?after=-3").await, 400, "malformed");
+}
+
+#[tokio::test]
+async fn the_stream_catches_up_then_follows() {
+    let f = fixture();
+    let req = Request::builder()
+        .uri("/api/v1/events/stream")
+        .header("last-event-id", "195")
+        .body(Body::empty())
+        .unwrap();
+    let res = app(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut body = res.into_body();
+    let mut ids: Vec<u64> = Vec::new();
+    let mut text = String::new();
+    let target = head(&f) + 1;
+    let mut appended = false;
+    while ids.last().copied() != Some(target) {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+            .await
+            .expect("a frame in time")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+            ids = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("id: "))
+                .map(|n| n.parse().unwrap())
+                .collect();
+        }
+        if !appended && ids.last().copied() == Some(target - 1) {
+            // Caught up: now another client appends.
+            let a = post(
+                &f,
+                "/api/v1/partnerships/liberecky-kraj--bursa/events",
+                Some(&f.clerk),
+                json!({"type":"ActivityRecorded","date":"2026-06","data":{"kind":"letter"}}),
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::CREATED);
+            appended = true;
+        }
+    }
+    assert_eq!(ids, (196..=target).collect::<Vec<_>>());
+    assert!(text.contains("event: record"));
+}
+
+#[tokio::test]
+async fn verification() {
+    let f = fixture();
+    let a = get(&f, "/api/v1/audit/verify").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["ok"], true);
+    assert_eq!(a.body["head_position"], head(&f));
+    assert!(a.body["first_bad_position"].is_null());
+    let hash = a.body["head_hash"].as_str().unwrap().to_owned();
+    let ok = get(
+        &f,
+        &format!("/api/v1/audit/verify?position={}&hash={hash}", head(&f)),
+    )
+    .await;
+    assert_eq!(ok.body["ok"], true);
+    let wrong = get(&f, &format!("/api/v1/audit/verify?position=3&hash={hash}")).await;
+    assert_eq!(wrong.body["ok"], false);
+    assert!(
+        wrong.body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("position 3")
+    );
+    problem(
+        &get(&f, "/api/v1/audit/verify?position=3").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/audit/verify?position=3&hash=zz").await,
+        400,
+        "malformed",
+    );
+}
+
+#[tokio::test]
+async fn reads_are_public_and_writes_record_the_token_name() {
+    let f = fixture();
+    static BODY: OnceLock<Value> = OnceLock::new();
+    let body = BODY.get_or_init(
+        || json!({"type":"Attested","date":"2026-01-15","source":{"title":"annual report"}}),
+    );
+    let a = post(
+        &f,
+        "/api/v1/partnerships/plzensky-kraj--bergamo/events",
+        Some(&f.admin),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let h = get(&f, "/api/v1/partnerships/plzensky-kraj--bergamo/events").await;
+    let last = h.body["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["recorded_by"], "root");
+    assert_eq!(last["type"], "Attested");
+}

@@ -1,0 +1,180 @@
+//! The real binary end to end: serve on a free port, write with a token,
+//! read back, follow the live stream while another client appends, and
+//! stop with SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::http::request;
+use common::{ok, pacta};
+
+#[test]
+fn serve_write_read_stream_and_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = ok(pacta(dir.path()).args([
+        "token",
+        "add",
+        "desk",
+        "--role",
+        "clerk",
+        "--party",
+        "liberecky-kraj",
+    ]));
+    // On an empty store, token add loads the bundled registry first.
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("pacta_"), "{token}");
+
+    let mut server = pacta(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("pacta listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    // The bundled registry is there on first start.
+    let list = request(
+        &addr,
+        "GET",
+        "/api/v1/partnerships?party=liberecky-kraj&valid_on=2022-02-28",
+        None,
+        None,
+    );
+    assert_eq!(list.status, 200);
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 5);
+
+    // Follow the live stream from the current head.
+    let head = request(&addr, "GET", "/healthz", None, None).json()["head_position"]
+        .as_u64()
+        .unwrap();
+    let mut sse = TcpStream::connect(&addr).unwrap();
+    write!(
+        sse,
+        "GET /api/v1/events/stream?after={head} HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
+    sse.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+
+    // Another client writes with the token.
+    let body = r#"{"type":"ActivityRecorded","date":"2026-10-02","data":{"kind":"visit","place":"Liberec"},"source":{"title":"press release"},"note":"delegation from Bursa"}"#;
+    let written = request(
+        &addr,
+        "POST",
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        Some(&token),
+        Some(body),
+    );
+    assert_eq!(written.status, 201, "{}", written.body);
+    let position = written.json()["events"][0]["position"].as_u64().unwrap();
+    assert_eq!(position, head + 1);
+    let denied = request(
+        &addr,
+        "POST",
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        None,
+        Some(body),
+    );
+    assert_eq!(denied.status, 401);
+
+    // It reads back, recorded by the token's name.
+    let history = request(
+        &addr,
+        "GET",
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        None,
+        None,
+    )
+    .json();
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["recorded_by"], "desk");
+    assert_eq!(last["note"], "delegation from Bursa");
+
+    // The stream delivered it live, with its position as the SSE id.
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains(&format!("id: {position}")) {
+        let n = sse.read(&mut buf).expect("the stream delivers in time");
+        assert!(n > 0, "the stream ended early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("delegation from Bursa"));
+
+    // SIGTERM: the server finishes, closes the stream and exits 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = server.wait().unwrap();
+    assert!(code.success(), "exit status {code:?}");
+    let mut log = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["status"] == 201 && l["method"] == "POST" && l["latency_ms"].is_number()),
+        "one structured line per request:\n{log}"
+    );
+    assert!(log.contains("store flushed"), "{log}");
+
+    // The write is durable: the CLI sees it after the server is gone.
+    let shown: serde_json::Value = serde_json::from_str(&ok(pacta(dir.path()).args([
+        "history",
+        "liberecky-kraj--bursa",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        shown["items"].as_array().unwrap().last().unwrap()["recorded_by"],
+        "desk"
+    );
+}
+
+#[test]
+fn cli_commands_fail_clearly_while_the_server_holds_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = pacta(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let out = pacta(dir.path())
+        .args(["token", "add", "x", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another process"), "{err}");
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+}
