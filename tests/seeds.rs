@@ -155,6 +155,30 @@ fn orenburg_in_detail() {
 }
 
 #[test]
+fn the_orenburg_dossier_from_the_command_line() {
+    let d = json(&["audit", "terminations", "liberecky-kraj--orenburg-oblast"]);
+    let t = &d["items"][0]["termination"];
+    assert_eq!(t["event"]["date"]["date"], "2022-03-01");
+    assert_eq!(t["mode"], "denounced");
+    assert!(t["reason"].as_str().unwrap().contains("Ukraine"));
+    assert_eq!(t["event"]["source"]["title"], "Uzavřená dohoda");
+    assert_eq!(d["verification"]["ok"], true);
+    let dir = seeded();
+    let _turn = turn();
+    let html = ok(pacta(dir).args(["audit", "terminations", "--format", "html"]));
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("Møre og Romsdal"));
+    let report = ok(pacta(dir).args([
+        "report",
+        "annual",
+        "--year",
+        "2022",
+        "--party",
+        "liberecky-kraj",
+    ]));
+    assert!(report.contains("terminated (1):"), "{report}");
+}
+
+#[test]
 fn chuguev_and_cuhujiv_are_one_town_and_a_notice_of_three_gives_three_offers() {
     let offers = json(&["offers"]);
     let items = offers["items"].as_array().unwrap();

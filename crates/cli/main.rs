@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use output::{Format, Table, cell};
+use output::{DocFormat, Format, Table, cell};
 use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
 use pacta_projections::ListFilter;
 use pacta_registry::{Actor, Registry};
@@ -161,6 +161,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Legal audit: termination dossiers.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Reports for the regional assembly.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Drop a projection and replay the whole log into it.
     Rebuild {
         /// The projection (all when absent).
@@ -179,6 +185,39 @@ enum Command {
         /// The random seed.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// The dossier of every terminated partnership (or of one): when and
+    /// how it ended, who decided and recorded it, on what evidence, what
+    /// preceded it, every correction, and the chain verified to the head.
+    Terminations {
+        /// One partnership id.
+        id: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+        format: DocFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The yearly summary of international cooperation for the assembly.
+    Annual {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// One home party (id or name); every home party when absent.
+        #[arg(long)]
+        party: Option<String>,
+        /// As the registry knew it at this moment (RFC 3339).
+        #[arg(long)]
+        as_known_at: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+        format: DocFormat,
     },
 }
 
@@ -294,6 +333,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => history(data, &id, as_known_at, format),
         Command::Parties { format } => parties(data, format),
         Command::Offers { status, format } => offers(data, status, format),
+        Command::Audit(AuditCommand::Terminations { id, format }) => {
+            audit(data, id.as_deref(), format)
+        }
+        Command::Report(ReportCommand::Annual {
+            year,
+            party,
+            as_known_at,
+            format,
+        }) => report(data, year, party.as_deref(), as_known_at, format),
         Command::Rebuild { projection, chunk } => rebuild(data, projection.as_deref(), chunk),
         Command::Generate { partnerships, seed } => generate(data, partnerships, seed),
     }
@@ -628,6 +676,151 @@ fn offers(
             Ok(())
         }
     }
+}
+
+fn audit(data: &Path, id: Option<&str>, format: DocFormat) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let Some(dossiers) = registry.termination_dossiers(id)? else {
+        bail!(
+            "no terminated partnership {} (see `pacta list --status terminated`)",
+            id.unwrap_or("")
+        );
+    };
+    let dto = api::DossiersDto::from(&dossiers);
+    match format {
+        DocFormat::Json => output::json(&dto)?,
+        DocFormat::Html => print!("{}", pacta_server::html::dossiers(&dto)),
+        DocFormat::Table => {
+            let mut out = io::stdout().lock();
+            for d in &dto.items {
+                let t = &d.termination;
+                writeln!(out, "{}: {} – {}", d.id, d.home.name, d.partner.name)?;
+                writeln!(
+                    out,
+                    "  ended {} ({}), reason: {}",
+                    date_text(&t.event),
+                    cell(t.mode.as_ref()),
+                    cell(t.reason.as_ref())
+                )?;
+                writeln!(
+                    out,
+                    "  decided by {}, resolution {}",
+                    cell(t.decided_by.as_ref()),
+                    cell(t.resolution.as_ref())
+                )?;
+                writeln!(
+                    out,
+                    "  evidence: {}; recorded {} by {}; position {} hash {}",
+                    t.event
+                        .source
+                        .as_ref()
+                        .map(|s| s.title.as_str())
+                        .unwrap_or("-"),
+                    t.event.recorded_at,
+                    t.event.recorded_by,
+                    t.event.position,
+                    t.event.hash
+                )?;
+                for e in &d.preceding {
+                    writeln!(
+                        out,
+                        "  before: {} {} {}",
+                        e.event_type,
+                        date_text(e),
+                        cell(e.note.as_ref())
+                    )?;
+                }
+                for e in &d.corrections {
+                    writeln!(
+                        out,
+                        "  correction {} of {}: {}",
+                        e.position,
+                        cell(e.target),
+                        cell(e.note.as_ref())
+                    )?;
+                }
+                writeln!(out)?;
+            }
+            let v = &dto.verification;
+            writeln!(
+                out,
+                "chain verified to position {}: {}; head hash {}",
+                v.head_position,
+                if v.ok {
+                    "intact".to_owned()
+                } else {
+                    format!("BROKEN at {}", cell(v.first_bad_position))
+                },
+                v.head_hash
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn report(
+    data: &Path,
+    year: i32,
+    party: Option<&str>,
+    as_known_at: Option<Timestamp>,
+    format: DocFormat,
+) -> anyhow::Result<()> {
+    let registry = open_registry(data)?;
+    let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
+    let report = registry.annual_report(year, party.as_ref(), as_known_at)?;
+    let dto = api::ReportDto::from(&report);
+    match format {
+        DocFormat::Json => output::json(&dto)?,
+        DocFormat::Html => print!("{}", pacta_server::html::report(&dto)),
+        DocFormat::Table => {
+            let mut out = io::stdout().lock();
+            writeln!(out, "International cooperation in {year}")?;
+            for s in &dto.sections {
+                writeln!(
+                    out,
+                    "\n== {} ==",
+                    s.home.as_ref().map(|h| h.name.as_str()).unwrap_or("-")
+                )?;
+                let lists: [(&str, &Vec<api::InForceLineDto>); 4] = [
+                    ("in force on 1 January", &s.in_force_start),
+                    ("uncertain on 1 January", &s.uncertain_start),
+                    ("in force on 31 December", &s.in_force_end),
+                    ("uncertain on 31 December", &s.uncertain_end),
+                ];
+                for (title, lines) in lists {
+                    let names: Vec<&str> = lines.iter().map(|l| l.partner.name.as_str()).collect();
+                    writeln!(out, "{title} ({}): {}", names.len(), names.join(", "))?;
+                }
+                let events: [(&str, &Vec<api::EventLineDto>); 7] = [
+                    ("signed", &s.signed),
+                    ("stagnated", &s.stagnated),
+                    ("suspended", &s.suspended),
+                    ("revived", &s.revived),
+                    ("terminated", &s.terminated),
+                    ("activities", &s.activities),
+                    ("offers published", &s.offers),
+                ];
+                for (title, lines) in events {
+                    writeln!(out, "{title} ({}):", lines.len())?;
+                    for l in lines {
+                        writeln!(
+                            out,
+                            "  {}  {}  {}  [{}]",
+                            date_text(&l.event),
+                            l.partner.name,
+                            cell(l.event.note.as_ref()),
+                            l.event
+                                .source
+                                .as_ref()
+                                .map(|s| s.title.as_str())
+                                .unwrap_or("-")
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn rebuild(data: &Path, projection: Option<&str>, chunk: Option<usize>) -> anyhow::Result<()> {

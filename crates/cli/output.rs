@@ -13,6 +13,17 @@ pub enum Format {
     Json,
 }
 
+/// How documents (dossiers, reports) are printed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum DocFormat {
+    /// Aligned columns.
+    Table,
+    /// The same JSON the HTTP API answers.
+    Json,
+    /// A printable HTML page (the API's `Accept: text/html`).
+    Html,
+}
+
 /// Prints a value as pretty JSON.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();

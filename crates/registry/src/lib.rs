@@ -10,14 +10,17 @@
 //!
 //! Also here: the bundled seed data ([`seeds`]), bearer tokens
 //! ([`tokens`]), the read views used by the CLI and the HTTP API
-//! ([`query`]) and a generator of synthetic histories for benchmarks
+//! ([`query`]), termination dossiers ([`audit`]), the yearly report
+//! ([`report`]) and a generator of synthetic histories for benchmarks
 //! ([`synthetic`]).
 //!
 //! Not here: HTTP (the server crate) and argument parsing (the binary).
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod audit;
 pub mod query;
+pub mod report;
 pub mod seeds;
 pub mod synthetic;
 pub mod tokens;

@@ -488,3 +488,211 @@ pub struct DigestDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_hash: Option<String>,
 }
+
+/// How an agreement ended.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TerminationDto {
+    /// The `Terminated` event (effective date after corrections, original beside it).
+    pub event: EventDto,
+    /// `denounced`, `mutual`, `expired`, `lapsed` or `superseded`.
+    pub mode: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The body that decided it.
+    pub decided_by: Option<String>,
+    /// The resolution number.
+    pub resolution: Option<String>,
+    /// The notice or other document that ended it.
+    pub notice: Option<SourceDto>,
+}
+
+/// A terminated partnership's dossier.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DossierDto {
+    /// The partnership.
+    pub id: String,
+    /// The Czech side.
+    pub home: PartyRefDto,
+    /// The partner.
+    pub partner: PartyRefDto,
+    /// The instrument that ended.
+    pub instrument: Option<String>,
+    /// The termination.
+    pub termination: TerminationDto,
+    /// Signing, stagnation, suspension, revival and the last activities before the end.
+    pub preceding: Vec<EventDto>,
+    /// Corrections and retractions of any of these, beside the originals.
+    pub corrections: Vec<EventDto>,
+}
+
+impl From<&pacta_registry::audit::Dossier> for DossierDto {
+    fn from(d: &pacta_registry::audit::Dossier) -> Self {
+        let event = EventDto::from(&d.termination);
+        let field = |k: &str| {
+            event
+                .data
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let notice = match &d.termination.record.event.payload {
+            pacta_domain::Payload::Terminated(t) => t.notice.as_ref().map(SourceDto::from),
+            _ => None,
+        };
+        DossierDto {
+            id: d.id.to_string(),
+            home: (&d.home).into(),
+            partner: (&d.partner).into(),
+            instrument: d.instrument.map(|i| i.to_string()),
+            termination: TerminationDto {
+                mode: field("mode"),
+                reason: field("reason"),
+                decided_by: field("decided_by"),
+                resolution: field("resolution"),
+                notice,
+                event,
+            },
+            preceding: d.preceding.iter().map(EventDto::from).collect(),
+            corrections: d.corrections.iter().map(EventDto::from).collect(),
+        }
+    }
+}
+
+/// Termination dossiers with the verification of the chain behind them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DossiersDto {
+    /// One dossier per terminated partnership.
+    pub items: Vec<DossierDto>,
+    /// The chain recomputed up to the head.
+    pub verification: VerifyDto,
+    /// When the dossiers were made.
+    pub made_at: String,
+}
+
+impl From<&pacta_registry::audit::Dossiers> for DossiersDto {
+    fn from(d: &pacta_registry::audit::Dossiers) -> Self {
+        DossiersDto {
+            items: d.dossiers.iter().map(DossierDto::from).collect(),
+            verification: VerifyDto {
+                ok: d.verification.ok,
+                head_position: d.head.position,
+                head_hash: d.head.hash.to_string(),
+                first_bad_position: d.verification.first_bad_position,
+                reason: d.verification.reason.clone(),
+                digest: None,
+            },
+            made_at: d.made_at.to_string(),
+        }
+    }
+}
+
+/// A partnership in force at one end of the year.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InForceLineDto {
+    /// The partnership.
+    pub id: String,
+    /// The partner.
+    pub partner: PartyRefDto,
+    /// `yes` or `uncertain`.
+    pub in_force: String,
+    /// The signing (or attestation) it rests on, with its source.
+    pub basis: Option<EventDto>,
+}
+
+/// An event of the year.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventLineDto {
+    /// The partnership or offer.
+    pub id: String,
+    /// The partner (or the town of an offer).
+    pub partner: PartyRefDto,
+    /// The event with its source.
+    pub event: EventDto,
+}
+
+/// The report for one home party.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SectionDto {
+    /// The home party.
+    pub home: Option<PartyRefDto>,
+    /// In force for certain on 1 January.
+    pub in_force_start: Vec<InForceLineDto>,
+    /// Perhaps in force on 1 January.
+    pub uncertain_start: Vec<InForceLineDto>,
+    /// In force for certain on 31 December.
+    pub in_force_end: Vec<InForceLineDto>,
+    /// Perhaps in force on 31 December.
+    pub uncertain_end: Vec<InForceLineDto>,
+    /// Signed (or found in force) during the year.
+    pub signed: Vec<EventLineDto>,
+    /// Stagnated during the year.
+    pub stagnated: Vec<EventLineDto>,
+    /// Suspended during the year.
+    pub suspended: Vec<EventLineDto>,
+    /// Revived during the year.
+    pub revived: Vec<EventLineDto>,
+    /// Terminated during the year.
+    pub terminated: Vec<EventLineDto>,
+    /// Activities of the year.
+    pub activities: Vec<EventLineDto>,
+    /// Offers published in the year.
+    pub offers: Vec<EventLineDto>,
+}
+
+/// The yearly report for the assembly.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReportDto {
+    /// The year.
+    pub year: i32,
+    /// The record time it was made as of (absent: now).
+    pub as_known_at: Option<String>,
+    /// One section per home party.
+    pub sections: Vec<SectionDto>,
+}
+
+impl From<&pacta_registry::report::AnnualReport> for ReportDto {
+    fn from(r: &pacta_registry::report::AnnualReport) -> Self {
+        use pacta_registry::report::{EventLine, InForceLine};
+        let f = |l: &Vec<InForceLine>| -> Vec<InForceLineDto> {
+            l.iter()
+                .map(|x| InForceLineDto {
+                    id: x.id.to_string(),
+                    partner: (&x.partner).into(),
+                    in_force: x.in_force.to_string(),
+                    basis: x.basis.as_ref().map(EventDto::from),
+                })
+                .collect()
+        };
+        let e = |l: &Vec<EventLine>| -> Vec<EventLineDto> {
+            l.iter()
+                .map(|x| EventLineDto {
+                    id: x.id.to_string(),
+                    partner: (&x.partner).into(),
+                    event: EventDto::from(&x.event),
+                })
+                .collect()
+        };
+        ReportDto {
+            year: r.year,
+            as_known_at: r.as_known_at.map(|t| t.to_string()),
+            sections: r
+                .sections
+                .iter()
+                .map(|s| SectionDto {
+                    home: s.home.as_ref().map(PartyRefDto::from),
+                    in_force_start: f(&s.in_force_start),
+                    uncertain_start: f(&s.uncertain_start),
+                    in_force_end: f(&s.in_force_end),
+                    uncertain_end: f(&s.uncertain_end),
+                    signed: e(&s.signed),
+                    stagnated: e(&s.stagnated),
+                    suspended: e(&s.suspended),
+                    revived: e(&s.revived),
+                    terminated: e(&s.terminated),
+                    activities: e(&s.activities),
+                    offers: e(&s.offers),
+                })
+                .collect(),
+        }
+    }
+}

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod error;
+pub mod html;
 mod routes;
 mod stream;
 

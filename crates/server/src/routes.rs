@@ -32,6 +32,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::stream::events))
         .routes(routes!(crate::stream::event_stream))
         .routes(routes!(verify))
+        .routes(routes!(terminations))
+        .routes(routes!(termination))
+        .routes(routes!(annual_report))
 }
 
 fn openapi_info() -> utoipa::openapi::OpenApi {
@@ -655,4 +658,120 @@ async fn verify(State(state): State<AppState>, uri: Uri) -> Result<Json<api::Ver
     .map_err(AppError::internal)?
     .map_err(AppError::internal)?;
     Ok(Json(dto))
+}
+
+/// Whether the client asked for HTML (`Accept: text/html` before JSON).
+fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match (accept.find("text/html"), accept.find("application/json")) {
+        (Some(h), Some(j)) => h < j,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+fn html(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+async fn dossiers(
+    state: &AppState,
+    id: Option<String>,
+) -> Result<Option<api::DossiersDto>, AppError> {
+    let registry = state.registry.clone();
+    tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref()))
+        .await
+        .map_err(AppError::internal)?
+        .map(|d| d.as_ref().map(api::DossiersDto::from))
+        .map_err(AppError::from)
+}
+
+/// Every terminated partnership's dossier, with the chain verified up to
+/// the head. `Accept: text/html` gives a printable page.
+#[utoipa::path(get, path = "/api/v1/audit/terminations", tag = "audit",
+    responses((status = 200, body = api::DossiersDto), (status = 200, description = "Printable page", content_type = "text/html")))]
+async fn terminations(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let d = dossiers(&state, None)
+        .await?
+        .ok_or_else(|| AppError::internal("no dossiers for the whole registry"))?;
+    Ok(if wants_html(&headers) {
+        html(crate::html::dossiers(&d))
+    } else {
+        Json(d).into_response()
+    })
+}
+
+/// One terminated partnership's dossier: when it ended, how, why, who
+/// decided and recorded it, on what evidence, what preceded it, every
+/// correction, and the chain verified up to the head.
+#[utoipa::path(get, path = "/api/v1/audit/terminations/{id}", tag = "audit",
+    params(("id" = String, Path, description = "Partnership id")),
+    responses((status = 200, body = api::DossiersDto), (status = 404, body = Problem)))]
+async fn termination(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let d = dossiers(&state, Some(id.clone()))
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no terminated partnership {id:?}")))?;
+    Ok(if wants_html(&headers) {
+        html(crate::html::dossiers(&d))
+    } else {
+        Json(d).into_response()
+    })
+}
+
+/// The yearly summary for the assembly: in force on 1 January and 31
+/// December, signed, stagnated, suspended, revived and terminated during
+/// the year, its activities and the offers published in it, each line
+/// with its source. `Accept: text/html` gives a printable page.
+#[utoipa::path(get, path = "/api/v1/reports/annual", tag = "reports",
+    params(("year" = i32, Query, description = "The year"),
+        ("party" = Option<String>, Query, description = "One home party (id or name); all when absent"),
+        ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339")),
+    responses((status = 200, body = api::ReportDto), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn annual_report(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let p = query_params(&uri)?;
+    let year: i32 = p
+        .get("year")
+        .ok_or_else(|| AppError::bad_request("year is required"))?
+        .parse()
+        .ok()
+        .filter(|y| (1..=9999).contains(y))
+        .ok_or_else(|| AppError::bad_request("year must be a year, e.g. 2022"))?;
+    let party = match p.get("party") {
+        None => None,
+        Some(text) => Some(
+            state
+                .registry
+                .projections()
+                .parties()
+                .find(text)
+                .ok_or_else(|| AppError::not_found(format!("no party {text:?}")))?
+                .id,
+        ),
+    };
+    let known_at = timestamp_param(&p, "as_known_at")?;
+    let registry = state.registry.clone();
+    let report =
+        tokio::task::spawn_blocking(move || registry.annual_report(year, party.as_ref(), known_at))
+            .await
+            .map_err(AppError::internal)??;
+    let dto = api::ReportDto::from(&report);
+    Ok(if wants_html(&headers) {
+        html(crate::html::report(&dto))
+    } else {
+        Json(dto).into_response()
+    })
 }

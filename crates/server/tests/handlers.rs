@@ -150,6 +150,9 @@ async fn health_and_openapi() {
         "/api/v1/events",
         "/api/v1/events/stream",
         "/api/v1/audit/verify",
+        "/api/v1/audit/terminations",
+        "/api/v1/audit/terminations/{id}",
+        "/api/v1/reports/annual",
         "/healthz",
     ] {
         assert!(paths.contains_key(p), "openapi lacks {p}");
@@ -685,4 +688,189 @@ async fn reads_are_public_and_writes_record_the_token_name() {
     let last = h.body["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["recorded_by"], "root");
     assert_eq!(last["type"], "Attested");
+}
+
+async fn get_html(f: &Fixture, uri: &str) -> Answer {
+    let req = Request::builder()
+        .uri(uri)
+        .header("accept", "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let res = app(f.state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Answer {
+        status,
+        content_type,
+        body: Value::Null,
+        text,
+    }
+}
+
+#[tokio::test]
+async fn the_orenburg_dossier() {
+    let f = fixture();
+    let a = get(
+        &f,
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let d = &a.body["items"][0];
+    let t = &d["termination"];
+    assert_eq!(t["event"]["date"]["date"], "2022-03-01");
+    assert_eq!(t["event"]["date"]["precision"], "day");
+    assert_eq!(t["mode"], "denounced");
+    assert!(t["reason"].as_str().unwrap().contains("Ukraine"));
+    assert_eq!(
+        t["event"]["source"]["reference"],
+        "001_3457ff16fb4a1bf4.txt"
+    );
+    assert_eq!(t["notice"]["title"], "Ukončení spolupráce");
+    assert_eq!(t["event"]["recorded_by"], "seed");
+    assert_eq!(t["event"]["hash"].as_str().unwrap().len(), 64);
+    let preceding: Vec<&str> = d["preceding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        preceding.contains(&"Signed") && preceding.contains(&"Suspended"),
+        "{preceding:?}"
+    );
+    assert_eq!(a.body["verification"]["ok"], true);
+    assert_eq!(a.body["verification"]["head_position"], head(&f));
+
+    let all = get(&f, "/api/v1/audit/terminations").await;
+    let ids: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "liberecky-kraj--orenburg-oblast",
+            "liberecky-kraj--more-og-romsdal"
+        ]
+    );
+
+    let page = get_html(
+        &f,
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type.starts_with("text/html"));
+    for needle in [
+        "<h1>Termination dossiers</h1>",
+        "<h2>Liberec Region – Orenburg Oblast</h2>",
+        "<table>",
+        "denounced",
+        "intact",
+        "Head digest",
+    ] {
+        assert!(page.text.contains(needle), "the page lacks {needle}");
+    }
+    problem(
+        &get(&f, "/api/v1/audit/terminations/liberecky-kraj--bursa").await,
+        404,
+        "not-found",
+    );
+}
+
+/// Partner ids of an in-force list.
+fn partners(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["partner"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn the_yearly_report_worked_out_by_hand() {
+    let f = fixture();
+    // Liberec, 2022: Orenburg suspended (24 Feb – 1 Mar) and denounced
+    // (1 Mar); Møre og Romsdal's end is known only to lie after 2001-11-28.
+    let a = get(&f, "/api/v1/reports/annual?year=2022&party=liberecky-kraj").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let s = &a.body["sections"][0];
+    assert_eq!(s["home"]["id"], "liberecky-kraj");
+    assert_eq!(
+        partners(&s["in_force_start"]),
+        ["bursa", "ha-tinh", "orenburg-oblast", "valle-d-aosta"]
+    );
+    assert_eq!(partners(&s["uncertain_start"]), ["more-og-romsdal"]);
+    assert_eq!(
+        partners(&s["in_force_end"]),
+        ["bursa", "ha-tinh", "valle-d-aosta"]
+    );
+    assert_eq!(partners(&s["uncertain_end"]), ["more-og-romsdal"]);
+    assert_eq!(partners(&s["suspended"]), ["orenburg-oblast"]);
+    assert_eq!(partners(&s["terminated"]), ["orenburg-oblast"]);
+    for list in ["signed", "stagnated", "revived", "activities", "offers"] {
+        assert_eq!(s[list].as_array().unwrap().len(), 0, "{list}");
+    }
+    assert_eq!(
+        s["terminated"][0]["event"]["source"]["title"],
+        "Uzavřená dohoda"
+    );
+
+    // Liberec, 2011: Bursa signed on 1 November after a visit; the Ha Tinh
+    // meeting planned for the first half did not take place.
+    let a = get(&f, "/api/v1/reports/annual?year=2011&party=liberecky-kraj").await;
+    let s = &a.body["sections"][0];
+    assert_eq!(partners(&s["in_force_start"]), ["ha-tinh", "valle-d-aosta"]);
+    assert_eq!(
+        partners(&s["in_force_end"]),
+        ["bursa", "ha-tinh", "valle-d-aosta"]
+    );
+    assert_eq!(partners(&s["signed"]), ["bursa"]);
+    assert_eq!(partners(&s["activities"]), ["bursa", "ha-tinh"]);
+
+    // The notice board, 2011: eight notices of towns seeking a partner.
+    let a = get(&f, "/api/v1/reports/annual?year=2011&party=smo-cr").await;
+    let offers = a.body["sections"][0]["offers"].as_array().unwrap();
+    assert_eq!(offers.len(), 8);
+    assert!(
+        offers
+            .iter()
+            .all(|o| o["event"]["source"]["reference"] == "003_243f8dd02ec98ead.txt")
+    );
+
+    // Every home party at once, and as known before anything was recorded.
+    let a = get(&f, "/api/v1/reports/annual?year=2011").await;
+    assert!(a.body["sections"].as_array().unwrap().len() >= 4);
+    let a = get(
+        &f,
+        "/api/v1/reports/annual?year=2011&as_known_at=2020-01-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(a.body["sections"].as_array().unwrap().len(), 0);
+
+    let page = get_html(&f, "/api/v1/reports/annual?year=2022&party=liberecky-kraj").await;
+    assert!(
+        page.text
+            .contains("<h1>International cooperation in 2022</h1>")
+    );
+    assert!(page.text.contains("Orenburg Oblast"));
+    problem(&get(&f, "/api/v1/reports/annual").await, 400, "malformed");
+    problem(
+        &get(&f, "/api/v1/reports/annual?year=twenty").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/reports/annual?year=2022&party=atlantis").await,
+        404,
+        "not-found",
+    );
 }
