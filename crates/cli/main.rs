@@ -7,6 +7,11 @@
 mod log;
 mod output;
 
+/// sled copies tree nodes on every write; glibc's allocator spends a fifth
+/// of a busy server's time on that churn, mimalloc far less (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -150,6 +150,8 @@ struct State {
     by_party: HashMap<Slug, Vec<usize>>,
     /// Display names of parties.
     names: HashMap<Slug, Arc<str>>,
+    /// Entries changed since the last warm-up of their answers.
+    dirty: Vec<usize>,
 }
 
 impl State {
@@ -205,6 +207,7 @@ impl State {
         entry.facts.push(fact);
         entry.current = OnceLock::new();
         entry.answers = OnceLock::new();
+        self.dirty.push(i);
         true
     }
 }
@@ -307,6 +310,18 @@ impl Partnerships {
             .by_id
             .get(id)
             .map(|&i| state.entries[i].header.clone())
+    }
+
+    /// Calls `f` with one partnership's header, facts (log order) and
+    /// timeline as known now, under the projection's read lock: no copy.
+    pub fn with_history<R>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&Header, &[Fact], Option<&Timeline>) -> R,
+    ) -> Option<R> {
+        let state = self.read();
+        let entry = &state.entries[*state.by_id.get(id)?];
+        Some(f(&entry.header, &entry.facts, entry.current()))
     }
 
     /// The facts of one partnership, in log order.
@@ -557,9 +572,12 @@ impl Projection for Partnerships {
     }
 
     fn caught_up(&self) {
+        let dirty = std::mem::take(&mut self.write().dirty);
         let state = self.read();
-        for entry in &state.entries {
-            entry.answers();
+        for i in dirty {
+            if let Some(entry) = state.entries.get(i) {
+                entry.answers();
+            }
         }
     }
 

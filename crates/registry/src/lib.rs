@@ -355,8 +355,7 @@ impl Registry {
                 duplicate: true,
             }));
         }
-        let records = self.store.stream(&command.stream)?;
-        let version = records.len() as u64;
+        let version = self.store.stream_version(&command.stream)?;
         if let Some(expected) = command.expected_version
             && expected != version
         {
@@ -375,29 +374,70 @@ impl Registry {
             .zip(&command.events)
             .map(|(id, (_, e))| validate::Pending { id: *id, event: e })
             .collect();
-        let exists = !records.is_empty();
         let is_opening = matches!(
             command.events[0].1.event_type(),
             pacta_domain::EventType::PartyRegistered
                 | pacta_domain::EventType::PartnershipOpened
                 | pacta_domain::EventType::OfferPublished
         );
-        if !exists && !is_opening {
+        if version == 0 && !is_opening {
             return Err(CommandError::NotFound(format!(
                 "{} does not exist",
                 command.stream
             )));
         }
-        let home = validate::home_of(&command.stream, &records, &pending);
         let with_ids: Vec<(EventId, &Event)> = pending.iter().map(|p| (p.id, p.event)).collect();
-        self.authorize(actor, &command.stream, home.as_ref(), &with_ids)?;
-        validate::validate(
-            &command.stream,
-            &records,
-            &pending,
-            now(),
-            &StoreWorld { store: &self.store },
-        )?;
+        let world = StoreWorld { store: &self.store };
+        // A stored partnership: its facts from the projection (caught up
+        // to the version just read), so the check costs the same however
+        // long the history grows.
+        let mut checked = false;
+        if command.stream.kind == StreamKind::Partnership && version > 0 {
+            for attempt in 0..2 {
+                let outcome = self.projections.partnerships().with_history(
+                    command.stream.id.as_str(),
+                    |header, facts, timeline| {
+                        if facts.len() as u64 + 1 != version {
+                            return None;
+                        }
+                        let history = ProjectedHistory {
+                            facts,
+                            timeline,
+                            stream: &command.stream,
+                            store: &self.store,
+                        };
+                        Some(
+                            self.authorize(actor, &command.stream, Some(&header.home), &with_ids)
+                                .and_then(|()| {
+                                    validate::validate_partnership(
+                                        &history,
+                                        &pending,
+                                        now(),
+                                        &world,
+                                    )
+                                }),
+                        )
+                    },
+                );
+                match outcome.flatten() {
+                    Some(result) => {
+                        result?;
+                        checked = true;
+                        break;
+                    }
+                    None if attempt == 0 => {
+                        self.catch_up()?;
+                    }
+                    None => {}
+                }
+            }
+        }
+        if !checked {
+            let records = self.store.stream(&command.stream)?;
+            let home = validate::home_of(&command.stream, &records, &pending);
+            self.authorize(actor, &command.stream, home.as_ref(), &with_ids)?;
+            validate::validate(&command.stream, &records, &pending, now(), &world)?;
+        }
         let mut append = self.append_for(actor, command, Some(version));
         for (e, id) in append.events.iter_mut().zip(ids) {
             e.event_id = id;
@@ -441,6 +481,36 @@ impl Registry {
             }
         }
         unreachable!("some suffix is free")
+    }
+}
+
+/// A partnership's history as the projection holds it, with the store's
+/// indexes for the rare look-ups of corrections.
+struct ProjectedHistory<'a> {
+    facts: &'a [pacta_domain::Fact],
+    timeline: Option<&'a pacta_domain::Timeline>,
+    stream: &'a StreamId,
+    store: &'a Store,
+}
+
+impl validate::PartnershipHistory for ProjectedHistory<'_> {
+    fn exists(&self) -> bool {
+        true
+    }
+    fn facts(&self) -> &[pacta_domain::Fact] {
+        self.facts
+    }
+    fn timeline(&self) -> Option<&pacta_domain::Timeline> {
+        self.timeline
+    }
+    fn position_of(&self, id: EventId) -> Option<u64> {
+        let position = self.store.position_of(id).ok()??;
+        let record = self.store.get(position).ok()??;
+        (&record.envelope.stream == self.stream).then_some(position)
+    }
+    fn event_at(&self, position: u64) -> Option<Event> {
+        let record = self.store.get(position).ok()??;
+        (&record.envelope.stream == self.stream).then_some(record.event)
     }
 }
 

@@ -52,23 +52,36 @@ pub fn validate(
     now: Timestamp,
     world: &dyn World,
 ) -> Result<(), CommandError> {
+    match stream.kind {
+        StreamKind::Party => {
+            check_events(stream.kind, new)?;
+            validate_party(stream, records, new, world)
+        }
+        StreamKind::Offer => {
+            check_events(stream.kind, new)?;
+            validate_offer(records, new, world)
+        }
+        StreamKind::Partnership => {
+            validate_partnership(&RecordsHistory::new(records)?, new, now, world)
+        }
+    }
+}
+
+/// Each event belongs in the stream and is valid on its own.
+fn check_events(kind: StreamKind, new: &[Pending<'_>]) -> Result<(), CommandError> {
     for p in new {
         let ty = p.event.event_type();
-        if ty.stream_kind() != stream.kind {
+        if ty.stream_kind() != kind {
             return Err(CommandError::Invalid(format!(
                 "{ty} does not belong in a {} stream",
-                stream.kind.as_str()
+                kind.as_str()
             )));
         }
         p.event
             .validate()
             .map_err(|e| CommandError::Invalid(e.to_string()))?;
     }
-    match stream.kind {
-        StreamKind::Party => validate_party(stream, records, new, world),
-        StreamKind::Offer => validate_offer(records, new, world),
-        StreamKind::Partnership => validate_partnership(records, new, now, world),
-    }
+    Ok(())
 }
 
 fn validate_party(
@@ -173,16 +186,86 @@ fn validate_offer(
     Ok(())
 }
 
-fn validate_partnership(
-    records: &[Recorded],
+/// What validation needs to know of a partnership's stored events. The
+/// registry answers from the projection (compact facts) and the store's
+/// indexes; the seed loader answers from the records it read.
+pub trait PartnershipHistory {
+    /// Whether the stream exists (holds its header).
+    fn exists(&self) -> bool;
+    /// The stored events after the header, as facts, in log order.
+    fn facts(&self) -> &[Fact];
+    /// The position of an event if it is stored in this partnership.
+    fn position_of(&self, id: EventId) -> Option<u64>;
+    /// The stored event at a position of this partnership.
+    fn event_at(&self, position: u64) -> Option<Event>;
+    /// The history as known now, if one is at hand (it makes the common
+    /// append, a step later than every other, a constant-time check).
+    fn timeline(&self) -> Option<&Timeline> {
+        None
+    }
+}
+
+/// A partnership's history from its records.
+pub struct RecordsHistory<'a> {
+    records: &'a [Recorded],
+    facts: Vec<Fact>,
+}
+
+impl<'a> RecordsHistory<'a> {
+    /// Folds records (log order) into facts.
+    pub fn new(records: &'a [Recorded]) -> Result<RecordsHistory<'a>, CommandError> {
+        let mut facts = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            if r.event.event_type() == EventType::PartnershipOpened {
+                continue;
+            }
+            let fact =
+                Fact::from_event(r.envelope.position, r.envelope.recorded_at, &r.event, |t| {
+                    records[..i]
+                        .iter()
+                        .find(|x| x.envelope.event_id == t)
+                        .map(|x| x.envelope.position)
+                })
+                .map_err(CommandError::Invalid)?;
+            facts.push(fact);
+        }
+        Ok(RecordsHistory { records, facts })
+    }
+}
+
+impl PartnershipHistory for RecordsHistory<'_> {
+    fn exists(&self) -> bool {
+        !self.records.is_empty()
+    }
+    fn facts(&self) -> &[Fact] {
+        &self.facts
+    }
+    fn position_of(&self, id: EventId) -> Option<u64> {
+        self.records
+            .iter()
+            .find(|r| r.envelope.event_id == id)
+            .map(|r| r.envelope.position)
+    }
+    fn event_at(&self, position: u64) -> Option<Event> {
+        self.records
+            .iter()
+            .find(|r| r.envelope.position == position)
+            .map(|r| r.event.clone())
+    }
+}
+
+/// Checks new events of a partnership against its history.
+pub fn validate_partnership(
+    history: &dyn PartnershipHistory,
     new: &[Pending<'_>],
     now: Timestamp,
     world: &dyn World,
 ) -> Result<(), CommandError> {
+    check_events(StreamKind::Partnership, new)?;
     // The header comes first and only once.
     for (i, p) in new.iter().enumerate() {
         let opened = p.event.event_type() == EventType::PartnershipOpened;
-        let first = records.is_empty() && i == 0;
+        let first = !history.exists() && i == 0;
         if first && !opened {
             return Err(CommandError::Refused(Refusal {
                 state: "none".into(),
@@ -193,7 +276,9 @@ fn validate_partnership(
             }));
         }
         if opened && !first {
-            let status = current_status(records, new, now);
+            let status = Timeline::resolve(history.facts(), None)
+                .map(|t| t.final_status())
+                .unwrap_or(Status::Proposed);
             return Err(CommandError::Refused(
                 Refusal::partnership(status, EventType::PartnershipOpened)
                     .with_detail("the partnership is open already"),
@@ -208,31 +293,50 @@ fn validate_partnership(
         }
     }
 
-    // Every event of the stream as a fact; new ones after the log's end.
-    let mut facts: Vec<Fact> = Vec::with_capacity(records.len() + new.len());
-    let mut ids: Vec<(EventId, u64, EventType, &Event)> = Vec::new();
-    for r in records {
-        let fact = Fact::from_event(r.envelope.position, r.envelope.recorded_at, &r.event, |t| {
-            ids.iter().find(|x| x.0 == t).map(|x| x.1)
-        })
-        .map_err(CommandError::Invalid)?;
-        ids.push((
-            r.envelope.event_id,
-            r.envelope.position,
-            r.event.event_type(),
-            &r.event,
-        ));
-        facts.push(fact);
+    // The common case: one new step that sorts after every stored one
+    // only has to fit the state the history ends in.
+    if let ([p], Some(timeline)) = (new, history.timeline())
+        && is_step(p.event.event_type())
+    {
+        let fact = Fact::from_event(u64::MAX / 2, now, p.event, |_| None)
+            .map_err(CommandError::Invalid)?;
+        let key = (fact.effective.hi(), fact.effective.lo());
+        let last = timeline
+            .steps()
+            .last()
+            .map(|s| (s.effective.hi(), s.effective.lo()));
+        if last.is_none_or(|l| key >= l) {
+            let state = timeline.final_status();
+            return match pacta_domain::lifecycle::transition(state, fact.ty) {
+                pacta_domain::lifecycle::Transition::Refuse => {
+                    let mut refusal = Refusal::partnership(state, fact.ty);
+                    refusal.date = p.event.date.map(|d| d.to_string());
+                    Err(CommandError::Refused(refusal))
+                }
+                _ => Ok(()),
+            };
+        }
     }
+
+    // The stored facts, then the new ones after the log's end.
+    let mut facts: Vec<Fact> = history.facts().to_vec();
+    let mut pending: Vec<(EventId, u64, &Event)> = Vec::new();
     let base = u64::MAX / 2;
     for (i, p) in new.iter().enumerate() {
+        if p.event.event_type() == EventType::PartnershipOpened {
+            continue;
+        }
         let position = base + i as u64;
-        check_target(p.event, &ids, &facts)?;
+        check_target(p.event, history, &pending, &facts)?;
         let fact = Fact::from_event(position, now, p.event, |t| {
-            ids.iter().find(|x| x.0 == t).map(|x| x.1)
+            pending
+                .iter()
+                .find(|x| x.0 == t)
+                .map(|x| x.1)
+                .or_else(|| history.position_of(t))
         })
         .map_err(CommandError::Invalid)?;
-        ids.push((p.id, position, p.event.event_type(), p.event));
+        pending.push((p.id, position, p.event));
         facts.push(fact);
     }
     Timeline::resolve(&facts, None)
@@ -245,7 +349,8 @@ fn validate_partnership(
 /// make a valid event of the target's type.
 fn check_target(
     event: &Event,
-    ids: &[(EventId, u64, EventType, &Event)],
+    history: &dyn PartnershipHistory,
+    pending: &[(EventId, u64, &Event)],
     facts: &[Fact],
 ) -> Result<(), CommandError> {
     let (target, patch) = match &event.payload {
@@ -254,7 +359,17 @@ fn check_target(
         _ => return Ok(()),
     };
     let what = event.event_type();
-    let Some(&(_, position, ty, original)) = ids.iter().find(|x| x.0 == target) else {
+    let located = match pending.iter().find(|x| x.0 == target) {
+        Some(&(_, position, e)) => Some((position, e.event_type())),
+        None => history.position_of(target).map(|position| {
+            let ty = facts
+                .iter()
+                .find(|f| f.position == position)
+                .map_or(EventType::PartnershipOpened, |f| f.ty);
+            (position, ty)
+        }),
+    };
+    let Some((position, ty)) = located else {
         return Err(CommandError::Invalid(format!(
             "{what} points at {target}, which is not an event of this partnership"
         )));
@@ -273,18 +388,29 @@ fn check_target(
         )));
     }
     if let Some(patch) = patch {
+        let event_at = |p: u64| {
+            pending
+                .iter()
+                .find(|x| x.1 == p)
+                .map(|x| x.2.clone())
+                .or_else(|| history.event_at(p))
+        };
+        let original = event_at(position).ok_or_else(|| {
+            CommandError::Invalid(format!("{what} points at {target}, which cannot be read"))
+        })?;
         let mut data = match original.payload.to_value() {
             serde_json::Value::Object(m) => m,
             _ => serde_json::Map::new(),
         };
         // Earlier corrections of the same event count too.
-        for (_, _, t, e) in ids {
-            if *t == EventType::Corrected
-                && let Payload::Corrected(c) = &e.payload
-                && c.target == target
-                && let Some(d) = &c.data
+        for f in facts
+            .iter()
+            .filter(|f| f.ty == EventType::Corrected && f.target == position)
+        {
+            if let Some(Payload::Corrected(c)) = event_at(f.position).map(|e| e.payload)
+                && let Some(d) = c.data
             {
-                data.extend(d.clone());
+                data.extend(d);
             }
         }
         data.extend(patch.clone());
@@ -294,22 +420,4 @@ fn check_target(
         })?;
     }
     Ok(())
-}
-
-fn current_status(records: &[Recorded], _new: &[Pending<'_>], _now: Timestamp) -> Status {
-    let facts: Vec<Fact> = records
-        .iter()
-        .filter_map(|r| {
-            Fact::from_event(
-                r.envelope.position,
-                r.envelope.recorded_at,
-                &r.event,
-                |_| None,
-            )
-            .ok()
-        })
-        .collect();
-    Timeline::resolve(&facts, None)
-        .map(|t| t.final_status())
-        .unwrap_or(Status::Proposed)
 }

@@ -77,6 +77,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(

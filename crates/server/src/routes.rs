@@ -65,6 +65,16 @@ pub(crate) async fn not_found(uri: Uri) -> AppError {
     AppError::not_found(format!("no endpoint {} (see /openapi.json)", uri.path()))
 }
 
+/// Answers 405 for a known path with a method it does not take.
+pub(crate) async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("{} does not take {method} (see /openapi.json)", uri.path()),
+    )
+}
+
 /// The query string as a map.
 pub(crate) fn query_params(uri: &Uri) -> Result<HashMap<String, String>, AppError> {
     axum::extract::Query::<HashMap<String, String>>::try_from_uri(uri)

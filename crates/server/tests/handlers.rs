@@ -159,6 +159,15 @@ async fn health_and_openapi() {
     }
     assert!(a.body["components"]["schemas"]["Problem"].is_object());
     problem(&get(&f, "/api/v1/nothing-here").await, 404, "not-found");
+    let a = call(
+        &f.state,
+        "DELETE",
+        "/api/v1/partnerships/liberecky-kraj--bursa",
+        None,
+        None,
+    )
+    .await;
+    problem(&a, 405, "method-not-allowed");
 }
 
 #[tokio::test]

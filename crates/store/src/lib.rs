@@ -1,7 +1,9 @@
 //! Pacta's append-only event log on sled, with durable group-committed
 //! appends and a SHA-256 hash chain.
 //!
-//! Layout (one sled database per data directory):
+//! Layout: the log is one sled database in `DATA/log`; state kept beside
+//! it (projections, tokens) is a second one in `DATA/views`, so that its
+//! writes never add to the flushes that acknowledge appends.
 //!
 //! | tree | key | value |
 //! |---|---|---|
@@ -204,6 +206,10 @@ type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
 struct Inner {
     db: sled::Db,
+    /// A second database for state kept beside the log (projections,
+    /// tokens): its writes never add to the flushes that acknowledge
+    /// appends.
+    aux: sled::Db,
     trees: Trees,
     requests: Mutex<Option<std::sync::mpsc::Sender<writer::Request>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -233,7 +239,12 @@ impl Store {
     /// [`Error::Locked`] if another process holds it.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
         let path = dir.as_ref().to_path_buf();
-        let db = open_db(&path)?;
+        let named = |e: Error| match e {
+            Error::Locked { .. } => Error::Locked { path: path.clone() },
+            e => e,
+        };
+        let db = open_db(&path.join("log")).map_err(named)?;
+        let aux = open_db(&path.join("views")).map_err(named)?;
         let trees = Trees {
             log: db.open_tree("log")?,
             streams: db.open_tree("streams")?,
@@ -269,6 +280,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
+                aux,
                 trees,
                 requests: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
@@ -432,18 +444,19 @@ impl Store {
     /// A sled tree for state kept beside the log (projections, tokens).
     /// Its name is prefixed so that it can never be one of the log's trees.
     pub fn aux_tree(&self, name: &str) -> Result<sled::Tree, Error> {
-        Ok(self.inner.db.open_tree(format!("{AUX_PREFIX}{name}"))?)
+        Ok(self.inner.aux.open_tree(format!("{AUX_PREFIX}{name}"))?)
     }
 
     /// Drops an auxiliary tree and everything in it.
     pub fn drop_aux_tree(&self, name: &str) -> Result<(), Error> {
-        self.inner.db.drop_tree(format!("{AUX_PREFIX}{name}"))?;
+        self.inner.aux.drop_tree(format!("{AUX_PREFIX}{name}"))?;
         Ok(())
     }
 
     /// Flushes everything written so far, auxiliary trees included.
     pub fn flush(&self) -> Result<(), Error> {
         self.inner.db.flush()?;
+        self.inner.aux.flush()?;
         Ok(())
     }
 
@@ -485,8 +498,14 @@ impl Drop for Inner {
             let _ = handle.join();
         }
         let _ = self.db.flush();
+        let _ = self.aux.flush();
     }
 }
+
+/// sled's page cache. sled's default (1 GiB) buys nothing measurable
+/// for Pacta's access pattern (sequential replay, recent appends) and
+/// costs that much resident memory; see BENCHMARKS.md.
+pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// How long opening waits for a lock this process itself is releasing:
 /// sled lets go of its directory lock from background threads shortly
@@ -496,7 +515,11 @@ const LOCK_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 fn open_db(path: &Path) -> Result<sled::Db, Error> {
     let started = std::time::Instant::now();
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 if started.elapsed() >= LOCK_GRACE {

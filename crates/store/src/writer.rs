@@ -57,6 +57,8 @@ pub(crate) struct Writer {
     poisoned: bool,
     /// Set by the flusher when a flush fails.
     flush_failed: Arc<AtomicBool>,
+    /// Batches handed to the flusher and not yet answered.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
     flush_tx: Option<Sender<Committed>>,
     /// Stream versions seen so far. Only this thread writes, so a cached
     /// version stays true until this thread changes it.
@@ -116,6 +118,7 @@ fn flusher(
     db: sled::Db,
     head_tx: watch::Sender<Head>,
     failed: Arc<AtomicBool>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
     rx: Receiver<Committed>,
 ) {
     while let Ok(first) = rx.recv() {
@@ -124,19 +127,25 @@ fn flusher(
             batches.push(more);
         }
         if failed.load(Ordering::Acquire) {
+            let n = batches.len();
             batches.into_iter().for_each(Committed::fail);
+            in_flight.fetch_sub(n, Ordering::AcqRel);
             continue;
         }
         if let Err(e) = db.flush() {
             tracing::error!(error = %e, "a flush failed; the store refuses further writes");
             failed.store(true, Ordering::Release);
+            let n = batches.len();
             batches.into_iter().for_each(Committed::fail);
+            in_flight.fetch_sub(n, Ordering::AcqRel);
             continue;
         }
         if let Some(head) = batches.iter().rev().find_map(|b| b.head) {
             head_tx.send_replace(head);
         }
+        let n = batches.len();
         batches.into_iter().for_each(Committed::answer);
+        in_flight.fetch_sub(n, Ordering::AcqRel);
     }
 }
 
@@ -156,6 +165,7 @@ impl Writer {
             head_tx,
             poisoned: false,
             flush_failed: Arc::new(AtomicBool::new(false)),
+            in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             flush_tx: None,
             versions: HashMap::new(),
         }
@@ -170,9 +180,10 @@ impl Writer {
             let db = self.db.clone();
             let head_tx = self.head_tx.clone();
             let poisoned = self.flush_failed.clone();
+            let in_flight = self.in_flight.clone();
             std::thread::Builder::new()
                 .name("pacta-flusher".into())
-                .spawn(move || flusher(db, head_tx, poisoned, flush_rx))
+                .spawn(move || flusher(db, head_tx, poisoned, in_flight, flush_rx))
         };
         let flusher = match flusher {
             Ok(handle) => handle,
@@ -277,10 +288,30 @@ impl Writer {
             head: (self.head != start_head).then_some(self.head),
             pending,
         };
+        // A lone request with nothing else in flight gains nothing from the
+        // flusher's overlap: flush here and spare the hand-over.
+        if committed.pending.len() == 1 && self.in_flight.load(Ordering::Acquire) == 0 {
+            match self.db.flush() {
+                Ok(_) => {
+                    if let Some(head) = committed.head {
+                        self.head_tx.send_replace(head);
+                    }
+                    committed.answer();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a flush failed; the store refuses further writes");
+                    self.poisoned = true;
+                    committed.fail();
+                }
+            }
+            return;
+        }
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
         if let Some(tx) = &self.flush_tx
             && let Err(unsent) = tx.send(committed)
         {
             self.poisoned = true;
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
             unsent.0.fail();
         }
     }

@@ -117,6 +117,27 @@ fn main() -> anyhow::Result<()> {
         best(&rebuild) / best(&replay)
     );
     println!("RSS after rebuild: {:.0} MiB", rss_mib());
+
+    // Verification of the chain against reading the log, alternating.
+    let (mut read_s, mut verify_s) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let (secs, _) = time(|| {
+            for record in registry.store().read_from(0) {
+                std::hint::black_box(record.expect("read"));
+            }
+        });
+        read_s.push(secs);
+        let (secs, report) = time(|| registry.store().verify(&mut |_, _| {}));
+        assert!(report?.ok, "the chain verifies");
+        verify_s.push(secs);
+    }
+    println!(
+        "VERIFY: {:.2}s ({:.0} events/s) vs reading the log {:.2}s: {:.2}x the speed of reading",
+        best(&verify_s),
+        events as f64 / best(&verify_s),
+        best(&read_s),
+        best(&read_s) / best(&verify_s)
+    );
     println!(
         "partnerships: {}",
         registry.projections().partnerships().len()

@@ -28,7 +28,11 @@ fn append(stream: u64, id: u64) -> Append {
 /// Raw sled: insert one value, flush, repeat. Returns events/s.
 fn raw_flush_per_event(n: u64, value: &[u8]) -> f64 {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let db = sled::open(dir.path()).expect("sled opens");
+    let db = sled::Config::new()
+        .path(dir.path())
+        .cache_capacity(pacta_store::CACHE_BYTES)
+        .open()
+        .expect("sled opens");
     let tree = db.open_tree("log").expect("a tree");
     let (secs, ()) = time(|| {
         for i in 1..=n {
@@ -133,7 +137,11 @@ fn main() -> anyhow::Result<()> {
             events,
         })?;
     }
-    let raw_db = sled::open(dir.path().join("raw"))?;
+    // The same page cache as the store's, for a fair comparison.
+    let raw_db = sled::Config::new()
+        .path(dir.path().join("raw"))
+        .cache_capacity(pacta_store::CACHE_BYTES)
+        .open()?;
     let raw_tree = raw_db.open_tree("log")?;
     for item in store.raw_from(0) {
         let (pos, v) = item?;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# HTTP benchmarks, side by side in one run (figures go to BENCHMARKS.md):
+#   reads  — GET /api/v1/partnerships?valid_on=… and GET /api/v1/partnerships/{id},
+#            32 connections, wrk;
+#   writes — durable appends through HTTP with 1 and 32 connections (wrk),
+#            against the same append into a PostgreSQL 15 events table with
+#            synchronous commit (pgbench, 1 and 32 clients).
+# Needs wrk and PostgreSQL 15 (Debian packages wrk, postgresql-15); run as
+# root or as a user who can run the PostgreSQL binaries.
+#
+#   crates/bench/http.sh [SECONDS]
+set -euo pipefail
+secs=${1:-20}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/crates/bench/http"
+pgbin=/usr/lib/postgresql/15/bin
+work=$(mktemp -d /tmp/pacta-http-bench.XXXXXX)
+chmod 755 "$work"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  if [ -f "$work/pg/postmaster.pid" ]; then
+    as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pacta
+pacta="$root/target/release/pacta"
+data="$work/data"
+token=$("$pacta" --data "$data" token add bench --role admin 2>/dev/null)
+
+start_server() {
+  "$pacta" --data "$data" serve --listen 127.0.0.1:0 > "$work/serve.out" 2> "$work/serve.err" &
+  server=$!
+  for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+  addr=$(sed -n 's|pacta listening on http://||p' "$work/serve.out")
+}
+start_server
+echo "pacta on $addr ($(nproc) cores)"
+for i in $(seq 0 511); do
+  curl -sf -o /dev/null -X POST "http://$addr/api/v1/partnerships" \
+    -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"id\":\"plzensky-kraj--bench-$i\",\"home\":\"plzensky-kraj\",\"partner\":\"bergamo\",\"event\":{\"type\":\"Signed\",\"date\":\"2020-01-15\",\"data\":{\"instrument\":\"memorandum_of_friendship\"}}}"
+done
+
+run_wrk() { # label, wrk args…
+  local label=$1; shift
+  echo "== $label"
+  wrk --latency "$@" | tee "$work/$label.txt" | grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|requests in"
+}
+run_wrk read-list -t2 -c32 -d"${secs}s" "http://$addr/api/v1/partnerships?valid_on=2022-02-28"
+run_wrk read-one -t2 -c32 -d"${secs}s" "http://$addr/api/v1/partnerships/liberecky-kraj--orenburg-oblast?valid_on=2022-02-28"
+TOKEN=$token STREAMS=512 run_wrk append-1 -t1 -c1 -d"${secs}s" -s "$here/append.lua" "http://$addr"
+TOKEN=$token STREAMS=512 run_wrk append-32 -t2 -c32 -d"${secs}s" -s "$here/append.lua" "http://$addr"
+kill -TERM "$server"; wait "$server" || true; server=""
+"$pacta" --data "$data" verify >/dev/null 2>&1 && echo "pacta: chain verified after the run"
+
+echo "== PostgreSQL 15, synchronous_commit=on"
+mkdir -p "$work/pg"; chown postgres "$work/pg" 2>/dev/null || true
+as_pg "$pgbin/initdb" -D "$work/pg" -A trust -U postgres >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+  -o "-p 55432 -k $work/pg -c synchronous_commit=on -c fsync=on -c max_connections=100" start >/dev/null
+as_pg "$pgbin/psql" -h "$work/pg" -p 55432 -U postgres -q -f "$here/schema.sql"
+for c in 1 32; do
+  echo "== pgbench-$c"
+  as_pg "$pgbin/pgbench" -h "$work/pg" -p 55432 -U postgres -n -c "$c" -j "$([ "$c" = 1 ] && echo 1 || echo 2)" \
+    -T "$secs" -f "$here/append.sql" postgres 2>/dev/null | tee "$work/pgbench-$c.txt" | grep -E "latency average|tps"
+done
+
+python3 - "$work" <<'PY'
+import re, sys, pathlib
+w = pathlib.Path(sys.argv[1])
+def wrk(name):
+    t = (w / f"{name}.txt").read_text()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    def ms(label):
+        m = re.search(label + r"\s+([\d.]+)(us|ms|s)", t)
+        v = float(m.group(1)); return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    avg = ms(r"Latency"); p50 = ms("50%"); p99 = ms("99%")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    return rps, avg, p50, p99, int(bad.group(1)) if bad else 0
+def pg(c):
+    t = (w / f"pgbench-{c}.txt").read_text()
+    return float(re.search(r"tps = ([\d.]+)", t).group(1)), float(re.search(r"latency average = ([\d.]+) ms", t).group(1))
+print("\nSUMMARY")
+for n in ["read-list", "read-one", "append-1", "append-32"]:
+    rps, avg, p50, p99, bad = wrk(n)
+    print(f"  pacta {n:10} {rps:9.0f} req/s  avg {avg:6.2f} ms  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  non-2xx {bad}")
+for c in (1, 32):
+    tps, lat = pg(c)
+    print(f"  postgres append-{c:<3} {tps:9.0f} tx/s   avg {lat:6.2f} ms")
+a32 = wrk("append-32")[0]; p32 = pg(32)[0]
+a1 = wrk("append-1")[1]; p1 = pg(1)[1]
+print(f"  appends at 32 clients: pacta/postgres = {a32 / p32:.2f}x  (bar: >= 2x)")
+print(f"  single-client append latency: pacta {a1:.2f} ms vs postgres {p1:.2f} ms  (bar: pacta below)")
+PY
