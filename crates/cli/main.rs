@@ -258,6 +258,14 @@ fn main() {
     let serving = matches!(cli.command, Command::Serve { .. });
     log::init(cli.log_format, if serving { "info" } else { "warn" });
     if let Err(e) = run(cli) {
+        // A reader that stopped early (`pacta export | head`) is no error.
+        let broken_pipe = e.chain().any(|c| {
+            c.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        });
+        if broken_pipe {
+            std::process::exit(0);
+        }
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", dedup_chain(chain).join(": "));
         std::process::exit(1);
@@ -292,7 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             as_known_at,
             format,
         } => {
-            let registry = open_registry(data)?;
+            let registry = open_seeded(data)?;
             let filter = ListFilter {
                 party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
                 status,
@@ -309,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             as_known_at,
             format,
         } => {
-            let registry = open_registry(data)?;
+            let registry = open_seeded(data)?;
             let filter = ListFilter {
                 party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
                 status,
@@ -467,6 +475,14 @@ fn progress(what: &'static str, every: u64) -> impl FnMut(u64, u64) {
     }
 }
 
+/// Opens the registry for a query: an empty data directory is first
+/// filled with the bundled seed data, as the first `serve` would.
+fn open_seeded(data: &Path) -> anyhow::Result<Registry> {
+    let registry = open_registry(data)?;
+    seed_if_empty(&registry)?;
+    Ok(registry)
+}
+
 fn open_registry(data: &Path) -> anyhow::Result<Registry> {
     Ok(Registry::open_with_progress(
         data,
@@ -512,7 +528,7 @@ fn show(
     as_known_at: Option<Timestamp>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    let registry = open_seeded(data)?;
     let Some(detail) = registry.partnership(id, day, as_known_at)? else {
         match as_known_at {
             Some(t) if registry.projections().partnerships().header(id).is_some() => {
@@ -611,7 +627,7 @@ fn history(
     as_known_at: Option<Timestamp>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    let registry = open_seeded(data)?;
     let Some(views) = registry.history(id, as_known_at)? else {
         bail!("no partnership {id} (see `pacta list`)");
     };
@@ -627,7 +643,7 @@ fn history(
 }
 
 fn parties(data: &Path, format: Format) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    let registry = open_seeded(data)?;
     let all = registry.projections().parties().all();
     match format {
         Format::Json => output::json(&api::PartyList {
@@ -655,7 +671,7 @@ fn offers(
     status: Option<pacta_domain::OfferStatus>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    let registry = open_seeded(data)?;
     let parties = registry.projections().parties();
     let dtos: Vec<api::OfferDto> = registry
         .projections()
@@ -684,7 +700,7 @@ fn offers(
 }
 
 fn audit(data: &Path, id: Option<&str>, format: DocFormat) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    let registry = open_seeded(data)?;
     let Some(dossiers) = registry.termination_dossiers(id)? else {
         bail!(
             "no terminated partnership {} (see `pacta list --status terminated`)",
@@ -770,7 +786,7 @@ fn report(
     as_known_at: Option<Timestamp>,
     format: DocFormat,
 ) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    let registry = open_seeded(data)?;
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
     let report = registry.annual_report(year, party.as_ref(), as_known_at)?;
     let dto = api::ReportDto::from(&report);
