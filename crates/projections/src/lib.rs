@@ -107,6 +107,26 @@ pub trait Projection: Send + Sync + 'static {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// Reads every value of a projection's tree (the checkpoint excluded) as
+/// JSON: the stored form of views kept one per key.
+pub(crate) fn load_json<T: serde::de::DeserializeOwned>(
+    name: &'static str,
+    tree: &sled::Tree,
+) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    for item in tree.iter() {
+        let (k, v) = item?;
+        if k.as_ref() == CHECKPOINT_KEY {
+            continue;
+        }
+        out.push(serde_json::from_slice(&v).map_err(|e| Error::Corrupt {
+            name,
+            reason: e.to_string(),
+        })?);
+    }
+    Ok(out)
+}
+
 /// The key holding a projection's checkpoint in its tree. Every other key
 /// of a projection's tree starts with a byte other than 0xff.
 pub const CHECKPOINT_KEY: &[u8] = b"\xffcheckpoint";

@@ -10,7 +10,7 @@ use pacta_domain::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{ApplyContext, CHECKPOINT_KEY, Error, Projection};
+use crate::{ApplyContext, Error, Projection};
 
 const NAME: &str = "offers";
 
@@ -115,15 +115,10 @@ impl Projection for Offers {
     }
 
     fn load(&self, tree: &sled::Tree) -> Result<(), Error> {
-        let mut state = BTreeMap::new();
-        for item in tree.iter() {
-            let (k, v) = item?;
-            if k.as_ref() == CHECKPOINT_KEY {
-                continue;
-            }
-            let view: OfferView = serde_json::from_slice(&v).map_err(corrupt)?;
-            state.insert(view.id.clone(), view);
-        }
+        let state = crate::load_json::<OfferView>(NAME, tree)?
+            .into_iter()
+            .map(|view| (view.id.clone(), view))
+            .collect();
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = state;
         Ok(())
     }

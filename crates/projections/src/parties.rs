@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use pacta_domain::{EventType, PartyKind, Payload, Recorded, Slug, Source, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::{ApplyContext, CHECKPOINT_KEY, Error, Projection};
+use crate::{ApplyContext, Error, Projection};
 
 const NAME: &str = "parties";
 
@@ -135,15 +135,7 @@ impl Projection for Parties {
 
     fn load(&self, tree: &sled::Tree) -> Result<(), Error> {
         let mut state = State::default();
-        for item in tree.iter() {
-            let (k, v) = item?;
-            if k.as_ref() == CHECKPOINT_KEY {
-                continue;
-            }
-            let view: PartyView = serde_json::from_slice(&v).map_err(|e| Error::Corrupt {
-                name: NAME,
-                reason: e.to_string(),
-            })?;
+        for view in crate::load_json::<PartyView>(NAME, tree)? {
             state.index(&view);
             state.by_id.insert(view.id.clone(), view);
         }

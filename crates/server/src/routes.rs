@@ -477,6 +477,28 @@ async fn partnership_events(
     }))
 }
 
+/// Appends the event of an append body to a stream.
+async fn append_to(
+    state: &AppState,
+    actor: &Actor,
+    stream: StreamId,
+    body: serde_json::Map<String, serde_json::Value>,
+) -> Result<Response, AppError> {
+    let (event, expected_version, event_id) = append_body(body)?;
+    let outcome = state
+        .registry
+        .execute(
+            actor,
+            Command {
+                stream,
+                events: vec![(event_id, event)],
+                expected_version,
+            },
+        )
+        .await?;
+    Ok(created(&outcome))
+}
+
 /// Splits `expected_version` and `event_id` off an append body; the rest
 /// is the event.
 fn append_body(
@@ -505,19 +527,7 @@ async fn append_partnership_event(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let id = slug(&id, "partnership")?;
-    let (event, expected_version, event_id) = append_body(body)?;
-    let outcome = state
-        .registry
-        .execute(
-            &actor,
-            Command {
-                stream: StreamId::partnership(id),
-                events: vec![(event_id, event)],
-                expected_version,
-            },
-        )
-        .await?;
-    Ok(created(&outcome))
+    append_to(&state, &actor, StreamId::partnership(id), body).await
 }
 
 /// Offers of towns seeking a Czech partner, each with its party.
@@ -595,19 +605,7 @@ async fn append_offer_event(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let id = slug(&id, "offer")?;
-    let (event, expected_version, event_id) = append_body(body)?;
-    let outcome = state
-        .registry
-        .execute(
-            &actor,
-            Command {
-                stream: StreamId::offer(id),
-                events: vec![(event_id, event)],
-                expected_version,
-            },
-        )
-        .await?;
-    Ok(created(&outcome))
+    append_to(&state, &actor, StreamId::offer(id), body).await
 }
 
 /// Recomputes the hash chain; with `position` and `hash`, also checks that
