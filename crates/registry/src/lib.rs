@@ -259,7 +259,15 @@ impl Registry {
         let mut append = append;
         for attempt in 0.. {
             match self.store.append(append.clone()).await {
-                Ok(done) => return self.finish(command.stream.clone(), done),
+                Ok(done) => {
+                    let position = done.events.last().map_or(0, |e| e.position);
+                    self.caught_up_to(position).await?;
+                    return Ok(Outcome {
+                        stream: command.stream.clone(),
+                        events: done.events,
+                        duplicate: done.duplicate,
+                    });
+                }
                 Err(pacta_store::Error::Conflict {
                     expected, actual, ..
                 }) if retry_ok && attempt < RETRIES => {
@@ -295,6 +303,32 @@ impl Registry {
                 }
                 Err(e) => return Err(map_store_error(e)),
             }
+        }
+    }
+
+    /// Returns once every projection has applied `position`: catches up
+    /// itself when no one else is, and otherwise waits for whoever is,
+    /// without blocking the runtime's threads on the catch-up lock.
+    async fn caught_up_to(&self, position: u64) -> Result<(), CommandError> {
+        let mut applied = self.projections.subscribe();
+        loop {
+            if *applied.borrow_and_update() >= position {
+                return Ok(());
+            }
+            let done = match self.catching_up.try_lock() {
+                Ok(_guard) => {
+                    self.projections.catch_up(&mut |_, _| {})?;
+                    true
+                }
+                Err(_) => false,
+            };
+            if done {
+                return Ok(());
+            }
+            // Whoever holds the lock may have read the head before this
+            // append; look again when it publishes, or soon.
+            let _ = tokio::time::timeout(std::time::Duration::from_micros(500), applied.changed())
+                .await;
         }
     }
 
