@@ -375,14 +375,6 @@ impl PartialDate {
         };
         a.into_iter().chain(b).map(|s| s.qualifier)
     }
-
-    /// Whether this date is at least as coarse as `other` allows: every day
-    /// `other` may denote lies within this date's interval. Used to check
-    /// that an encoded fact is no more precise than its source.
-    pub fn covers(&self, other: &PartialDate) -> bool {
-        let (a, b) = (self.interval(), other.interval());
-        a.lo <= b.lo && b.hi <= a.hi
-    }
 }
 
 impl Single {

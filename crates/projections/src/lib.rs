@@ -35,7 +35,7 @@ use tokio::sync::watch;
 
 pub use offers::{OfferView, Offers};
 pub use parties::{Parties, PartyView};
-pub use partnerships::{ListFilter, PartnershipRow, Partnerships, Row};
+pub use partnerships::{ListFilter, Partnerships, Row};
 
 /// Every projection, in the order they are applied. Add a new one here.
 pub fn registered() -> Vec<Arc<dyn Projection>> {

@@ -80,15 +80,6 @@ impl Offers {
         });
         out
     }
-
-    /// Offers of one party (the town).
-    pub fn of_party(&self, party: &str) -> Vec<OfferView> {
-        self.read()
-            .values()
-            .filter(|o| o.party.as_str() == party)
-            .cloned()
-            .collect()
-    }
 }
 
 fn corrupt(e: serde_json::Error) -> Error {

@@ -234,17 +234,6 @@ pub struct ListFilter {
     pub today: Day,
 }
 
-/// One partnership in a listing.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct PartnershipRow {
-    /// Its header.
-    pub header: Header,
-    /// Status and in force on the day asked about.
-    pub state: DayState,
-    /// The instrument in force (from `Signed` or `Attested`, changed by `Amended`).
-    pub instrument: Option<Instrument>,
-}
-
 /// A partnership as [`Partnerships::for_each`] passes it.
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
@@ -324,12 +313,6 @@ impl Partnerships {
         Some(f(&entry.header, &entry.facts, entry.current()))
     }
 
-    /// The facts of one partnership, in log order.
-    pub fn facts(&self, id: &str) -> Option<Vec<Fact>> {
-        let state = self.read();
-        state.by_id.get(id).map(|&i| state.entries[i].facts.clone())
-    }
-
     /// One partnership on `day` as known at `as_known_at` (now when
     /// `None`); `None` if unknown then.
     pub fn resolve(&self, id: &str, day: Day, as_known_at: Option<Timestamp>) -> Option<Resolved> {
@@ -398,19 +381,6 @@ impl Partnerships {
             }
             None => state.entries.iter().for_each(visit),
         }
-    }
-
-    /// The partnerships matching the filter.
-    pub fn list(&self, filter: &ListFilter) -> Vec<PartnershipRow> {
-        let mut rows = Vec::new();
-        self.for_each(filter, |row| {
-            rows.push(PartnershipRow {
-                header: row.header.clone(),
-                state: row.state,
-                instrument: row.instrument,
-            })
-        });
-        rows
     }
 
     /// Ids of the partnerships a party is in.

@@ -419,38 +419,10 @@ impl Store {
             .transpose()
     }
 
-    /// Every stream id of a kind, in id order.
-    pub fn streams_of(&self, kind: pacta_domain::StreamKind) -> Result<Vec<StreamId>, Error> {
-        let prefix = format!("{}/", kind.as_str());
-        let mut out: Vec<StreamId> = Vec::new();
-        for item in self.inner.trees.streams.scan_prefix(prefix.as_bytes()) {
-            let (k, _) = item?;
-            let end = k.iter().position(|&b| b == 0).unwrap_or(k.len());
-            let text = std::str::from_utf8(&k[..end]).map_err(|e| Error::Corrupt {
-                position: 0,
-                reason: format!("a stream key is not UTF-8: {e}"),
-            })?;
-            if out.last().is_some_and(|s| s.to_string() == text) {
-                continue;
-            }
-            out.push(StreamId::parse(text).map_err(|e| Error::Corrupt {
-                position: 0,
-                reason: e.to_string(),
-            })?);
-        }
-        Ok(out)
-    }
-
     /// A sled tree for state kept beside the log (projections, tokens).
     /// Its name is prefixed so that it can never be one of the log's trees.
     pub fn aux_tree(&self, name: &str) -> Result<sled::Tree, Error> {
         Ok(self.inner.aux.open_tree(format!("{AUX_PREFIX}{name}"))?)
-    }
-
-    /// Drops an auxiliary tree and everything in it.
-    pub fn drop_aux_tree(&self, name: &str) -> Result<(), Error> {
-        self.inner.aux.drop_tree(format!("{AUX_PREFIX}{name}"))?;
-        Ok(())
     }
 
     /// Flushes everything written so far, auxiliary trees included.
