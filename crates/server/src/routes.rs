@@ -227,7 +227,7 @@ async fn get_party(
 /// Registers a party (clerk or admin). The body is the data of
 /// `PartyRegistered` plus `id`, and optionally `source`, `note`, `event_id`.
 #[utoipa::path(post, path = "/api/v1/parties", tag = "parties",
-    request_body(content = Object, description = "{\"id\":\"molde\",\"kind\":\"town\",\"names\":{\"native\":\"Molde\"},\"country\":\"NO\",\"source\":{…},\"note\":\"…\"}"),
+    request_body = api::RegisterPartyBody,
     security(("bearer" = [])),
     responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -352,7 +352,7 @@ async fn get_partnership(
 /// Opens a partnership: `{"home":ID,"partner":ID,"event":EVENT}` with
 /// optional `id`, `initiative` and `event_id` (of EVENT). 201 with its id.
 #[utoipa::path(post, path = "/api/v1/partnerships", tag = "partnerships",
-    request_body(content = Object, description = "{\"home\":\"plzensky-kraj\",\"partner\":\"bergamo\",\"event\":{\"type\":\"Signed\",\"date\":\"2001\",\"data\":{\"instrument\":\"memorandum_of_friendship\"}}}"),
+    request_body = api::OpenPartnershipBody,
     security(("bearer" = [])),
     responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
@@ -515,7 +515,7 @@ fn append_body(
 /// events allowed there).
 #[utoipa::path(post, path = "/api/v1/partnerships/{id}/events", tag = "partnerships",
     params(("id" = String, Path, description = "Partnership id")),
-    request_body(content = Object, description = "EVENT with optional expected_version and event_id: {\"type\":\"Terminated\",\"date\":\"2022-03-01\",\"data\":{\"mode\":\"denounced\",\"reason\":\"…\"},\"expected_version\":5}"),
+    request_body = api::EventBody,
     security(("bearer" = [])),
     responses((status = 201, body = AppendedDto), (status = 200, description = "A retry: the events were stored before", body = AppendedDto),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -558,7 +558,7 @@ async fn list_offers(
 /// Publishes an offer: `{"id":ID,"event":EVENT}` where EVENT is
 /// `OfferPublished`; its `data.home` is the clerk's party.
 #[utoipa::path(post, path = "/api/v1/offers", tag = "offers",
-    request_body(content = Object, description = "{\"id\":\"molde-2026-01-10\",\"event\":{\"type\":\"OfferPublished\",\"date\":\"2026-01-10\",\"data\":{\"party\":\"molde\",\"home\":\"smo-cr\"}}}"),
+    request_body = api::PublishOfferBody,
     security(("bearer" = [])),
     responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -594,7 +594,7 @@ async fn create_offer(
 /// Appends an event to an offer (`OfferMatched`, `OfferWithdrawn`, `OfferLapsed`).
 #[utoipa::path(post, path = "/api/v1/offers/{id}/events", tag = "offers",
     params(("id" = String, Path, description = "Offer id")),
-    request_body(content = Object, description = "EVENT with optional expected_version and event_id"),
+    request_body = api::EventBody,
     security(("bearer" = [])),
     responses((status = 201, body = AppendedDto), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
