@@ -472,27 +472,20 @@ impl Registry {
             self.authorize(actor, &command.stream, home.as_ref(), &with_ids)?;
             validate::validate(&command.stream, &records, &pending, now(), &world)?;
         }
-        let mut append = self.append_for(actor, command, Some(version));
-        for (e, id) in append.events.iter_mut().zip(ids) {
-            e.event_id = id;
-        }
-        Ok(Prepared::Append(append))
-    }
-
-    fn append_for(&self, actor: &Actor, command: &Command, version: Option<u64>) -> Append {
-        Append {
+        Ok(Prepared::Append(Append {
             stream: command.stream.clone(),
-            expected_version: version,
+            expected_version: Some(version),
             events: command
                 .events
                 .iter()
-                .map(|(id, event)| NewEvent {
-                    event_id: id.unwrap_or_else(|| EventId::from_ulid(ulid::Ulid::generate())),
+                .zip(ids)
+                .map(|((_, event), event_id)| NewEvent {
+                    event_id,
                     event: event.clone(),
                     recorded_by: actor.name.clone(),
                 })
                 .collect(),
-        }
+        }))
     }
 
     /// A fresh partnership id for two parties: `home--partner`, or with a

@@ -124,6 +124,25 @@ pub(crate) fn query_u64(
         .transpose()
 }
 
+/// The `party` parameter, an id or any name of a party; 404 if none.
+fn party_param(
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<Option<Slug>, AppError> {
+    params
+        .get("party")
+        .map(|text| {
+            state
+                .registry
+                .projections()
+                .parties()
+                .find(text)
+                .map(|p| p.id)
+                .ok_or_else(|| AppError::not_found(format!("no party {text:?}")))
+        })
+        .transpose()
+}
+
 fn today() -> Day {
     pacta_registry::now().day()
 }
@@ -294,18 +313,7 @@ async fn list_partnerships(
     uri: Uri,
 ) -> Result<Json<api::PartnershipList>, AppError> {
     let p = query_params(&uri)?;
-    let party = match p.get("party") {
-        None => None,
-        Some(text) => Some(
-            state
-                .registry
-                .projections()
-                .parties()
-                .find(text)
-                .ok_or_else(|| AppError::not_found(format!("no party {text:?}")))?
-                .id,
-        ),
-    };
+    let party = party_param(&state, &p)?;
     let status = p
         .get("status")
         .map(|s| s.parse::<Status>().map_err(AppError::bad_request))
@@ -758,18 +766,7 @@ async fn annual_report(
         .ok()
         .filter(|y| (1..=9999).contains(y))
         .ok_or_else(|| AppError::bad_request("year must be a year, e.g. 2022"))?;
-    let party = match p.get("party") {
-        None => None,
-        Some(text) => Some(
-            state
-                .registry
-                .projections()
-                .parties()
-                .find(text)
-                .ok_or_else(|| AppError::not_found(format!("no party {text:?}")))?
-                .id,
-        ),
-    };
+    let party = party_param(&state, &p)?;
     let known_at = timestamp_param(&p, "as_known_at")?;
     let registry = state.registry.clone();
     let report =
