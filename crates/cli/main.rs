@@ -672,19 +672,12 @@ fn offers(
     format: Format,
 ) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
-    let parties = registry.projections().parties();
-    let dtos: Vec<api::OfferDto> = registry
-        .projections()
-        .offers()
-        .list(status)
-        .iter()
-        .map(|o| api::offer_dto(o, |id| parties.display_name(id)))
-        .collect();
+    let list = api::OfferList::of(&registry, status);
     match format {
-        Format::Json => output::json(&api::OfferList { items: dtos }),
+        Format::Json => output::json(&list),
         Format::Table => {
             let mut t = Table::new(&["PUBLISHED", "TOWN", "STATUS", "POPULATION", "INTERESTS"]);
-            for o in &dtos {
+            for o in &list.items {
                 t.row(vec![
                     cell(o.published.as_ref().map(|d| d.date.clone())),
                     o.party.name.clone(),

@@ -395,6 +395,24 @@ pub struct OfferList {
     pub items: Vec<OfferDto>,
 }
 
+impl OfferList {
+    /// The registry's offers, optionally of one status, with their
+    /// parties' names.
+    pub fn of(
+        registry: &pacta_registry::Registry,
+        status: Option<pacta_domain::OfferStatus>,
+    ) -> OfferList {
+        let offers = registry.projections().offers().list(status);
+        let names = registry.projections().parties().names();
+        OfferList {
+            items: offers
+                .iter()
+                .map(|o| offer_dto(o, |id| names.get(id)))
+                .collect(),
+        }
+    }
+}
+
 /// A page of the global log: records exactly as exported (and hashed).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct EventPage {

@@ -551,16 +551,7 @@ async fn list_offers(
         .get("status")
         .map(|s| s.parse().map_err(AppError::bad_request))
         .transpose()?;
-    let parties = state.registry.projections().parties();
-    let items = state
-        .registry
-        .projections()
-        .offers()
-        .list(status)
-        .iter()
-        .map(|o| api::offer_dto(o, |id| parties.display_name(id)))
-        .collect();
-    Ok(Json(api::OfferList { items }))
+    Ok(Json(api::OfferList::of(&state.registry, status)))
 }
 
 /// Publishes an offer: `{"id":ID,"event":EVENT}` where EVENT is
