@@ -6,6 +6,12 @@
 //! written in one atomic sled batch, so after a crash a projection resumes
 //! from a checkpoint that matches its state.
 //!
+//! Memory is always current; the tree may trail it by up to
+//! [`CHECKPOINT_LAG`] positions. Writes of small catch-ups (one command's
+//! events) accumulate in a pending batch and reach the tree together, so
+//! an append does not pay for a sled batch of its own; a crash costs only
+//! re-applying those few positions on the next open.
+//!
 //! [`Projections`] holds every registered projection. On open each one
 //! loads its state and catches up from its checkpoint; `rebuild` clears
 //! one and replays it from position 0. Registering a new projection is one
@@ -26,8 +32,8 @@ pub mod parties;
 pub mod partnerships;
 
 use std::any::Any;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use pacta_domain::{EventType, Recorded};
 use pacta_store::Store;
@@ -138,6 +144,19 @@ struct Entry {
     checkpoint: AtomicU64,
     /// Written to the tree.
     stored: AtomicU64,
+    /// State applied in memory and not yet written to the tree (everything
+    /// between `stored` and `checkpoint`).
+    pending: Mutex<sled::Batch>,
+}
+
+impl Entry {
+    /// Writes `batch` with the checkpoint `last`, atomically.
+    fn store(&self, mut batch: sled::Batch, last: u64) -> Result<(), Error> {
+        batch.insert(CHECKPOINT_KEY, &last.to_be_bytes());
+        self.tree.apply_batch(batch)?;
+        self.stored.store(last, Ordering::Release);
+        Ok(())
+    }
 }
 
 /// How far catching up has come: `(done, total)` in log positions.
@@ -147,9 +166,8 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 /// steps write fewer, bigger batches; the checkpoint moves once a step.
 pub const DEFAULT_CHUNK: usize = 65_536;
 
-/// How far a projection's stored checkpoint may trail the log while it
-/// reads nothing.
-const CHECKPOINT_LAG: u64 = 4096;
+/// How many positions a projection's tree may trail its state in memory.
+pub const CHECKPOINT_LAG: u64 = 4096;
 
 /// Records decoded and applied at a time within a chunk.
 const READ_SLICE: usize = 512;
@@ -160,6 +178,12 @@ pub struct Projections {
     entries: Vec<Entry>,
     applied: watch::Sender<u64>,
     chunk: std::sync::atomic::AtomicUsize,
+    /// Held while catching up, rebuilding, or taking the pending batches
+    /// to persist: they move pending batches and checkpoints together.
+    busy: Mutex<()>,
+    /// Held while writing to the trees, so that writes land in checkpoint
+    /// order. Taken after `busy`, never before it.
+    writing: Mutex<()>,
 }
 
 fn tree_name(name: &str) -> String {
@@ -210,6 +234,7 @@ impl Projections {
                 tree,
                 checkpoint: AtomicU64::new(checkpoint),
                 stored: AtomicU64::new(checkpoint),
+                pending: Mutex::new(sled::Batch::default()),
             });
         }
         let min = entries
@@ -223,6 +248,8 @@ impl Projections {
             entries,
             applied,
             chunk: std::sync::atomic::AtomicUsize::new(chunk.max(1)),
+            busy: Mutex::new(()),
+            writing: Mutex::new(()),
         })
     }
 
@@ -274,7 +301,7 @@ impl Projections {
         self.applied.subscribe()
     }
 
-    /// The checkpoint of each projection.
+    /// The checkpoint of each projection's state in memory.
     pub fn checkpoints(&self) -> Vec<(&'static str, u64)> {
         self.entries
             .iter()
@@ -282,10 +309,57 @@ impl Projections {
             .collect()
     }
 
+    /// The checkpoint of each projection as written to its tree.
+    pub fn stored_checkpoints(&self) -> Vec<(&'static str, u64)> {
+        self.entries
+            .iter()
+            .map(|e| (e.projection.name(), e.stored.load(Ordering::Acquire)))
+            .collect()
+    }
+
     /// Applies the log from each projection's checkpoint to the store's
-    /// head. Returns the number of records read. Only one caller may catch
-    /// up at a time.
+    /// head. Returns the number of records read. Callers are served one at
+    /// a time.
+    ///
+    /// Every full chunk is written to the trees with its checkpoint; the
+    /// last, partial one only once its projection's tree would trail by
+    /// [`CHECKPOINT_LAG`] positions or more, or on [`Projections::persist`].
     pub fn catch_up(&self, progress: Progress<'_>) -> Result<u64, Error> {
+        let _busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        self.catch_up_locked(progress)
+    }
+
+    /// Writes every projection's pending state with its checkpoint, so that
+    /// the trees hold what memory held when it was called. Catching up goes
+    /// on meanwhile: only taking the pending batches excludes it. A server
+    /// calls this now and then, off the path of requests.
+    pub fn persist(&self) -> Result<(), Error> {
+        let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let mut taken = Vec::new();
+        for entry in &self.entries {
+            let checkpoint = entry.checkpoint.load(Ordering::Acquire);
+            if entry.stored.load(Ordering::Acquire) < checkpoint {
+                taken.push((entry, take_pending(entry), checkpoint));
+            }
+        }
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        drop(busy);
+        for (entry, batch, checkpoint) in taken {
+            entry.store(batch, checkpoint)?;
+        }
+        Ok(())
+    }
+
+    /// Positions applied in memory and not yet written, summed over the
+    /// projections.
+    pub fn unpersisted(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| e.checkpoint.load(Ordering::Acquire) - e.stored.load(Ordering::Acquire))
+            .sum()
+    }
+
+    fn catch_up_locked(&self, progress: Progress<'_>) -> Result<u64, Error> {
         let head = self.store.head().position;
         let from = self
             .entries
@@ -307,12 +381,7 @@ impl Projections {
         let mut slice: Vec<Recorded> = Vec::with_capacity(READ_SLICE);
         progress(from, head);
         'chunks: loop {
-            let mut batches: Vec<sled::Batch> = self
-                .entries
-                .iter()
-                .map(|_| sled::Batch::default())
-                .collect();
-            let mut touched = vec![false; self.entries.len()];
+            let mut batches: Vec<sled::Batch> = self.entries.iter().map(take_pending).collect();
             let mut in_chunk = 0usize;
             let mut last = 0u64;
             while in_chunk < size {
@@ -335,9 +404,7 @@ impl Projections {
                 };
                 last = slice_last;
                 in_chunk += slice.len();
-                for ((entry, batch), touched) in
-                    self.entries.iter().zip(&mut batches).zip(&mut touched)
-                {
+                for (entry, batch) in self.entries.iter().zip(&mut batches) {
                     let checkpoint = entry.checkpoint.load(Ordering::Acquire);
                     let events: Vec<&Recorded> = slice
                         .iter()
@@ -348,7 +415,6 @@ impl Projections {
                         .collect();
                     if !events.is_empty() {
                         entry.projection.apply(&ctx, &events, batch)?;
-                        *touched = true;
                     }
                 }
                 if last >= head {
@@ -356,25 +422,27 @@ impl Projections {
                 }
             }
             if last == 0 {
+                for (entry, batch) in self.entries.iter().zip(batches) {
+                    put_pending(entry, batch);
+                }
                 break 'chunks;
             }
             read += in_chunk as u64;
-            for ((entry, mut batch), touched) in self.entries.iter().zip(batches).zip(touched) {
-                let checkpoint = entry.checkpoint.load(Ordering::Acquire);
-                if checkpoint >= last {
+            let full = in_chunk >= size;
+            for (entry, batch) in self.entries.iter().zip(batches) {
+                if entry.checkpoint.load(Ordering::Acquire) >= last {
+                    put_pending(entry, batch);
                     continue;
                 }
-                // A projection that read nothing here need not write its
-                // checkpoint each time: it would only skip the same
-                // records again after a restart. It writes every
-                // CHECKPOINT_LAG positions so that skipping stays short.
-                if !touched && last - entry.stored.load(Ordering::Acquire) < CHECKPOINT_LAG {
-                    entry.checkpoint.store(last, Ordering::Release);
-                    continue;
+                // A few positions (one command's) stay pending in memory
+                // and reach the tree with later ones: a crash only means
+                // applying them again from the stored checkpoint.
+                if full || last - entry.stored.load(Ordering::Acquire) >= CHECKPOINT_LAG {
+                    let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+                    entry.store(batch, last)?;
+                } else {
+                    put_pending(entry, batch);
                 }
-                batch.insert(CHECKPOINT_KEY, &last.to_be_bytes());
-                entry.tree.apply_batch(batch)?;
-                entry.stored.store(last, Ordering::Release);
                 entry.checkpoint.store(last, Ordering::Release);
             }
             self.applied.send_replace(last);
@@ -394,6 +462,7 @@ impl Projections {
     /// chunk is checkpointed, so an interrupted rebuild resumes on the next
     /// open.
     pub fn rebuild(&self, name: Option<&str>, progress: Progress<'_>) -> Result<u64, Error> {
+        let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         let chosen: Vec<&Entry> = match name {
             None => self.entries.iter().collect(),
             Some(n) => {
@@ -412,9 +481,31 @@ impl Projections {
             entry.checkpoint.store(0, Ordering::Release);
             entry.stored.store(0, Ordering::Release);
             entry.projection.reset();
+            take_pending(entry);
             entry.tree.clear()?;
         }
         self.applied.send_replace(0);
-        self.catch_up(progress)
+        let read = self.catch_up_locked(progress)?;
+        drop(busy);
+        self.persist()?;
+        Ok(read)
     }
+}
+
+impl Drop for Projections {
+    /// Writes what is pending, so that the next open need not apply it
+    /// again; nothing is lost if this fails or never runs.
+    fn drop(&mut self) {
+        if let Err(e) = self.persist() {
+            tracing::warn!(error = %e, "could not write the projections' latest state");
+        }
+    }
+}
+
+fn take_pending(entry: &Entry) -> sled::Batch {
+    std::mem::take(&mut *entry.pending.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn put_pending(entry: &Entry, batch: sled::Batch) {
+    *entry.pending.lock().unwrap_or_else(|p| p.into_inner()) = batch;
 }

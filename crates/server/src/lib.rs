@@ -146,6 +146,7 @@ pub async fn serve(registry: Arc<Registry>, addr: SocketAddr) -> std::io::Result
     tracing::info!(address = %listener.local_addr()?, "listening");
     // Printed for people and scripts that started the server on port 0.
     println!("pacta listening on http://{}", listener.local_addr()?);
+    let persister = tokio::spawn(persist_projections(registry.clone()));
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             stop_signal().await;
@@ -153,9 +154,36 @@ pub async fn serve(registry: Arc<Registry>, addr: SocketAddr) -> std::io::Result
             let _ = shutdown.send(true);
         })
         .await?;
+    persister.abort();
+    registry
+        .projections()
+        .persist()
+        .map_err(std::io::Error::other)?;
     registry.store().flush().map_err(std::io::Error::other)?;
     tracing::info!("store flushed; bye");
     Ok(())
+}
+
+/// How often the server writes the projections' latest state to their
+/// trees (appends only bring memory up to date).
+const PERSIST_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Writes the projections' pending state now and then, off the requests'
+/// path, so that a restart has little to apply again.
+async fn persist_projections(registry: Arc<Registry>) {
+    let mut tick = tokio::time::interval(PERSIST_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if registry.projections().unpersisted() == 0 {
+            continue;
+        }
+        let registry = registry.clone();
+        let written = tokio::task::spawn_blocking(move || registry.projections().persist()).await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!(error = %e, "could not write the projections' state; retrying later");
+        }
+    }
 }
 
 async fn stop_signal() {
