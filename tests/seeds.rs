@@ -297,3 +297,21 @@ fn bad_seed_data_is_reported_by_file_and_line_and_nothing_is_written() {
         assert_eq!(digest["position"], 0, "nothing written for {expected}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    // `pacta … | head`: the pipe closes before the output is written.
+    let _turn = turn();
+    for format in ["table", "json"] {
+        let mut child = pacta(seeded())
+            .args(["valid-on", "2022-02-28", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{format}: {:?}", out.status);
+        assert_eq!(stderr(&out), "", "{format}");
+    }
+}

@@ -260,8 +260,13 @@ fn main() {
     if let Err(e) = run(cli) {
         // A reader that stopped early (`pacta export | head`) is no error.
         let broken_pipe = e.chain().any(|c| {
-            c.downcast_ref::<io::Error>()
-                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            let kind = match c.downcast_ref::<io::Error>() {
+                Some(io) => Some(io.kind()),
+                None => c
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind),
+            };
+            kind == Some(io::ErrorKind::BrokenPipe)
         });
         if broken_pipe {
             std::process::exit(0);
