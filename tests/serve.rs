@@ -138,6 +138,17 @@ fn serve_write_read_stream_and_stop() {
     );
     assert!(log.contains("store flushed"), "{log}");
 
+    // Stopping wrote the projections' state: a restart has nothing to
+    // apply again.
+    {
+        let store = pacta_store::Store::open(dir.path()).unwrap();
+        let projections = pacta_projections::Projections::open(&store).unwrap();
+        let head = store.head().position;
+        for (name, stored) in projections.stored_checkpoints() {
+            assert_eq!(stored, head, "projection {name}");
+        }
+    }
+
     // The write is durable: the CLI sees it after the server is gone.
     let shown: serde_json::Value = serde_json::from_str(&ok(pacta(dir.path()).args([
         "history",
