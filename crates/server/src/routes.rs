@@ -289,13 +289,16 @@ async fn create_party(
     Ok(created(&outcome))
 }
 
+/// 201 with what was stored. A retry (the events' ids were stored
+/// before) gets the original's answer again: 201 with the original
+/// positions, `duplicate: true` and an `Idempotent-Replayed: true` header.
 fn created(outcome: &pacta_registry::Outcome) -> Response {
-    let status = if outcome.duplicate {
-        StatusCode::OK
+    let body = Json(AppendedDto::from(outcome));
+    if outcome.duplicate {
+        (StatusCode::CREATED, [("idempotent-replayed", "true")], body).into_response()
     } else {
-        StatusCode::CREATED
-    };
-    (status, Json(AppendedDto::from(outcome))).into_response()
+        (StatusCode::CREATED, body).into_response()
+    }
 }
 
 /// Partnerships, filtered; with `valid_on`, only those in force (`yes` or
@@ -525,7 +528,7 @@ fn append_body(
     params(("id" = String, Path, description = "Partnership id")),
     request_body = api::EventBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 200, description = "A retry: the events were stored before", body = AppendedDto),
+    responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn append_partnership_event(

@@ -64,6 +64,8 @@ fn fixture() -> Fixture {
 struct Answer {
     status: StatusCode,
     content_type: String,
+    /// The `Idempotent-Replayed` header.
+    replayed: Option<String>,
     body: Value,
     text: String,
 }
@@ -90,12 +92,17 @@ async fn call(
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
+    let replayed = res
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_owned());
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Answer {
         status,
         content_type,
+        replayed,
         body,
         text,
     }
@@ -408,11 +415,14 @@ async fn appending_events_and_every_refusal() {
         "event_id":"01KAF0000000000000000000RV"});
     let a = post(&f, uri, Some(&f.clerk), revive.clone()).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.replayed, None);
     assert_eq!(a.body["version"], v + 1);
     // A retry with the same event id is answered, not stored twice.
     let a = post(&f, uri, Some(&f.clerk), revive).await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.replayed.as_deref(), Some("true"));
     assert_eq!(a.body["duplicate"], true);
+    assert_eq!(a.body["version"], v + 1);
     assert_eq!(version(&f), v + 1);
 
     let before = head(&f);
@@ -713,6 +723,7 @@ async fn get_html(f: &Fixture, uri: &str) -> Answer {
     Answer {
         status,
         content_type,
+        replayed: None,
         body: Value::Null,
         text,
     }
