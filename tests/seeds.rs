@@ -262,6 +262,12 @@ fn bad_seed_data_is_reported_by_file_and_line_and_nothing_is_written() {
         ),
         (
             &[
+                r#"{"id":"01KAF00000000000000000000E","stream":"partnership/bergamo--plzensky-kraj","type":"PartnershipOpened","data":{"home":"bergamo","partner":"plzensky-kraj"}}"#,
+            ],
+            "x.ndjson:1: the home party of a partnership is the Czech side, and bergamo is in IT",
+        ),
+        (
+            &[
                 OPEN,
                 r#"{"id":"01KAF00000000000000000000C","stream":"partnership/plzensky-kraj--bergamo","type":"Signed","date":"2023-02-29","data":{"instrument":"memorandum_of_friendship"}}"#,
             ],

@@ -141,16 +141,30 @@ struct StoreWorld<'a> {
 }
 
 impl validate::World for StoreWorld<'_> {
-    fn party_exists(&self, id: &Slug) -> bool {
-        self.store
-            .stream_version(&StreamId::party(id.clone()))
-            .is_ok_and(|v| v > 0)
+    fn party_country(&self, id: &Slug) -> Option<String> {
+        stored_country(self.store, id)
     }
     fn partnership_exists(&self, id: &Slug) -> bool {
         self.store
             .stream_version(&StreamId::partnership(id.clone()))
             .is_ok_and(|v| v > 0)
     }
+}
+
+/// The country a stored party registered with (it never changes).
+fn stored_country(store: &Store, id: &Slug) -> Option<String> {
+    let party = StreamId::party(id.clone());
+    if store.stream_version(&party).ok()? == 0 {
+        return None;
+    }
+    store
+        .stream(&party)
+        .ok()?
+        .into_iter()
+        .find_map(|r| match r.event.payload {
+            pacta_domain::Payload::PartyRegistered(p) => Some(p.country),
+            _ => None,
+        })
 }
 
 impl Registry {

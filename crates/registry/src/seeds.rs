@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use pacta_domain::{Event, EventId, Recorded, Slug, StreamId, StreamKind};
+use pacta_domain::{Event, EventId, Payload, Recorded, Slug, StreamId, StreamKind};
 use pacta_store::{Append, NewEvent};
 
 use crate::validate::{self, Pending, World};
@@ -170,18 +170,17 @@ pub fn parse(files: &[SeedFile]) -> Result<Vec<SeedEvent>, SeedErrors> {
 /// data being loaded.
 struct SeedWorld<'a> {
     registry: &'a Registry,
-    parties: HashSet<Slug>,
+    /// Parties registered earlier in this import, with their countries.
+    parties: HashMap<Slug, String>,
     partnerships: HashSet<Slug>,
 }
 
 impl World for SeedWorld<'_> {
-    fn party_exists(&self, id: &Slug) -> bool {
-        self.parties.contains(id)
-            || self
-                .registry
-                .store()
-                .stream_version(&StreamId::party(id.clone()))
-                .is_ok_and(|v| v > 0)
+    fn party_country(&self, id: &Slug) -> Option<String> {
+        match self.parties.get(id) {
+            Some(country) => Some(country.clone()),
+            None => crate::stored_country(self.registry.store(), id),
+        }
     }
     fn partnership_exists(&self, id: &Slug) -> bool {
         self.partnerships.contains(id)
@@ -256,7 +255,7 @@ impl Registry {
 
         let mut world = SeedWorld {
             registry: self,
-            parties: HashSet::new(),
+            parties: HashMap::new(),
             partnerships: HashSet::new(),
         };
         let mut plan: Vec<(StreamId, u64, Vec<&SeedEvent>)> = Vec::new();
@@ -315,7 +314,13 @@ impl Registry {
             if !new.is_empty() {
                 match stream.kind {
                     StreamKind::Party => {
-                        world.parties.insert(stream.id.clone());
+                        let country = new.iter().find_map(|e| match &e.event.payload {
+                            Payload::PartyRegistered(p) => Some(p.country.clone()),
+                            _ => None,
+                        });
+                        if let Some(country) = country {
+                            world.parties.insert(stream.id.clone(), country);
+                        }
                     }
                     StreamKind::Partnership => {
                         world.partnerships.insert(stream.id.clone());

@@ -14,8 +14,13 @@ use crate::CommandError;
 
 /// What validation may ask about the rest of the registry.
 pub trait World {
-    /// Whether a party exists (in the store or earlier in the same import).
-    fn party_exists(&self, id: &Slug) -> bool;
+    /// A party's country (ISO 3166-1 alpha-2), if the party exists (in the
+    /// store or earlier in the same import).
+    fn party_country(&self, id: &Slug) -> Option<String>;
+    /// Whether a party exists.
+    fn party_exists(&self, id: &Slug) -> bool {
+        self.party_country(id).is_some()
+    }
     /// Whether a partnership exists.
     fn partnership_exists(&self, id: &Slug) -> bool;
 }
@@ -167,11 +172,10 @@ fn validate_offer(
         };
         match &p.event.payload {
             Payload::OfferPublished(o) => {
-                for party in [&o.party, &o.home] {
-                    if !world.party_exists(party) {
-                        return Err(CommandError::UnknownParty(party.clone()));
-                    }
+                if !world.party_exists(&o.party) {
+                    return Err(CommandError::UnknownParty(o.party.clone()));
                 }
+                czech_home(world, &o.home, "an offer is published by")?;
             }
             Payload::OfferMatched(m) if !world.partnership_exists(&m.partnership) => {
                 return Err(CommandError::NotFound(format!(
@@ -185,6 +189,20 @@ fn validate_offer(
     }
     Ok(())
 }
+
+/// The home side of a partnership or an offer is a registered Czech party.
+fn czech_home(world: &dyn World, home: &Slug, role: &str) -> Result<(), CommandError> {
+    match world.party_country(home) {
+        None => Err(CommandError::UnknownParty(home.clone())),
+        Some(c) if c == CZECH => Ok(()),
+        Some(c) => Err(CommandError::Invalid(format!(
+            "{role} the Czech side, and {home} is in {c}"
+        ))),
+    }
+}
+
+/// The country of every home party.
+const CZECH: &str = "CZ";
 
 /// What validation needs to know of a partnership's stored events. The
 /// registry answers from the projection (compact facts) and the store's
@@ -285,10 +303,15 @@ pub fn validate_partnership(
             ));
         }
         if let Payload::PartnershipOpened(o) = &p.event.payload {
-            for party in [&o.home, &o.partner] {
-                if !world.party_exists(party) {
-                    return Err(CommandError::UnknownParty(party.clone()));
-                }
+            czech_home(world, &o.home, "the home party of a partnership is")?;
+            if !world.party_exists(&o.partner) {
+                return Err(CommandError::UnknownParty(o.partner.clone()));
+            }
+            if o.partner == o.home {
+                return Err(CommandError::Invalid(format!(
+                    "{} cannot be its own partner",
+                    o.home
+                )));
             }
         }
     }

@@ -393,6 +393,26 @@ async fn opening_partnerships() {
         422,
         "refused",
     );
+    // The home side is Czech, and a party is not its own partner.
+    let before = head(&f);
+    let foreign_home = json!({"home":"molde","partner":"liberecky-kraj"});
+    let a = post(&f, "/api/v1/partnerships", Some(&f.admin), foreign_home).await;
+    problem(&a, 422, "invalid");
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("molde is in NO"),
+        "{}",
+        a.text
+    );
+    let itself = json!({"home":"liberecky-kraj","partner":"liberecky-kraj"});
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.admin), itself).await,
+        422,
+        "invalid",
+    );
+    assert_eq!(head(&f), before, "refused requests write nothing");
 }
 
 #[tokio::test]
