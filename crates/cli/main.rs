@@ -254,7 +254,10 @@ enum TokenCommand {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     let serving = matches!(cli.command, Command::Serve { .. });
     log::init(cli.log_format, if serving { "info" } else { "warn" });
     if let Err(e) = run(cli) {
@@ -274,6 +277,27 @@ fn main() {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", dedup_chain(chain).join(": "));
         std::process::exit(1);
+    }
+}
+
+/// Help and version print as clap prints them; a usage error prints as
+/// one line (its first paragraph) and exits with 2.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        _ => {
+            let text = e.to_string();
+            let first: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            eprintln!("{} (see --help)", first.join(" "));
+            std::process::exit(2);
+        }
     }
 }
 
@@ -417,7 +441,7 @@ fn token(data: &Path, command: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::List { format } => {
             let list = tokens.list()?;
             match format {
-                Format::Json => output::json(&list)?,
+                Format::Json => output::json(&serde_json::json!({ "items": list }))?,
                 Format::Table => {
                     let mut t = Table::new(&["NAME", "ROLE", "PARTY", "CREATED", "REVOKED"]);
                     for i in &list {
