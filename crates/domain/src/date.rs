@@ -443,7 +443,10 @@ fn parse_single(whole: &str, text: &str) -> Result<Single, DateError> {
                 _ => {
                     return Err(DateError::new(
                         whole,
-                        format!("month {code:02} does not exist (months are 01–12)"),
+                        format!(
+                            "{code:02} is neither a month (01–12) nor a sub-year grouping \
+                             (21–24 seasons, 33–36 quarters, 40–41 halves)"
+                        ),
                     ));
                 }
             }
@@ -686,8 +689,15 @@ mod tests {
         check_err("2012-13-40", "month 13 does not exist");
         check_err("2023-02-29", "2023-02, which has 28 days");
         check_err("2023-04-31", "which has 30 days");
-        check_err("2012-13", "month 13 does not exist");
-        check_err("2012-00", "month 00 does not exist");
+        check_err(
+            "2012-13",
+            "13 is neither a month (01–12) nor a sub-year grouping",
+        );
+        check_err("2012-00", "00 is neither a month");
+        check_err(
+            "2011-42",
+            "42 is neither a month (01–12) nor a sub-year grouping",
+        );
         check_err("2012-25", "sub-year grouping 25 is not supported");
         check_err("2012-5", "month must be exactly 2 digits");
         check_err("12", "year must be exactly 4 digits");
