@@ -666,9 +666,18 @@ impl Event {
 
     /// Checks what serde cannot: a date where the type needs one, a
     /// non-empty source title and reasons, names and codes of the right
-    /// form.
+    /// form, a note of at most [`MAX_NOTE_CHARS`] characters.
     pub fn validate(&self) -> Result<(), EventError> {
         let ty = self.event_type();
+        if let Some(note) = &self.note {
+            let n = note.chars().count();
+            if n > MAX_NOTE_CHARS {
+                return Err(EventError::new(format!(
+                    "the note has {n} characters; a note is short, at most {MAX_NOTE_CHARS} \
+                     (long texts belong in the cited source)"
+                )));
+            }
+        }
         if ty.needs_date() && self.date.is_none() {
             return Err(EventError::new(format!("{ty} needs a date")));
         }
@@ -716,6 +725,9 @@ impl Event {
         Ok(())
     }
 }
+
+/// The longest note an event may carry, in characters.
+pub const MAX_NOTE_CHARS: usize = 2000;
 
 fn check_country(code: &str) -> Result<(), EventError> {
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -920,6 +932,18 @@ mod tests {
         party("CZ", Some("CZ-32")).validate().unwrap();
         assert!(party("cz", None).validate().is_err());
         assert!(party("CZ", Some("DE-BY")).validate().is_err());
+    }
+
+    #[test]
+    fn notes_are_short() {
+        let with_note = |n: usize| {
+            let mut e = Event::new(Payload::ContactEstablished(Contact::default()));
+            e.note = Some("ř".repeat(n));
+            e
+        };
+        with_note(MAX_NOTE_CHARS).validate().unwrap();
+        let err = with_note(MAX_NOTE_CHARS + 1).validate().unwrap_err();
+        assert!(err.to_string().contains("2001 characters"), "{err}");
     }
 
     #[test]

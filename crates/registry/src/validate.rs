@@ -307,12 +307,6 @@ pub fn validate_partnership(
             if !world.party_exists(&o.partner) {
                 return Err(CommandError::UnknownParty(o.partner.clone()));
             }
-            if o.partner == o.home {
-                return Err(CommandError::Invalid(format!(
-                    "{} cannot be its own partner",
-                    o.home
-                )));
-            }
         }
     }
 

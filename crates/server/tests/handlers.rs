@@ -479,6 +479,19 @@ async fn appending_events_and_every_refusal() {
         422,
         "invalid",
     );
+    // A note that is no longer short: 422.
+    problem(
+        &post(
+            &f,
+            uri,
+            Some(&f.clerk),
+            json!({"type":"ActivityRecorded","date":"2026-03","data":{"kind":"visit"},
+                "note":"x".repeat(pacta_domain::event::MAX_NOTE_CHARS + 1)}),
+        )
+        .await,
+        422,
+        "invalid",
+    );
     // A missing field its type needs: 422.
     problem(
         &post(
