@@ -165,6 +165,32 @@ async fn health_and_openapi() {
         assert!(paths.contains_key(p), "openapi lacks {p}");
     }
     assert!(a.body["components"]["schemas"]["Problem"].is_object());
+    // Every error answer is documented as problem+json.
+    let mut errors = 0;
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    errors += 1;
+                    let content = response["content"].as_object().unwrap();
+                    let types: Vec<&String> = content.keys().collect();
+                    assert_eq!(
+                        types,
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(errors > 30, "{errors} error answers documented");
+    // Dossiers come as JSON or as a printable page.
+    let dossier = &paths["/api/v1/audit/terminations/{id}"]["get"]["responses"]["200"]["content"];
+    assert!(
+        dossier["application/json"]["schema"].is_object(),
+        "{dossier}"
+    );
+    assert!(dossier["text/html"].is_object(), "{dossier}");
     problem(&get(&f, "/api/v1/nothing-here").await, 404, "not-found");
     let a = call(
         &f.state,
