@@ -587,6 +587,31 @@ pub struct DossiersDto {
     pub made_at: String,
 }
 
+/// One terminated partnership's dossier with the verification of the
+/// chain behind it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DossierProofDto {
+    /// The dossier.
+    #[serde(flatten)]
+    pub dossier: DossierDto,
+    /// The chain recomputed up to the head.
+    pub verification: VerifyDto,
+    /// When the dossier was made.
+    pub made_at: String,
+}
+
+impl DossiersDto {
+    /// The only dossier, with the proof behind it.
+    pub fn single(self) -> Option<DossierProofDto> {
+        let [dossier]: [DossierDto; 1] = self.items.try_into().ok()?;
+        Some(DossierProofDto {
+            dossier,
+            verification: self.verification,
+            made_at: self.made_at,
+        })
+    }
+}
+
 impl From<&pacta_registry::audit::Dossiers> for DossiersDto {
     fn from(d: &pacta_registry::audit::Dossiers) -> Self {
         DossiersDto {

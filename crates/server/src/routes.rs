@@ -725,7 +725,7 @@ async fn terminations(
 #[utoipa::path(get, path = "/api/v1/audit/terminations/{id}", tag = "audit",
     params(("id" = String, Path, description = "Partnership id")),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
-        content((api::DossiersDto = "application/json"), (String = "text/html"))),
+        content((api::DossierProofDto = "application/json"), (String = "text/html"))),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn termination(
     State(state): State<AppState>,
@@ -735,11 +735,13 @@ async fn termination(
     let d = dossiers(&state, Some(id.clone()))
         .await?
         .ok_or_else(|| AppError::not_found(format!("no terminated partnership {id:?}")))?;
-    Ok(if wants_html(&headers) {
-        html(crate::html::dossiers(&d))
-    } else {
-        Json(d).into_response()
-    })
+    if wants_html(&headers) {
+        return Ok(html(crate::html::dossiers(&d)));
+    }
+    let one = d
+        .single()
+        .ok_or_else(|| AppError::internal(format!("not one dossier for {id:?}")))?;
+    Ok(Json(one).into_response())
 }
 
 /// The yearly summary for the assembly: in force on 1 January and 31

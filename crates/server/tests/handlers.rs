@@ -797,7 +797,8 @@ async fn the_orenburg_dossier() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    let d = &a.body["items"][0];
+    let d = &a.body;
+    assert_eq!(d["id"], "liberecky-kraj--orenburg-oblast");
     let t = &d["termination"];
     assert_eq!(t["event"]["date"]["date"], "2022-03-01");
     assert_eq!(t["event"]["date"]["precision"], "day");
