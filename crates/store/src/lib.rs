@@ -214,15 +214,8 @@ struct Inner {
     requests: Mutex<Option<std::sync::mpsc::Sender<writer::Request>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     head: watch::Receiver<Head>,
-    /// Durable versions of the streams written since the store opened.
-    versions: Versions,
     path: PathBuf,
 }
-
-/// Stream versions published by the writer once flushed. Only the writer's
-/// side inserts, so an entry is never older than what is durable; a stream
-/// missing here is read from its index.
-pub(crate) type Versions = Arc<std::sync::RwLock<std::collections::HashMap<StreamId, u64>>>;
 
 #[derive(Clone)]
 struct Trees {
@@ -279,15 +272,7 @@ impl Store {
         };
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = std::sync::mpsc::channel();
-        let versions = Versions::default();
-        let state = writer::Writer::new(
-            db.clone(),
-            trees.clone(),
-            head,
-            last_recorded,
-            head_tx,
-            versions.clone(),
-        );
+        let state = writer::Writer::new(db.clone(), trees.clone(), head, last_recorded, head_tx);
         let handle = std::thread::Builder::new()
             .name("pacta-writer".into())
             .spawn(move || state.run(rx))
@@ -300,7 +285,6 @@ impl Store {
                 requests: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
                 head: head_rx,
-                versions,
                 path,
             }),
         })
@@ -422,17 +406,7 @@ impl Store {
 
     /// The stream's current version (0 when it does not exist).
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, Error> {
-        let known = self
-            .inner
-            .versions
-            .read()
-            .map_err(|_| Error::Poisoned)?
-            .get(stream)
-            .copied();
-        match known {
-            Some(v) => Ok(v),
-            None => stream_version(&self.inner.trees.streams, stream),
-        }
+        stream_version(&self.inner.trees.streams, stream)
     }
 
     /// Where an event id is stored, if it is.

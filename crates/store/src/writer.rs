@@ -22,8 +22,8 @@ use tokio::sync::watch;
 
 use crate::canonical::{CanonicalEvent, canonical_bytes, chain_hash};
 use crate::{
-    Append, Appended, Error, HEAD_KEY, Head, Landed, Reply, Trees, Versions, key_position,
-    read_record, stream_key, stream_version,
+    Append, Appended, Error, HEAD_KEY, Head, Landed, Reply, Trees, key_position, read_record,
+    stream_key, stream_version,
 };
 
 /// The most events one transaction takes; the rest wait for the next.
@@ -54,8 +54,6 @@ pub(crate) struct Writer {
     head: Head,
     last_recorded: Timestamp,
     head_tx: watch::Sender<Head>,
-    /// Where flushed stream versions are published for readers.
-    published: Versions,
     poisoned: bool,
     /// Set by the flusher when a flush fails.
     flush_failed: Arc<AtomicBool>,
@@ -87,22 +85,7 @@ enum Pending {
 struct Committed {
     /// The head after the batch, if it wrote anything.
     head: Option<Head>,
-    /// The versions the batch gave its streams.
-    versions: Vec<(StreamId, u64)>,
     pending: Vec<Pending>,
-}
-
-/// Once durable: publishes the batches' stream versions, then the head.
-fn publish(batches: &[Committed], published: &Versions, head_tx: &watch::Sender<Head>) {
-    if batches.iter().any(|b| !b.versions.is_empty()) {
-        let mut map = published.write().unwrap_or_else(|p| p.into_inner());
-        for b in batches {
-            map.extend(b.versions.iter().cloned());
-        }
-    }
-    if let Some(head) = batches.iter().rev().find_map(|b| b.head) {
-        head_tx.send_replace(head);
-    }
 }
 
 impl Committed {
@@ -134,7 +117,6 @@ impl Committed {
 fn flusher(
     db: sled::Db,
     head_tx: watch::Sender<Head>,
-    published: Versions,
     failed: Arc<AtomicBool>,
     in_flight: Arc<std::sync::atomic::AtomicUsize>,
     rx: Receiver<Committed>,
@@ -158,7 +140,9 @@ fn flusher(
             in_flight.fetch_sub(n, Ordering::AcqRel);
             continue;
         }
-        publish(&batches, &published, &head_tx);
+        if let Some(head) = batches.iter().rev().find_map(|b| b.head) {
+            head_tx.send_replace(head);
+        }
         let n = batches.len();
         batches.into_iter().for_each(Committed::answer);
         in_flight.fetch_sub(n, Ordering::AcqRel);
@@ -172,7 +156,6 @@ impl Writer {
         head: Head,
         last_recorded: Timestamp,
         head_tx: watch::Sender<Head>,
-        published: Versions,
     ) -> Writer {
         Writer {
             db,
@@ -180,7 +163,6 @@ impl Writer {
             head,
             last_recorded,
             head_tx,
-            published,
             poisoned: false,
             flush_failed: Arc::new(AtomicBool::new(false)),
             in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
@@ -197,12 +179,11 @@ impl Writer {
         let flusher = {
             let db = self.db.clone();
             let head_tx = self.head_tx.clone();
-            let published = self.published.clone();
             let poisoned = self.flush_failed.clone();
             let in_flight = self.in_flight.clone();
             std::thread::Builder::new()
                 .name("pacta-flusher".into())
-                .spawn(move || flusher(db, head_tx, published, poisoned, in_flight, flush_rx))
+                .spawn(move || flusher(db, head_tx, poisoned, in_flight, flush_rx))
         };
         let flusher = match flusher {
             Ok(handle) => handle,
@@ -300,13 +281,11 @@ impl Writer {
             }
             return;
         }
-        let versions: Vec<(StreamId, u64)> = staged.versions.into_iter().collect();
-        self.versions.extend(versions.iter().cloned());
+        self.versions.extend(staged.versions);
         // Every answer, a refusal or a duplicate's included, waits for the
         // flush: a retry must not be told "stored" before it is durable.
         let committed = Committed {
             head: (self.head != start_head).then_some(self.head),
-            versions,
             pending,
         };
         // A lone request with nothing else in flight gains nothing from the
@@ -314,9 +293,10 @@ impl Writer {
         if committed.pending.len() == 1 && self.in_flight.load(Ordering::Acquire) == 0 {
             match self.db.flush() {
                 Ok(_) => {
-                    let committed = [committed];
-                    publish(&committed, &self.published, &self.head_tx);
-                    committed.into_iter().for_each(Committed::answer);
+                    if let Some(head) = committed.head {
+                        self.head_tx.send_replace(head);
+                    }
+                    committed.answer();
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "a flush failed; the store refuses further writes");
