@@ -26,8 +26,9 @@ pub mod synthetic;
 pub mod tokens;
 pub mod validate;
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use pacta_domain::{Event, EventId, Refusal, Slug, StreamId, StreamKind, Timestamp};
@@ -129,6 +130,31 @@ pub struct Registry {
     store: Store,
     projections: Projections,
     catching_up: Mutex<()>,
+    /// One turn at a time per stream for [`Registry::execute`]: commands
+    /// on the same stream check and append in order instead of racing,
+    /// so none is refused for a version it never asked for. Entries live
+    /// while someone holds or waits for them.
+    turns: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A command's turn on its stream; leaving it lets the next one in and
+/// forgets the stream's entry when nobody else waits.
+struct Turn<'a> {
+    turns: &'a Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
+    stream: StreamId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        // Held by the map and by this turn only: nobody waits.
+        if Arc::strong_count(&self.lock) == 2 {
+            turns.remove(&self.stream);
+        }
+    }
 }
 
 /// The current time as a record time.
@@ -184,6 +210,7 @@ impl Registry {
             store,
             projections,
             catching_up: Mutex::new(()),
+            turns: Mutex::new(HashMap::new()),
         };
         registry.catch_up_with(progress)?;
         Ok(registry)
@@ -263,6 +290,7 @@ impl Registry {
     /// Authorizes, validates and appends; returns once the events are
     /// durable and the projections have applied them.
     pub async fn execute(&self, actor: &Actor, command: Command) -> Result<Outcome, CommandError> {
+        let _turn = self.turn(&command.stream).await;
         let (append, retry_ok) = {
             let prepared = self.prepare(actor, &command)?;
             match prepared {
@@ -295,6 +323,21 @@ impl Registry {
             }
         }
         unreachable!("the loop returns")
+    }
+
+    /// Waits for the stream's turn.
+    async fn turn(&self, stream: &StreamId) -> Turn<'_> {
+        let lock = {
+            let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+            turns.entry(stream.clone()).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        Turn {
+            turns: &self.turns,
+            stream: stream.clone(),
+            lock,
+            guard: Some(guard),
+        }
     }
 
     /// [`Registry::execute`] for callers outside an async runtime.

@@ -341,6 +341,10 @@ proptest! {
             }
             let s = store.as_ref().unwrap();
             prop_assert_eq!(s.head().position, log.len() as u64);
+            for st in 0..4u32 {
+                let version = model.get(&st).map_or(0, |v| v.len() as u64);
+                prop_assert_eq!(s.stream_version(&stream(st)).unwrap(), version, "stream {}", st);
+            }
         }
         let s = store.as_ref().unwrap();
         let stored: Vec<u64> = s
