@@ -8,6 +8,9 @@ use pacta_registry::CommandError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// The media type of every error answer.
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+
 /// An RFC 9457 problem: `type`, `title`, `status`, `detail`, and for some
 /// kinds extension members (the refused event's state and the events
 /// allowed there; a conflict's versions).
@@ -167,10 +170,9 @@ impl IntoResponse for AppError {
         let status =
             StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(&*self.0)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -65,15 +65,24 @@ impl AppState {
 
 /// The router with every endpoint, and the OpenAPI document describing it.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = routes::router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let (router, mut openapi) = routes::router().split_for_parts();
+    problems_as_problem_json(&mut openapi);
+    // Built once: the document never changes while the server runs.
+    let openapi: Arc<str> = serde_json::to_string(&openapi)
+        .expect("the OpenAPI document serializes")
+        .into();
     let request_id = HeaderName::from_static("x-request-id");
     router
         .route(
             "/openapi.json",
             axum::routing::get(move || {
                 let openapi = openapi.clone();
-                async move { axum::Json(openapi.as_ref().clone()) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        openapi.to_string(),
+                    )
+                }
             }),
         )
         .fallback(routes::not_found)
@@ -97,6 +106,32 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(log_request))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, UlidRequestId))
+}
+
+/// Error answers are documented as `body = Problem`; the server sends them
+/// as `application/problem+json`, so the document says so for each one.
+fn problems_as_problem_json(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let (true, utoipa::openapi::RefOr::T(response)) =
+                    (status.starts_with(['4', '5']), response)
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response
+                        .content
+                        .insert(error::PROBLEM_JSON.to_owned(), content);
+                }
+            }
+        }
+    }
 }
 
 /// One structured log line per request: method, path, status, latency

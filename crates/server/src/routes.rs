@@ -230,7 +230,7 @@ async fn list_parties(State(state): State<AppState>) -> Json<api::PartyList> {
 /// One party, by id or by any of its names.
 #[utoipa::path(get, path = "/api/v1/parties/{id}", tag = "parties",
     params(("id" = String, Path, description = "Party id, name or alias")),
-    responses((status = 200, body = api::PartyDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::PartyDto), (status = 404, body = Problem)))]
 async fn get_party(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -248,8 +248,8 @@ async fn get_party(
 #[utoipa::path(post, path = "/api/v1/parties", tag = "parties",
     request_body = api::RegisterPartyBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_party(
     State(state): State<AppState>,
     Writer(actor): Writer,
@@ -310,7 +310,7 @@ fn created(outcome: &pacta_registry::Outcome) -> Response {
         ("valid_on" = Option<String>, Query, description = "The day, YYYY-MM-DD (default: today, and no in-force filter)"),
         ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339 (default: now)"),
     ),
-    responses((status = 200, body = api::PartnershipList), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::PartnershipList), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn list_partnerships(
     State(state): State<AppState>,
     uri: Uri,
@@ -341,8 +341,8 @@ async fn list_partnerships(
         ("valid_on" = Option<String>, Query, description = "The day, YYYY-MM-DD"),
         ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339"),
     ),
-    responses((status = 200, body = api::PartnershipDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::PartnershipDto), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn get_partnership(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -366,8 +366,8 @@ async fn get_partnership(
 #[utoipa::path(post, path = "/api/v1/partnerships", tag = "partnerships",
     request_body = api::OpenPartnershipBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn create_partnership(
     State(state): State<AppState>,
     Writer(actor): Writer,
@@ -470,7 +470,7 @@ async fn create_partnership(
 #[utoipa::path(get, path = "/api/v1/partnerships/{id}/events", tag = "partnerships",
     params(("id" = String, Path, description = "Partnership id"),
         ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339")),
-    responses((status = 200, body = api::HistoryDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::HistoryDto), (status = 404, body = Problem)))]
 async fn partnership_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -530,8 +530,8 @@ fn append_body(
     request_body = api::EventBody,
     security(("bearer" = [])),
     responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto),
-        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn append_partnership_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -545,7 +545,7 @@ async fn append_partnership_event(
 /// Offers of towns seeking a Czech partner, each with its party.
 #[utoipa::path(get, path = "/api/v1/offers", tag = "offers",
     params(("status" = Option<String>, Query, description = "published, matched, withdrawn or lapsed")),
-    responses((status = 200, body = api::OfferList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::OfferList), (status = 400, body = Problem)))]
 async fn list_offers(
     State(state): State<AppState>,
     uri: Uri,
@@ -563,8 +563,8 @@ async fn list_offers(
 #[utoipa::path(post, path = "/api/v1/offers", tag = "offers",
     request_body = api::PublishOfferBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_offer(
     State(state): State<AppState>,
     Writer(actor): Writer,
@@ -599,8 +599,8 @@ async fn create_offer(
     params(("id" = String, Path, description = "Offer id")),
     request_body = api::EventBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = AppendedDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn append_offer_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -616,7 +616,7 @@ async fn append_offer_event(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     params(("position" = Option<u64>, Query, description = "A digest's position"),
         ("hash" = Option<String>, Query, description = "The digest's hash")),
-    responses((status = 200, body = api::VerifyDto), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::VerifyDto), (status = 400, body = Problem)))]
 async fn verify(State(state): State<AppState>, uri: Uri) -> Result<Json<api::VerifyDto>, AppError> {
     let p = query_params(&uri)?;
     let position = query_u64(&p, "position")?;
@@ -726,7 +726,7 @@ async fn terminations(
     params(("id" = String, Path, description = "Partnership id")),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
         content((api::DossierProofDto = "application/json"), (String = "text/html"))),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem)))]
 async fn termination(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -752,7 +752,7 @@ async fn termination(
     params(("year" = i32, Query, description = "The year"),
         ("party" = Option<String>, Query, description = "One home party (id or name); all when absent"),
         ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339")),
-    responses((status = 200, body = api::ReportDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = api::ReportDto), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn annual_report(
     State(state): State<AppState>,
     uri: Uri,

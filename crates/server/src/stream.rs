@@ -23,7 +23,7 @@ const MAX_PAGE: u64 = 1000;
 #[utoipa::path(get, path = "/api/v1/events", tag = "log",
     params(("after" = Option<u64>, Query, description = "Position to start after (default 0)"),
         ("limit" = Option<u64>, Query, description = "At most this many (default 100, max 1000)")),
-    responses((status = 200, body = EventPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = EventPage), (status = 400, body = Problem)))]
 pub(crate) async fn events(
     State(state): State<AppState>,
     uri: Uri,
@@ -64,7 +64,7 @@ fn read(state: &AppState, after: u64, limit: u64) -> Result<Vec<Recorded>, AppEr
     params(("after" = Option<u64>, Query, description = "Position to start after (default 0)"),
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this position")),
     responses((status = 200, description = "text/event-stream of records", content_type = "text/event-stream"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem)))]
 pub(crate) async fn event_stream(
     State(state): State<AppState>,
     headers: HeaderMap,
