@@ -328,34 +328,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             status,
             as_known_at,
             format,
-        } => {
-            let registry = open_seeded(data)?;
-            let filter = ListFilter {
-                party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
-                status,
-                valid_on: Some(date),
-                as_known_at,
-                today: today(),
-            };
-            print_list(&registry, &filter, format)
-        }
+        } => list(
+            data,
+            party,
+            status,
+            Some(date),
+            as_known_at,
+            today(),
+            format,
+        ),
         Command::List {
             party,
             status,
             on,
             as_known_at,
             format,
-        } => {
-            let registry = open_seeded(data)?;
-            let filter = ListFilter {
-                party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
-                status,
-                valid_on: None,
-                as_known_at,
-                today: on.unwrap_or_else(today),
-            };
-            print_list(&registry, &filter, format)
-        }
+        } => list(
+            data,
+            party,
+            status,
+            None,
+            as_known_at,
+            on.unwrap_or_else(today),
+            format,
+        ),
         Command::Show {
             id,
             valid_on,
@@ -524,6 +520,27 @@ fn resolve_party(registry: &Registry, text: &str) -> anyhow::Result<Slug> {
         Some(p) => Ok(p.id),
         None => bail!("no party with id or name {text:?} (see `pacta parties`)"),
     }
+}
+
+/// `valid-on` (in force on a day) and `list` (every one, status on a day).
+fn list(
+    data: &Path,
+    party: Option<String>,
+    status: Option<Status>,
+    valid_on: Option<Day>,
+    as_known_at: Option<Timestamp>,
+    today: Day,
+    format: Format,
+) -> anyhow::Result<()> {
+    let registry = open_seeded(data)?;
+    let filter = ListFilter {
+        party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
+        status,
+        valid_on,
+        as_known_at,
+        today,
+    };
+    print_list(&registry, &filter, format)
 }
 
 fn print_list(registry: &Registry, filter: &ListFilter, format: Format) -> anyhow::Result<()> {
