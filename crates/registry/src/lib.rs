@@ -179,12 +179,8 @@ impl validate::World for StoreWorld<'_> {
 
 /// The country a stored party registered with (it never changes).
 fn stored_country(store: &Store, id: &Slug) -> Option<String> {
-    let party = StreamId::party(id.clone());
-    if store.stream_version(&party).ok()? == 0 {
-        return None;
-    }
     store
-        .stream(&party)
+        .stream(&StreamId::party(id.clone()))
         .ok()?
         .into_iter()
         .find_map(|r| match r.event.payload {

@@ -5,19 +5,14 @@ use std::sync::Arc;
 
 use pacta_domain::event::ActivityRecorded;
 use pacta_domain::{ActivityKind, Event, Payload, Slug, StreamId};
-use pacta_registry::{Actor, Command, Registry};
+use pacta_registry::{Actor, Command};
+
+mod common;
 
 #[test]
 fn concurrent_appends_to_one_partnership_all_land() {
-    let dir = tempfile::tempdir().unwrap();
-    let registry = Arc::new(Registry::open(dir.path()).unwrap());
-    registry
-        .load_seeds(
-            &pacta_registry::seeds::bundled(),
-            &Actor::system("seed"),
-            false,
-        )
-        .unwrap();
+    let (_dir, registry) = common::seeded();
+    let registry = Arc::new(registry);
     let stream = StreamId::partnership(Slug::parse("liberecky-kraj--bursa").unwrap());
     let before = registry.store().stream_version(&stream).unwrap();
     const TASKS: u64 = 16;

@@ -10,21 +10,12 @@ use pacta_domain::{
 };
 use pacta_registry::{Actor, Command, CommandError, Registry};
 
+mod common;
+
+use common::seeded;
+
 fn slug(s: &str) -> Slug {
     Slug::parse(s).unwrap()
-}
-
-fn seeded() -> (tempfile::TempDir, Registry) {
-    let dir = tempfile::tempdir().unwrap();
-    let registry = Registry::open(dir.path()).unwrap();
-    registry
-        .load_seeds(
-            &pacta_registry::seeds::bundled(),
-            &Actor::system("seed"),
-            false,
-        )
-        .unwrap();
-    (dir, registry)
 }
 
 fn append(registry: &Registry, id: &str, event: Event) -> Result<EventId, CommandError> {
