@@ -41,7 +41,7 @@ pub fn canonical_bytes(record: &Recorded) -> Result<Vec<u8>, CanonicalError> {
 /// An event's members (`type`, `date`, `data`, `source`, `note`) in
 /// canonical form, prepared before the writer assigns the envelope, so
 /// that the single writer only merges in a few short envelope members.
-#[derive(Clone, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct CanonicalEvent {
     /// Member names and canonical values, sorted by name.
     members: Vec<(String, Vec<u8>)>,
@@ -61,6 +61,20 @@ impl CanonicalEvent {
         }
         members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
         Ok(CanonicalEvent { members })
+    }
+
+    /// The bytes of the event's members (names and values), without the
+    /// envelope's.
+    pub fn len(&self) -> usize {
+        self.members
+            .iter()
+            .map(|(k, v)| k.len() + 4 + v.len())
+            .sum()
+    }
+
+    /// Whether the event has no members (it always has `type`).
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
     }
 
     /// The canonical bytes of the record made of `envelope` and this

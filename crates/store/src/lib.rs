@@ -1,46 +1,59 @@
 //! Pacta's append-only event log on sled, with durable group-committed
 //! appends and a SHA-256 hash chain.
 //!
-//! Layout: the log is one sled database in `DATA/log`; state kept beside
-//! it (projections, tokens) is a second one in `DATA/views`, so that its
-//! writes never add to the flushes that acknowledge appends.
+//! **The log is the only truth.** The log is one sled database in
+//! `DATA/log`; its `log` tree holds the records, and the head is its last
+//! record. Everything else is derived from it: the stream and event-id
+//! indexes (trees `streams`, `event_ids` and their checkpoint in `meta`,
+//! written behind the acknowledgement by the index builder, see
+//! [`index`]), and the state kept beside the log in a second database,
+//! `DATA/views` (projections, tokens), whose writes never add to the
+//! flushes that acknowledge appends.
 //!
 //! | tree | key | value |
 //! |---|---|---|
 //! | `log` | position, u64 big-endian (from 1, no gaps) | 32-byte hash, 32-byte previous hash, canonical JSON of the record |
-//! | `streams` | stream id, `0x00`, version u64 big-endian | position |
-//! | `event_ids` | the event id's 16 ULID bytes | position |
-//! | `meta` | `head` | position (8 bytes) and hash (32 bytes) of the last record |
+//! | `streams` (derived) | stream id, `0x00`, version u64 big-endian | position |
+//! | `event_ids` (derived) | the event id's 16 ULID bytes | position |
+//! | `meta` (derived) | `indexed` | the last position the two indexes hold |
 //!
 //! Guarantees:
-//! - One writer thread takes every append waiting in its queue and writes
-//!   them in **one sled transaction** over the four trees; one flush then
-//!   covers every batch committed since the last (group commit), and only
-//!   after it does any caller get its answer or the head move. An
-//!   acknowledged append survives a crash; a batch is entirely visible or
-//!   not at all after recovery.
+//! - An append is acknowledged only after its record is on disk: sled's
+//!   `flush()` and then `fdatasync` of sled's data file (see [`writer`]).
+//!   Concurrent appends share one flush and one sync.
 //! - An append with a stale expected version writes nothing. An append
-//!   whose event ids are all stored already returns their original
-//!   positions and writes nothing.
+//!   whose event ids are all stored already, in the same stream with the
+//!   same events, returns their original positions and writes nothing; the
+//!   same id with another event is refused.
+//! - Readers see only durable records: nothing above the durable head.
 //! - `hash_n = SHA-256(hash_{n-1} || canonical_bytes(record_n))`, see
 //!   [`canonical`]; [`Store::verify`] recomputes the chain.
+//! - A storage error on the write path stops every later write
+//!   ([`Store::health`] says why) until the process restarts.
 //!
-//! Only this crate knows the stored bytes and how they are hashed. Other
-//! crates keep their own state in auxiliary trees ([`Store::aux_tree`]).
+//! Only this crate knows sled, the stored bytes and how they are hashed.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod canonical;
+mod index;
 mod verify;
 mod writer;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
 use tokio::sync::{oneshot, watch};
 
 pub use verify::{DigestCheck, VerifyReport};
+
+/// The most canonical bytes one record may take. sled 0.34 stores a value
+/// above a quarter of its segment size (128 KiB) as a separate blob file;
+/// Pacta's records stay well below that, so the log never needs blobs.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 
 /// The last record of the log: what a third party keeps as a digest.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
@@ -57,25 +70,6 @@ impl Head {
         position: 0,
         hash: Digest::ZERO,
     };
-
-    fn to_bytes(self) -> [u8; 40] {
-        let mut out = [0u8; 40];
-        out[..8].copy_from_slice(&self.position.to_be_bytes());
-        out[8..].copy_from_slice(&self.hash.0);
-        out
-    }
-
-    fn from_bytes(b: &[u8]) -> Option<Head> {
-        if b.len() != 40 {
-            return None;
-        }
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(&b[8..]);
-        Some(Head {
-            position: u64::from_be_bytes(b[..8].try_into().ok()?),
-            hash: Digest(hash),
-        })
-    }
 }
 
 /// One event to append.
@@ -141,16 +135,21 @@ pub enum Error {
         path: PathBuf,
     },
     /// sled could not open the directory.
-    #[error("cannot open the store at {path}: {source}")]
+    #[error("cannot open the store at {path}: {reason}")]
     Open {
         /// The data directory.
         path: PathBuf,
-        /// sled's error.
-        source: sled::Error,
+        /// Why.
+        reason: String,
     },
     /// A read or write failed.
-    #[error("storage error: {0}")]
-    Storage(#[from] sled::Error),
+    #[error("storage error: {reason}")]
+    Storage {
+        /// What the storage said.
+        reason: String,
+        /// The disk is full.
+        disk_full: bool,
+    },
     /// The stream is not at the version the caller expected.
     #[error("version conflict on {stream}: expected version {expected}, the stream is at {actual}")]
     Conflict {
@@ -175,6 +174,14 @@ pub enum Error {
     /// The request is malformed (no events, the same id twice).
     #[error("invalid append: {0}")]
     Invalid(String),
+    /// A record would be larger than [`MAX_RECORD_BYTES`].
+    #[error("the event takes {size} bytes stored; a record may take at most {max}")]
+    TooLarge {
+        /// Its canonical size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A stored record does not decode or does not fit its place.
     #[error("corrupt record at position {position}: {reason}")]
     Corrupt {
@@ -195,14 +202,101 @@ pub enum Error {
     #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
     /// A write failed earlier and the store refuses further writes until
-    /// reopened.
+    /// the process restarts.
     #[error(
-        "the store stopped accepting writes after an earlier storage failure; restart to recover"
+        "the store stopped accepting writes after a storage failure ({reason}); restart to recover"
     )]
-    Poisoned,
+    Stopped {
+        /// The failure.
+        reason: String,
+        /// It was a full disk.
+        disk_full: bool,
+    },
+    /// The store is closing.
+    #[error("the store is closing")]
+    Shutdown,
+}
+
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Error {
+        match e {
+            sled::Error::Io(io) => Error::from_io(io),
+            e => Error::Storage {
+                reason: e.to_string(),
+                disk_full: false,
+            },
+        }
+    }
+}
+
+impl Error {
+    fn from_io(e: std::io::Error) -> Error {
+        Error::Storage {
+            disk_full: e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28),
+            reason: e.to_string(),
+        }
+    }
+
+    /// True when the disk is full (now, or when the store stopped).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            Error::Storage {
+                disk_full: true,
+                ..
+            } | Error::Stopped {
+                disk_full: true,
+                ..
+            }
+        )
+    }
 }
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// Why the store stopped accepting writes.
+#[derive(Clone, Debug)]
+struct Failure {
+    reason: String,
+    disk_full: bool,
+}
+
+/// State the writer, the pipeline's threads, the index builder and the
+/// readers share.
+pub(crate) struct Shared {
+    /// Records not yet in the index trees.
+    tail: RwLock<index::Tail>,
+    /// Held for writing while the index trees are rebuilt; look-ups in the
+    /// trees hold it for reading.
+    index_lock: RwLock<()>,
+    failure: OnceLock<Failure>,
+    /// Tests hold the index builder back to keep records in the tail.
+    index_paused: std::sync::atomic::AtomicBool,
+    /// Tests make the next sync fail, as a dying disk would.
+    fail_next_sync: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    fn failure(&self) -> Option<&Failure> {
+        self.failure.get()
+    }
+
+    /// Stops the store for good; the first failure is the one reported.
+    fn fail(&self, reason: String, disk_full: bool) {
+        tracing::error!(%reason, disk_full, "the store stops accepting writes; restart to recover");
+        let _ = self.failure.set(Failure { reason, disk_full });
+    }
+
+    fn stopped(&self) -> Error {
+        match self.failure() {
+            Some(f) => Error::Stopped {
+                reason: f.reason.clone(),
+                disk_full: f.disk_full,
+            },
+            None => Error::Shutdown,
+        }
+    }
+}
 
 struct Inner {
     db: sled::Db,
@@ -210,28 +304,27 @@ struct Inner {
     /// tokens): its writes never add to the flushes that acknowledge
     /// appends.
     aux: sled::Db,
-    trees: Trees,
+    log: sled::Tree,
+    index: index::Index,
+    shared: Arc<Shared>,
     requests: Mutex<Option<std::sync::mpsc::Sender<writer::Request>>>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     head: watch::Receiver<Head>,
+    /// The head when the store opened: a store closed with a head beyond
+    /// it pays sled's replay at closing, not at the next open.
+    opened_at: Head,
+    /// Shared with the [`Closer`].
+    quiet: Arc<std::sync::atomic::AtomicBool>,
     path: PathBuf,
 }
 
-#[derive(Clone)]
-struct Trees {
-    log: sled::Tree,
-    streams: sled::Tree,
-    ids: sled::Tree,
-    meta: sled::Tree,
-}
-
-const HEAD_KEY: &[u8] = b"head";
 const AUX_PREFIX: &str = "aux/";
 
 /// The append-only log. Cheap to clone; all clones share one writer.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    _closer: Arc<Closer>,
 }
 
 impl Store {
@@ -245,48 +338,111 @@ impl Store {
         };
         let db = open_db(&path.join("log")).map_err(named)?;
         let aux = open_db(&path.join("views")).map_err(named)?;
-        let trees = Trees {
-            log: db.open_tree("log")?,
-            streams: db.open_tree("streams")?,
-            ids: db.open_tree("event_ids")?,
-            meta: db.open_tree("meta")?,
-        };
-        let head = match trees.meta.get(HEAD_KEY)? {
-            Some(b) => Head::from_bytes(&b).ok_or_else(|| Error::Corrupt {
-                position: 0,
-                reason: "the head entry is not 40 bytes".into(),
-            })?,
+        let log = db.open_tree("log")?;
+        let index = index::Index::open(&db)?;
+        // The data file sled writes the log into; `fdatasync` on it makes
+        // what sled's flush wrote durable.
+        let file = File::open(path.join("log").join("db")).map_err(Error::from_io)?;
+        // What a crash left written but unsynced is synced now: from here
+        // on every record the log holds is durable.
+        file.sync_data().map_err(Error::from_io)?;
+        let head = match log.last()? {
             None => Head::EMPTY,
+            Some((k, v)) => {
+                let position = key_position(&k)?;
+                Head {
+                    position,
+                    hash: split_value(position, &v)?.0,
+                }
+            }
         };
         let last_recorded = match head.position {
             0 => Timestamp::MIN,
             p => {
-                read_record(&trees.log, p)?
-                    .ok_or_else(|| Error::Corrupt {
+                read_record(&log, p)?
+                    .ok_or(Error::Corrupt {
                         position: p,
-                        reason: "the head points at a missing record".into(),
+                        reason: "the log's last record vanished".into(),
                     })?
                     .envelope
                     .recorded_at
             }
         };
+        // The index catches up before the writer starts, so that every
+        // stream the writer has not written since is whole in the index.
+        let caught_up = index.catch_up(&log, head.position, &mut |_, _| {})?;
+        if caught_up > 0 {
+            tracing::info!(
+                records = caught_up,
+                "indexed records written after the last index checkpoint"
+            );
+        }
+        let shared = Arc::new(Shared {
+            tail: RwLock::default(),
+            index_lock: RwLock::default(),
+            failure: OnceLock::new(),
+            index_paused: Default::default(),
+            fail_next_sync: Default::default(),
+        });
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = std::sync::mpsc::channel();
-        let state = writer::Writer::new(db.clone(), trees.clone(), head, last_recorded, head_tx);
-        let handle = std::thread::Builder::new()
-            .name("pacta-writer".into())
-            .spawn(move || state.run(rx))
-            .map_err(|e| Error::Storage(sled::Error::Io(e)))?;
+        let (index_tx, index_rx) = std::sync::mpsc::channel();
+        let (flush_tx, flush_rx) = std::sync::mpsc::channel();
+        let (sync_tx, sync_rx) = std::sync::mpsc::channel();
+        let durability = Arc::new(writer::Durability {
+            db: db.clone(),
+            file,
+            head_tx,
+            indexer: index_tx,
+            shared: shared.clone(),
+            in_flight: AtomicUsize::new(0),
+        });
+        let state = writer::Writer {
+            log: log.clone(),
+            index: index.clone(),
+            shared: shared.clone(),
+            durability: durability.clone(),
+            head,
+            last_recorded,
+            versions: Default::default(),
+        };
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(Error::from_io)
+        };
+        let threads = vec![
+            spawn("pacta-writer", Box::new(move || state.run(rx, flush_tx)))?,
+            spawn("pacta-flusher", {
+                let d = durability.clone();
+                Box::new(move || writer::flusher(d, flush_rx, sync_tx))
+            })?,
+            spawn(
+                "pacta-syncer",
+                Box::new(move || writer::syncer(durability, sync_rx)),
+            )?,
+            spawn("pacta-indexer", {
+                let (index, shared) = (index.clone(), shared.clone());
+                Box::new(move || index::builder(index, shared, index_rx))
+            })?,
+        ];
+        let quiet = Arc::new(std::sync::atomic::AtomicBool::new(false));
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 aux,
-                trees,
+                log,
+                index,
+                shared,
                 requests: Mutex::new(Some(tx)),
-                writer: Mutex::new(Some(handle)),
+                threads: Mutex::new(threads),
                 head: head_rx,
-                path,
+                opened_at: head,
+                quiet: quiet.clone(),
+                path: path.clone(),
             }),
+            _closer: Arc::new(Closer { path, quiet }),
         })
     }
 
@@ -295,22 +451,32 @@ impl Store {
         &self.inner.path
     }
 
-    fn send(&self, request: writer::Request) -> Result<(), Error> {
-        let guard = self.inner.requests.lock().map_err(|_| Error::Poisoned)?;
-        let tx = guard.as_ref().ok_or(Error::Poisoned)?;
-        tx.send(request).map_err(|_| Error::Poisoned)
+    /// `Ok` while the store accepts writes; after a storage failure the
+    /// reason, until the process restarts.
+    pub fn health(&self) -> Result<(), Error> {
+        match self.inner.shared.failure() {
+            None => Ok(()),
+            Some(_) => Err(self.inner.shared.stopped()),
+        }
     }
 
-    /// Appends durably: resolves once the events are flushed to disk.
+    fn send(&self, request: writer::Request) -> Result<(), Error> {
+        let guard = self.inner.requests.lock().map_err(|_| Error::Shutdown)?;
+        let tx = guard.as_ref().ok_or(Error::Shutdown)?;
+        tx.send(request).map_err(|_| Error::Shutdown)
+    }
+
+    /// Appends durably: resolves once the events are on disk.
     pub async fn append(&self, append: Append) -> Result<Appended, Error> {
         let rx = self.enqueue(append)?;
-        rx.await.map_err(|_| Error::Poisoned)?
+        rx.await.map_err(|_| self.inner.shared.stopped())?
     }
 
     /// [`Store::append`] for callers outside an async runtime.
     pub fn append_blocking(&self, append: Append) -> Result<Appended, Error> {
         let rx = self.enqueue(append)?;
-        rx.blocking_recv().map_err(|_| Error::Poisoned)?
+        rx.blocking_recv()
+            .map_err(|_| self.inner.shared.stopped())?
     }
 
     /// Queues every append at once (the writer groups them), then waits
@@ -320,18 +486,32 @@ impl Store {
         let receivers: Vec<_> = appends.into_iter().map(|a| self.enqueue(a)).collect();
         receivers
             .into_iter()
-            .map(|rx| rx?.blocking_recv().map_err(|_| Error::Poisoned)?)
+            .map(|rx| {
+                rx?.blocking_recv()
+                    .map_err(|_| self.inner.shared.stopped())?
+            })
             .collect()
     }
 
-    /// Serializes the events here, on the caller's thread, and queues the
-    /// request for the writer.
+    /// Serializes the events here, on the caller's thread, checks their
+    /// size, and queues the request for the writer.
     fn enqueue(&self, append: Append) -> Result<oneshot::Receiver<Result<Appended, Error>>, Error> {
         let prepared = append
             .events
             .iter()
-            .map(|e| canonical::CanonicalEvent::new(&e.event))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|e| {
+                let c = canonical::CanonicalEvent::new(&e.event)?;
+                // The envelope adds ids, times, the stream and the actor.
+                let size = c.len() + 256 + append.stream.to_string().len() + e.recorded_by.len();
+                if size > MAX_RECORD_BYTES {
+                    return Err(Error::TooLarge {
+                        size,
+                        max: MAX_RECORD_BYTES,
+                    });
+                }
+                Ok(c)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         let (tx, rx) = oneshot::channel();
         self.send(writer::Request::Append(append, prepared, tx))?;
         Ok(rx)
@@ -341,62 +521,83 @@ impl Store {
     /// hashes), after checking that each continues the chain: its
     /// position follows the head, its previous hash is the head's hash,
     /// its hash is the hash of its canonical bytes, and its stream version
-    /// and event id fit. All or nothing; flushed before returning.
+    /// and event id fit. All or nothing; durable before returning.
     pub fn import_blocking(&self, records: Vec<Recorded>) -> Result<Head, Error> {
         let (tx, rx) = oneshot::channel();
         self.send(writer::Request::Import(records, tx))?;
-        rx.blocking_recv().map_err(|_| Error::Poisoned)?
+        rx.blocking_recv()
+            .map_err(|_| self.inner.shared.stopped())?
     }
 
-    /// The last record's position and hash.
+    /// The last durable record's position and hash.
     pub fn head(&self) -> Head {
         *self.inner.head.borrow()
     }
 
-    /// A receiver that sees the head after every durable batch.
+    /// A receiver that sees the head after every durable group.
     pub fn subscribe(&self) -> watch::Receiver<Head> {
         self.inner.head.clone()
     }
 
-    /// The record at a position.
+    /// The durable record at a position.
     pub fn get(&self, position: u64) -> Result<Option<Recorded>, Error> {
-        read_record(&self.inner.trees.log, position)
+        if position > self.head().position {
+            return Ok(None);
+        }
+        read_record(&self.inner.log, position)
     }
 
-    /// Records from `after + 1` on, in log order.
+    /// Durable records from `after + 1` on, in log order.
     pub fn read_from(&self, after: u64) -> impl Iterator<Item = Result<Recorded, Error>> + use<> {
-        let start = after.saturating_add(1).to_be_bytes();
-        self.inner.trees.log.range(start..).map(|item| {
-            let (k, v) = item?;
-            decode_entry(&k, &v)
-        })
+        self.raw_from(after)
+            .map(|item| item.and_then(|(position, v)| decode_value(position, &v)))
     }
 
-    /// The raw stored value at each position from `after + 1` on: hash,
-    /// previous hash, canonical JSON. For benchmarks and tools that want
-    /// the bytes.
+    /// The raw stored value at each durable position from `after + 1` on:
+    /// hash, previous hash, canonical JSON. For benchmarks and tools that
+    /// want the bytes.
     pub fn raw_from(
         &self,
         after: u64,
-    ) -> impl Iterator<Item = Result<(u64, sled::IVec), Error>> + use<> {
-        let start = after.saturating_add(1).to_be_bytes();
-        self.inner.trees.log.range(start..).map(|item| {
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), Error>> + use<> {
+        let head = self.head().position;
+        let start = after.saturating_add(1);
+        let range = (start <= head).then(|| {
+            self.inner
+                .log
+                .range(start.to_be_bytes()..=head.to_be_bytes())
+        });
+        range.into_iter().flatten().map(|item| {
             let (k, v) = item?;
-            Ok((key_position(&k)?, v))
+            Ok((key_position(&k)?, v.to_vec()))
         })
     }
 
-    /// The records of one stream, in version order.
+    /// The durable (version, position) pairs of a stream, in version
+    /// order: the tail first, then the index (see [`index`]).
+    fn stream_positions(&self, stream: &StreamId) -> Result<Vec<(u64, u64)>, Error> {
+        let head = self.head().position;
+        let tail = index::read(&self.inner.shared.tail).stream(stream);
+        let _rebuilding = self
+            .inner
+            .shared
+            .index_lock
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut all: std::collections::BTreeMap<u64, u64> =
+            self.inner.index.stream(stream)?.into_iter().collect();
+        all.extend(tail);
+        Ok(all.into_iter().filter(|(_, p)| *p <= head).collect())
+    }
+
+    /// The durable records of one stream, in version order.
     pub fn stream(&self, stream: &StreamId) -> Result<Vec<Recorded>, Error> {
-        let prefix = stream_prefix(stream);
         let mut out = Vec::new();
-        for item in self.inner.trees.streams.scan_prefix(&prefix) {
-            let (k, v) = item?;
-            let position = key_position(&v)?;
-            let record = self.get(position)?.ok_or_else(|| Error::Corrupt {
+        for (version, position) in self.stream_positions(stream)? {
+            let record = read_record(&self.inner.log, position)?.ok_or_else(|| Error::Corrupt {
                 position,
                 reason: format!(
-                    "the stream index of {stream} points at a missing record (key {k:?})"
+                    "the index of {stream} version {version} points at a missing record"
                 ),
             })?;
             out.push(record);
@@ -404,19 +605,53 @@ impl Store {
         Ok(out)
     }
 
-    /// The stream's current version (0 when it does not exist).
+    /// The stream's durable version (0 when it does not exist).
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, Error> {
-        stream_version(&self.inner.trees.streams, stream)
+        Ok(self
+            .stream_positions(stream)?
+            .last()
+            .map_or(0, |(version, _)| *version))
     }
 
-    /// Where an event id is stored, if it is.
+    /// Where an event id is stored durably, if it is.
     pub fn position_of(&self, event_id: EventId) -> Result<Option<u64>, Error> {
-        self.inner
-            .trees
-            .ids
-            .get(event_id.to_bytes())?
-            .map(|v| key_position(&v))
-            .transpose()
+        let head = self.head().position;
+        let found = match index::read(&self.inner.shared.tail).position_of(event_id) {
+            Some(p) => Some(p),
+            None => {
+                let _rebuilding = self
+                    .inner
+                    .shared
+                    .index_lock
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner());
+                self.inner.index.position_of(event_id)?
+            }
+        };
+        Ok(found.filter(|p| *p <= head))
+    }
+
+    /// Drops the stream and event-id indexes and builds them again from
+    /// the log. Reads of streams wait meanwhile.
+    pub fn rebuild_indexes(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<u64, Error> {
+        let shared = &self.inner.shared;
+        let _exclusive = shared.index_lock.write().unwrap_or_else(|p| p.into_inner());
+        let head = self.head().position;
+        let n = self.inner.index.rebuild(&self.inner.log, head, progress)?;
+        index::prune(&shared.tail, head);
+        self.inner.db.flush()?;
+        Ok(n)
+    }
+
+    /// The last position the derived indexes hold in their trees (the
+    /// rest is in memory).
+    pub fn index_checkpoint(&self) -> Result<u64, Error> {
+        self.inner.index.checkpoint()
+    }
+
+    /// Records held in memory above the index checkpoint.
+    pub fn index_lag(&self) -> usize {
+        index::read(&self.inner.shared.tail).len()
     }
 
     /// A sled tree for state kept beside the log (projections, tokens).
@@ -435,7 +670,7 @@ impl Store {
     /// Recomputes the hash chain from position 1 to the head.
     /// `progress(done, total)` is called now and then.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, Error> {
-        verify::verify(&self.inner.trees, self.head(), progress)
+        verify::verify(&self.inner.log, self.head(), progress)
     }
 
     /// Checks that the log still extends a digest taken earlier: the
@@ -446,31 +681,96 @@ impl Store {
         digest: Head,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<DigestCheck, Error> {
-        verify::verify_digest(&self.inner.trees, self.head(), digest, progress)
+        verify::verify_digest(&self.inner.log, self.head(), digest, progress)
     }
 
     /// The sled trees of the log, for tests that play an insider who
     /// rewrites stored bytes behind the registry's back.
     #[doc(hidden)]
     pub fn raw_log_tree(&self) -> sled::Tree {
-        self.inner.trees.log.clone()
+        self.inner.log.clone()
+    }
+
+    /// Holds the index builder back (records stay in memory above the
+    /// index checkpoint) or lets it go on with the next durable group.
+    #[doc(hidden)]
+    pub fn pause_indexing_for_tests(&self, paused: bool) {
+        self.inner
+            .shared
+            .index_paused
+            .store(paused, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Makes the next `fdatasync` of the log fail, as a dying disk would.
+    #[doc(hidden)]
+    pub fn fail_next_sync_for_tests(&self) {
+        self.inner
+            .shared
+            .fail_next_sync
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Writes junk into the derived index trees, for tests that show a
+    /// rebuild restores them.
+    #[doc(hidden)]
+    pub fn damage_indexes_for_tests(&self) -> Result<(), Error> {
+        let streams = self.inner.db.open_tree("streams")?;
+        let ids = self.inner.db.open_tree("event_ids")?;
+        let keys: Vec<_> = streams.iter().keys().step_by(2).collect::<Result<_, _>>()?;
+        for k in keys {
+            streams.insert(k, &u64::MAX.to_be_bytes())?;
+        }
+        ids.clear()?;
+        Ok(())
     }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Closing the queue ends the writer after it has answered (and
-        // flushed) everything it took.
+        // Closing the queue ends the writer after it has answered
+        // everything it took; the flusher, syncer and index builder follow
+        // as their queues close.
         if let Ok(mut tx) = self.requests.lock() {
             tx.take();
         }
-        if let Ok(mut handle) = self.writer.lock()
-            && let Some(handle) = handle.take()
-        {
-            let _ = handle.join();
+        if let Ok(mut threads) = self.threads.lock() {
+            for handle in threads.drain(..) {
+                let _ = handle.join();
+            }
         }
         let _ = self.db.flush();
         let _ = self.aux.flush();
+        if *self.head.borrow() == self.opened_at {
+            // Nothing appended: the next open has little to replay.
+            self.quiet.store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
+}
+
+/// Runs after the last handle of a store is gone (the fields of [`Store`]
+/// drop in order, `inner` first): reopens the log's database once, so
+/// that sled replays what was written since it opened now, at closing,
+/// and writes its snapshot; the next open then starts from that snapshot
+/// instead of replaying the whole session.
+struct Closer {
+    path: PathBuf,
+    /// Set by the store's last handle when nothing was appended.
+    quiet: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        if self.quiet.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let started = std::time::Instant::now();
+        for db in ["log", "views"] {
+            match open_db(&self.path.join(db)) {
+                Ok(db) => drop(db),
+                Err(e) => tracing::debug!(error = %e, "no compaction at closing"),
+            }
+        }
+        tracing::debug!(elapsed = ?started.elapsed(), "the store's databases are compacted for the next open");
     }
 }
 
@@ -484,14 +784,38 @@ pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 /// after the last handle is dropped.
 const LOCK_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Removes snapshot files sled 0.34 left half-written when it was killed
+/// while opening (`snap.*.generating`): sled would read the newest-named
+/// snapshot file, find it torn, and refuse to open (sled issues #1527 and
+/// #1533). A finished snapshot is renamed from such a file, so a
+/// `.generating` file is never the only copy of anything.
+fn remove_torn_snapshots(path: &Path) -> Result<(), Error> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::from_io(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(Error::from_io)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %entry.path().display(), "removing a snapshot left half-written by a killed open");
+            std::fs::remove_file(entry.path()).map_err(Error::from_io)?;
+        }
+    }
+    Ok(())
+}
+
 fn open_db(path: &Path) -> Result<sled::Db, Error> {
     let started = std::time::Instant::now();
+    remove_torn_snapshots(path)?;
     loop {
-        match sled::Config::new()
+        let attempt = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
-            .open()
-        {
+            .open();
+        match attempt {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 if started.elapsed() >= LOCK_GRACE {
@@ -504,7 +828,7 @@ fn open_db(path: &Path) -> Result<sled::Db, Error> {
             Err(source) => {
                 return Err(Error::Open {
                     path: path.to_path_buf(),
-                    source,
+                    reason: source.to_string(),
                 });
             }
         }
@@ -517,28 +841,6 @@ fn key_position(k: &[u8]) -> Result<u64, Error> {
         reason: format!("a position key has {} bytes, not 8", k.len()),
     })?;
     Ok(u64::from_be_bytes(bytes))
-}
-
-fn stream_prefix(stream: &StreamId) -> Vec<u8> {
-    let mut key = stream.to_string().into_bytes();
-    key.push(0);
-    key
-}
-
-fn stream_key(stream: &StreamId, version: u64) -> Vec<u8> {
-    let mut key = stream_prefix(stream);
-    key.extend_from_slice(&version.to_be_bytes());
-    key
-}
-
-fn stream_version(streams: &sled::Tree, stream: &StreamId) -> Result<u64, Error> {
-    match streams.scan_prefix(stream_prefix(stream)).next_back() {
-        None => Ok(0),
-        Some(item) => {
-            let (k, _) = item?;
-            key_position(&k[k.len().saturating_sub(8)..])
-        }
-    }
 }
 
 /// Splits a stored value into hash, previous hash and canonical JSON.
@@ -557,11 +859,6 @@ fn split_value(position: u64, v: &[u8]) -> Result<(Digest, Digest, &[u8]), Error
     hash.copy_from_slice(&v[..32]);
     prev.copy_from_slice(&v[32..64]);
     Ok((Digest(hash), Digest(prev), &v[64..]))
-}
-
-fn decode_entry(k: &[u8], v: &[u8]) -> Result<Recorded, Error> {
-    let position = key_position(k)?;
-    decode_value(position, v)
 }
 
 fn decode_value(position: u64, v: &[u8]) -> Result<Recorded, Error> {

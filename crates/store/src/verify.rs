@@ -3,13 +3,13 @@
 use pacta_domain::Digest;
 
 use crate::canonical::chain_hash;
-use crate::{Error, HEAD_KEY, Head, Trees, key_position, split_value};
+use crate::{Error, Head, key_position, split_value};
 
 /// The result of recomputing the chain.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
 pub struct VerifyReport {
     /// True when every record hashes to its stored hash, links to the one
-    /// before, and the head entry names the last record.
+    /// before, and the chain ends at the head.
     pub ok: bool,
     /// The head as the store records it.
     pub head_position: u64,
@@ -43,20 +43,16 @@ pub struct DigestCheck {
 const PROGRESS_EVERY: u64 = 16_384;
 
 pub(crate) fn verify(
-    trees: &Trees,
+    log: &sled::Tree,
     head: Head,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<VerifyReport, Error> {
-    let stored_head = match trees.meta.get(HEAD_KEY)? {
-        Some(b) => Head::from_bytes(&b),
-        None => Some(Head::EMPTY),
-    };
     let total = head.position;
     let mut prev = Digest::ZERO;
     let mut expected = 1u64;
     let mut bad: Option<(u64, String)> = None;
     progress(0, total);
-    for item in trees.log.iter() {
+    for item in log.range(..=head.position.to_be_bytes()) {
         let (k, v) = item?;
         let position = key_position(&k)?;
         if position != expected {
@@ -91,20 +87,15 @@ pub(crate) fn verify(
         }
     }
     let last = expected - 1;
-    if bad.is_none() {
-        match stored_head {
-            Some(h) if h.position == last && h.hash == prev => {}
-            Some(h) => {
-                bad = Some((
-                    h.position.min(last + 1).max(1),
-                    format!(
-                        "the head entry names position {} with hash {}, but the log ends at {last} with hash {prev}",
-                        h.position, h.hash
-                    ),
-                ));
-            }
-            None => bad = Some((last.max(1), "the head entry is unreadable".into())),
-        }
+    if bad.is_none() && (last != head.position || prev != head.hash) {
+        bad = Some((
+            (last + 1).min(head.position).max(1),
+            format!(
+                "the head is position {} with hash {}, but the log ends at {last} with hash {prev}: \
+                 records were removed",
+                head.position, head.hash
+            ),
+        ));
     }
     progress(last, total);
     Ok(VerifyReport {
@@ -118,16 +109,16 @@ pub(crate) fn verify(
 }
 
 pub(crate) fn verify_digest(
-    trees: &Trees,
+    log: &sled::Tree,
     head: Head,
     digest: Head,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<DigestCheck, Error> {
-    let chain = verify(trees, head, progress)?;
+    let chain = verify(log, head, progress)?;
     let stored_hash = if digest.position == 0 {
         Some(Digest::ZERO)
     } else {
-        match trees.log.get(digest.position.to_be_bytes())? {
+        match log.get(digest.position.to_be_bytes())? {
             Some(v) => Some(split_value(digest.position, &v)?.0),
             None => None,
         }

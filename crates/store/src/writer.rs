@@ -1,37 +1,46 @@
-//! The single writer: group commit.
+//! The write pipeline: writer → flusher → syncer → answers.
 //!
-//! The writer thread blocks for one request, then takes every request
-//! already waiting (up to [`MAX_BATCH_EVENTS`] events), decides each in
-//! order against the log plus what the batch itself has staged, and writes
-//! all accepted events in one sled transaction. A second thread, the
-//! flusher, then flushes once for every batch committed meanwhile and only
-//! then answers their callers and publishes the new head; the writer
-//! stages the next batch during that flush. Being the only writer, it
-//! needs no locks to keep versions and the chain consistent.
+//! - The **writer** thread blocks for one request, then takes every request
+//!   already waiting (no timer; a group is capped by [`MAX_GROUP_EVENTS`]
+//!   and [`MAX_GROUP_BYTES`]), decides each in order against state it owns
+//!   in memory (stream versions, the tail of records not yet indexed, the
+//!   group itself), assigns positions, computes the chain and inserts the
+//!   records into the `log` tree with plain inserts: no transaction and no
+//!   batch, the only tree on this path.
+//! - The **flusher** takes every group written meanwhile and calls sled's
+//!   `flush()` once for all of them.
+//! - The **syncer** takes every flushed group and calls `fdatasync` on
+//!   sled's data file (sled 0.34's flush ends in `sync_file_range`, which a
+//!   power cut can undo); only then does the durable head move and the
+//!   callers hear back.
+//!
+//! Group k+1 is written while group k is flushed and group k−1 synced. A
+//! lone request with nothing in flight skips the hand-overs: the writer
+//! flushes and syncs it itself.
+//!
+//! A storage error anywhere stops the pipeline for good (fail-stop): every
+//! request then and after is answered [`Error::Stopped`], and the process
+//! recovers by restarting, which reopens the log as the disk holds it.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use pacta_domain::{Digest, Envelope, EventId, Recorded, StreamId, Timestamp};
-use sled::Transactional;
-use sled::transaction::ConflictableTransactionError;
 use tokio::sync::watch;
 
 use crate::canonical::{CanonicalEvent, canonical_bytes, chain_hash};
-use crate::{
-    Append, Appended, Error, HEAD_KEY, Head, Landed, Reply, Trees, key_position, read_record,
-    stream_key, stream_version,
-};
+use crate::index::{self, Entry, Index};
+use crate::{Append, Appended, Error, Head, Landed, Reply, Shared, decode_value};
 
-/// The most events one transaction takes; the rest wait for the next.
-const MAX_BATCH_EVENTS: usize = 4096;
+/// The most events one group takes; the rest wait for the next.
+const MAX_GROUP_EVENTS: usize = 4096;
 
-/// The longest a batch waits to gather as many requests as the last one
-/// had: well under one flush (a few hundred microseconds here).
-const GATHER_WAIT: Duration = Duration::from_micros(100);
+/// The most record bytes one group takes.
+const MAX_GROUP_BYTES: usize = 8 << 20;
 
 pub(crate) enum Request {
     /// An append with each event's members already in canonical form.
@@ -46,34 +55,13 @@ impl Request {
             Request::Import(r, _) => r.len(),
         }
     }
-}
 
-pub(crate) struct Writer {
-    db: sled::Db,
-    trees: Trees,
-    head: Head,
-    last_recorded: Timestamp,
-    head_tx: watch::Sender<Head>,
-    poisoned: bool,
-    /// Set by the flusher when a flush fails.
-    flush_failed: Arc<AtomicBool>,
-    /// Batches handed to the flusher and not yet answered.
-    in_flight: Arc<std::sync::atomic::AtomicUsize>,
-    flush_tx: Option<Sender<Committed>>,
-    /// Stream versions seen so far. Only this thread writes, so a cached
-    /// version stays true until this thread changes it.
-    versions: HashMap<StreamId, u64>,
-}
-
-/// What one batch stages: entries for the four trees, plus overlays so that
-/// later requests of the batch see earlier ones.
-#[derive(Default)]
-struct Staged {
-    log: Vec<(u64, Vec<u8>)>,
-    streams: Vec<(Vec<u8>, u64)>,
-    ids: Vec<([u8; 16], u64)>,
-    versions: HashMap<StreamId, u64>,
-    id_overlay: HashMap<EventId, (u64, StreamId, Landed)>,
+    fn fail(self, e: Error) {
+        match self {
+            Request::Append(_, _, reply) => drop(reply.send(Err(e))),
+            Request::Import(_, reply) => drop(reply.send(Err(e))),
+        }
+    }
 }
 
 enum Pending {
@@ -81,20 +69,20 @@ enum Pending {
     Import(Reply<Head>, Result<Head, Error>),
 }
 
-/// A batch applied to sled but not yet flushed.
-struct Committed {
-    /// The head after the batch, if it wrote anything.
-    head: Option<Head>,
+/// A group written to the log tree and not yet durable.
+pub(crate) struct Group {
+    /// The head after the group.
+    head: Head,
     pending: Vec<Pending>,
 }
 
-impl Committed {
-    /// Answers every caller whose write succeeded with `Poisoned`.
-    fn fail(self) {
+impl Group {
+    /// Answers every caller whose write succeeded with the failure.
+    fn fail(self, shared: &Shared) {
         for p in self.pending {
             match p {
-                Pending::Append(reply, Ok(_)) => drop(reply.send(Err(Error::Poisoned))),
-                Pending::Import(reply, Ok(_)) => drop(reply.send(Err(Error::Poisoned))),
+                Pending::Append(reply, Ok(_)) => drop(reply.send(Err(shared.stopped()))),
+                Pending::Import(reply, Ok(_)) => drop(reply.send(Err(shared.stopped()))),
                 Pending::Append(reply, Err(e)) => drop(reply.send(Err(e))),
                 Pending::Import(reply, Err(e)) => drop(reply.send(Err(e))),
             }
@@ -112,147 +100,151 @@ impl Committed {
     }
 }
 
-/// Takes every committed batch waiting, flushes once, then publishes the
-/// new head and answers the callers.
-fn flusher(
-    db: sled::Db,
-    head_tx: watch::Sender<Head>,
-    failed: Arc<AtomicBool>,
-    in_flight: Arc<std::sync::atomic::AtomicUsize>,
-    rx: Receiver<Committed>,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut batches = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            batches.push(more);
+/// What the syncer needs to make groups durable and announce them.
+pub(crate) struct Durability {
+    pub(crate) db: sled::Db,
+    pub(crate) file: File,
+    pub(crate) head_tx: watch::Sender<Head>,
+    pub(crate) indexer: Sender<u64>,
+    pub(crate) shared: Arc<Shared>,
+    /// Groups handed on and not yet answered.
+    pub(crate) in_flight: AtomicUsize,
+}
+
+impl Durability {
+    fn flush(&self) -> Result<(), Error> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<(), Error> {
+        if self.shared.fail_next_sync.swap(false, Ordering::AcqRel) {
+            return Err(Error::from_io(std::io::Error::other(
+                "injected by a test: the device reported an I/O error",
+            )));
         }
-        if failed.load(Ordering::Acquire) {
-            let n = batches.len();
-            batches.into_iter().for_each(Committed::fail);
-            in_flight.fetch_sub(n, Ordering::AcqRel);
-            continue;
+        self.file.sync_data().map_err(Error::from_io)
+    }
+
+    /// Publishes the groups as durable and answers their callers.
+    fn publish(&self, groups: Vec<Group>) {
+        if let Some(head) = groups.last().map(|g| g.head)
+            && head != *self.head_tx.borrow()
+        {
+            self.head_tx.send_replace(head);
+            let _ = self.indexer.send(head.position);
         }
-        if let Err(e) = db.flush() {
-            tracing::error!(error = %e, "a flush failed; the store refuses further writes");
-            failed.store(true, Ordering::Release);
-            let n = batches.len();
-            batches.into_iter().for_each(Committed::fail);
-            in_flight.fetch_sub(n, Ordering::AcqRel);
-            continue;
-        }
-        if let Some(head) = batches.iter().rev().find_map(|b| b.head) {
-            head_tx.send_replace(head);
-        }
-        let n = batches.len();
-        batches.into_iter().for_each(Committed::answer);
-        in_flight.fetch_sub(n, Ordering::AcqRel);
+        let n = groups.len();
+        groups.into_iter().for_each(Group::answer);
+        self.in_flight.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    fn fail(&self, groups: Vec<Group>, what: &str, e: &Error) {
+        self.shared
+            .fail(format!("{what} failed: {e}"), e.is_disk_full());
+        let n = groups.len();
+        groups.into_iter().for_each(|g| g.fail(&self.shared));
+        self.in_flight.fetch_sub(n, Ordering::AcqRel);
     }
 }
 
-impl Writer {
-    pub(crate) fn new(
-        db: sled::Db,
-        trees: Trees,
-        head: Head,
-        last_recorded: Timestamp,
-        head_tx: watch::Sender<Head>,
-    ) -> Writer {
-        Writer {
-            db,
-            trees,
-            head,
-            last_recorded,
-            head_tx,
-            poisoned: false,
-            flush_failed: Arc::new(AtomicBool::new(false)),
-            in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-            flush_tx: None,
-            versions: HashMap::new(),
+/// Takes every group written meanwhile, flushes once, hands them on.
+pub(crate) fn flusher(d: Arc<Durability>, rx: Receiver<Group>, tx: Sender<Vec<Group>>) {
+    while let Ok(first) = rx.recv() {
+        let mut groups = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            groups.push(more);
+        }
+        if d.shared.failure().is_some() {
+            let n = groups.len();
+            groups.into_iter().for_each(|g| g.fail(&d.shared));
+            d.in_flight.fetch_sub(n, Ordering::AcqRel);
+            continue;
+        }
+        if let Err(e) = d.flush() {
+            d.fail(groups, "a flush of the log", &e);
+            continue;
+        }
+        if let Err(unsent) = tx.send(groups) {
+            d.fail(unsent.0, "handing a group to the syncer", &Error::Shutdown);
         }
     }
+}
 
-    pub(crate) fn run(mut self, rx: Receiver<Request>) {
-        // The flusher makes committed batches durable and answers their
-        // callers, while this thread already stages the next batch: the
-        // flush of batch k overlaps the transaction of batch k+1.
-        let (flush_tx, flush_rx) = std::sync::mpsc::channel::<Committed>();
-        let flusher = {
-            let db = self.db.clone();
-            let head_tx = self.head_tx.clone();
-            let poisoned = self.flush_failed.clone();
-            let in_flight = self.in_flight.clone();
-            std::thread::Builder::new()
-                .name("pacta-flusher".into())
-                .spawn(move || flusher(db, head_tx, poisoned, in_flight, flush_rx))
-        };
-        let flusher = match flusher {
-            Ok(handle) => handle,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start the flusher thread");
-                return;
-            }
-        };
-        self.flush_tx = Some(flush_tx);
-        self.gather(&rx);
-        // Closing the channel lets the flusher finish what it holds.
-        self.flush_tx = None;
-        let _ = flusher.join();
+/// Takes every flushed group, syncs the data file once, answers.
+pub(crate) fn syncer(d: Arc<Durability>, rx: Receiver<Vec<Group>>) {
+    while let Ok(first) = rx.recv() {
+        let mut groups = first;
+        while let Ok(more) = rx.try_recv() {
+            groups.extend(more);
+        }
+        if d.shared.failure().is_some() {
+            let n = groups.len();
+            groups.into_iter().for_each(|g| g.fail(&d.shared));
+            d.in_flight.fetch_sub(n, Ordering::AcqRel);
+            continue;
+        }
+        match d.sync() {
+            Ok(()) => d.publish(groups),
+            Err(e) => d.fail(groups, "fdatasync of the log's data file", &e),
+        }
     }
+}
 
-    fn gather(&mut self, rx: &Receiver<Request>) {
-        // Requests in the previous batch: callers answered then tend to
-        // come back together, so the next batch waits briefly for as many
-        // (never longer than GATHER_WAIT) instead of flushing for the
-        // first few to arrive. A lone appender never waits.
-        let mut last_requests = 1;
+pub(crate) struct Writer {
+    pub(crate) log: sled::Tree,
+    pub(crate) index: Index,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) durability: Arc<Durability>,
+    /// The head of what this thread wrote (durable or not yet).
+    pub(crate) head: Head,
+    pub(crate) last_recorded: Timestamp,
+    /// Versions of streams written since the store opened. Only this
+    /// thread writes, so a version here stays true until it changes it;
+    /// streams not here have every record in the index (it caught up
+    /// before this thread started).
+    pub(crate) versions: HashMap<StreamId, u64>,
+}
+
+/// What one group stages: so later requests of the group see earlier ones.
+#[derive(Default)]
+struct Staged {
+    records: Vec<(u64, Vec<u8>)>,
+    bytes: usize,
+    versions: HashMap<StreamId, u64>,
+    ids: HashMap<EventId, (StreamId, Landed)>,
+    entries: Vec<Entry>,
+}
+
+impl Writer {
+    pub(crate) fn run(mut self, rx: Receiver<Request>, flush_tx: Sender<Group>) {
         while let Ok(first) = rx.recv() {
             let mut taken = first.len();
-            let mut batch = vec![first];
-            let deadline = Instant::now() + GATHER_WAIT;
-            while taken < MAX_BATCH_EVENTS {
-                let next = match rx.try_recv() {
-                    Ok(r) => Some(r),
-                    Err(_) if batch.len() < last_requests => {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            None
-                        } else {
-                            rx.recv_timeout(left).ok()
-                        }
-                    }
-                    Err(_) => None,
-                };
-                match next {
-                    Some(r) => {
+            let mut group = vec![first];
+            while taken < MAX_GROUP_EVENTS {
+                match rx.try_recv() {
+                    Ok(r) => {
                         taken += r.len();
-                        batch.push(r);
+                        group.push(r);
                     }
-                    None => break,
+                    Err(_) => break,
                 }
             }
-            last_requests = batch.len();
-            self.process(batch);
+            self.process(group, &flush_tx);
         }
     }
 
-    fn process(&mut self, batch: Vec<Request>) {
-        if self.flush_failed.load(Ordering::Acquire) {
-            self.poisoned = true;
-        }
-        if self.poisoned {
-            for r in batch {
-                match r {
-                    Request::Append(_, _, reply) => drop(reply.send(Err(Error::Poisoned))),
-                    Request::Import(_, reply) => drop(reply.send(Err(Error::Poisoned))),
-                }
+    fn process(&mut self, requests: Vec<Request>, flush_tx: &Sender<Group>) {
+        if self.shared.failure().is_some() {
+            for r in requests {
+                r.fail(self.shared.stopped());
             }
             return;
         }
-        let start_head = self.head;
-        let start_recorded = self.last_recorded;
         let mut staged = Staged::default();
-        let mut pending = Vec::with_capacity(batch.len());
-        for request in batch {
+        let mut pending = Vec::with_capacity(requests.len());
+        let mut rest = requests.into_iter();
+        for request in rest.by_ref() {
             match request {
                 Request::Append(append, prepared, reply) => {
                     let outcome = self.stage_append(append, prepared, &mut staged);
@@ -263,127 +255,137 @@ impl Writer {
                     pending.push(Pending::Import(reply, outcome));
                 }
             }
-        }
-        if !staged.log.is_empty()
-            && let Err(e) = self.commit(&staged)
-        {
-            tracing::error!(error = %e, "a write failed; the store refuses further writes");
-            self.poisoned = true;
-            self.head = start_head;
-            self.last_recorded = start_recorded;
-            for p in pending {
-                match p {
-                    Pending::Append(reply, Ok(_)) => drop(reply.send(Err(Error::Poisoned))),
-                    Pending::Import(reply, Ok(_)) => drop(reply.send(Err(Error::Poisoned))),
-                    Pending::Append(reply, Err(e)) => drop(reply.send(Err(e))),
-                    Pending::Import(reply, Err(e)) => drop(reply.send(Err(e))),
-                }
+            if staged.bytes >= MAX_GROUP_BYTES {
+                break;
             }
-            return;
         }
-        self.versions.extend(staged.versions);
-        // Every answer, a refusal or a duplicate's included, waits for the
-        // flush: a retry must not be told "stored" before it is durable.
-        let committed = Committed {
-            head: (self.head != start_head).then_some(self.head),
+        let leftover: Vec<Request> = rest.collect();
+        let group = Group {
+            head: self.head,
             pending,
         };
-        // A lone request with nothing else in flight gains nothing from the
-        // flusher's overlap: flush here and spare the hand-over.
-        if committed.pending.len() == 1 && self.in_flight.load(Ordering::Acquire) == 0 {
-            match self.db.flush() {
-                Ok(_) => {
-                    if let Some(head) = committed.head {
-                        self.head_tx.send_replace(head);
-                    }
-                    committed.answer();
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "a flush failed; the store refuses further writes");
-                    self.poisoned = true;
-                    committed.fail();
-                }
+        if let Err(e) = self.write(staged) {
+            self.shared
+                .fail(format!("writing to the log failed: {e}"), e.is_disk_full());
+            group.fail(&self.shared);
+            for r in leftover {
+                r.fail(self.shared.stopped());
             }
             return;
         }
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        if let Some(tx) = &self.flush_tx
-            && let Err(unsent) = tx.send(committed)
-        {
-            self.poisoned = true;
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            unsent.0.fail();
+        self.hand_on(group, flush_tx);
+        if !leftover.is_empty() {
+            self.process(leftover, flush_tx);
         }
     }
 
-    fn commit(&self, staged: &Staged) -> Result<(), Error> {
-        let mut log = sled::Batch::default();
-        for (pos, value) in &staged.log {
-            log.insert(&pos.to_be_bytes(), value.as_slice());
+    /// Inserts the staged records into the log tree and makes them
+    /// visible to look-ups through the tail.
+    fn write(&mut self, staged: Staged) -> Result<(), Error> {
+        if staged.records.is_empty() {
+            return Ok(());
         }
-        let mut streams = sled::Batch::default();
-        for (key, pos) in &staged.streams {
-            streams.insert(key.as_slice(), &pos.to_be_bytes());
+        {
+            let mut tail = index::write(&self.shared.tail);
+            for e in staged.entries {
+                tail.push(e);
+            }
         }
-        let mut ids = sled::Batch::default();
-        for (id, pos) in &staged.ids {
-            ids.insert(id, &pos.to_be_bytes());
+        self.versions.extend(staged.versions);
+        for (position, value) in staged.records {
+            self.log.insert(position.to_be_bytes(), value)?;
         }
-        let head = self.head.to_bytes();
-        (
-            &self.trees.log,
-            &self.trees.streams,
-            &self.trees.ids,
-            &self.trees.meta,
-        )
-            .transaction(|(log_t, streams_t, ids_t, meta_t)| {
-                log_t.apply_batch(&log)?;
-                streams_t.apply_batch(&streams)?;
-                ids_t.apply_batch(&ids)?;
-                meta_t.insert(HEAD_KEY, &head[..])?;
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
-                sled::transaction::TransactionError::Abort(()) => {
-                    Error::Invalid("transaction aborted".into())
-                }
-            })?;
         Ok(())
+    }
+
+    fn hand_on(&self, group: Group, flush_tx: &Sender<Group>) {
+        let d = &self.durability;
+        // A lone request with nothing in flight: the hand-overs would
+        // only add latency.
+        let lone = group.pending.len() == 1;
+        if d.in_flight.fetch_add(1, Ordering::AcqRel) == 0 && lone {
+            match d.flush().and_then(|()| d.sync()) {
+                Ok(()) => d.publish(vec![group]),
+                Err(e) => d.fail(vec![group], "making the log durable", &e),
+            }
+            return;
+        }
+        if let Err(unsent) = flush_tx.send(group) {
+            d.fail(
+                vec![unsent.0],
+                "handing a group to the flusher",
+                &Error::Shutdown,
+            );
+        }
     }
 
     fn current_version(&mut self, staged: &Staged, stream: &StreamId) -> Result<u64, Error> {
         if let Some(v) = staged.versions.get(stream).or(self.versions.get(stream)) {
             return Ok(*v);
         }
-        let v = stream_version(&self.trees.streams, stream)?;
+        let _rebuilding = self
+            .shared
+            .index_lock
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        let v = self.index.version(stream)?;
         self.versions.insert(stream.clone(), v);
         Ok(v)
     }
 
-    /// Where an id is stored: in the log or earlier in this batch.
-    fn lookup_id(&self, staged: &Staged, id: EventId) -> Result<Option<(StreamId, Landed)>, Error> {
-        if let Some((_, stream, landed)) = staged.id_overlay.get(&id) {
-            return Ok(Some((stream.clone(), *landed)));
+    /// Where an id is stored: earlier in this group, in the tail, or in
+    /// the index (in that order, see [`crate::index`]).
+    fn lookup_id(&self, staged: &Staged, id: EventId) -> Result<Option<u64>, Error> {
+        if let Some((_, landed)) = staged.ids.get(&id) {
+            return Ok(Some(landed.position));
         }
-        let Some(v) = self.trees.ids.get(id.to_bytes())? else {
-            return Ok(None);
-        };
-        let position = key_position(&v)?;
-        let record = read_record(&self.trees.log, position)?.ok_or_else(|| Error::Corrupt {
-            position,
-            reason: format!("the id index of {id} points at a missing record"),
-        })?;
-        Ok(Some((
-            record.envelope.stream.clone(),
-            Landed {
+        if let Some(p) = index::read(&self.shared.tail).position_of(id) {
+            return Ok(Some(p));
+        }
+        let _rebuilding = self
+            .shared
+            .index_lock
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        self.index.position_of(id)
+    }
+
+    /// The stored record of an id found by [`Writer::lookup_id`], as the
+    /// request's stream and event must match it.
+    fn stored(&self, staged: &Staged, id: EventId, position: u64) -> Result<Stored, Error> {
+        if let Some((stream, landed)) = staged.ids.get(&id) {
+            let event = staged
+                .records
+                .iter()
+                .find(|(p, _)| *p == position)
+                .map(|(p, v)| decode_value(*p, v))
+                .transpose()?
+                .map(|r| r.event);
+            return Ok(Stored {
+                stream: stream.clone(),
+                landed: *landed,
+                event,
+            });
+        }
+        let value = self
+            .log
+            .get(position.to_be_bytes())?
+            .ok_or(Error::Corrupt {
+                position,
+                reason: format!("the index of event id {id} points at a missing record"),
+            })?;
+        let record = decode_value(position, &value)?;
+        Ok(Stored {
+            stream: record.envelope.stream.clone(),
+            landed: Landed {
                 event_id: id,
                 position,
                 version: record.envelope.version,
                 recorded_at: record.envelope.recorded_at,
                 hash: record.hash,
             },
-        )))
+            event: Some(record.event),
+        })
     }
 
     fn stage_append(
@@ -403,30 +405,45 @@ impl Writer {
                 )));
             }
         }
-        // Idempotent retry: every id stored already, in this stream.
+        // Idempotent retry: every id stored already, in this stream, with
+        // the same events.
         let mut found = Vec::with_capacity(append.events.len());
         for e in &append.events {
             found.push(self.lookup_id(staged, e.event_id)?);
         }
-        if let Some(Some((_, first))) = found.iter().find(|f| f.is_some()) {
-            let first = *first;
+        if let Some(first) = found.iter().flatten().next().copied() {
             if found.iter().any(Option::is_none) {
                 return Err(Error::DuplicateId {
-                    event_id: first.event_id,
-                    position: first.position,
-                    detail: "a retry must repeat the original request's events exactly".into(),
+                    event_id: append.events[0].event_id,
+                    position: first,
+                    detail: "some of the request's event ids are stored and some are not: \
+                             a retry must repeat the original request's events exactly"
+                        .into(),
                 });
             }
             let mut events = Vec::with_capacity(found.len());
-            for (stream, landed) in found.into_iter().flatten() {
-                if stream != append.stream {
+            for ((e, position), canonical) in append.events.iter().zip(found).zip(&prepared) {
+                let position = position.unwrap_or_default();
+                let stored = self.stored(staged, e.event_id, position)?;
+                if stored.stream != append.stream {
                     return Err(Error::DuplicateId {
-                        event_id: landed.event_id,
-                        position: landed.position,
-                        detail: format!("it belongs to {stream}, not {}", append.stream),
+                        event_id: e.event_id,
+                        position,
+                        detail: format!("it belongs to {}, not {}", stored.stream, append.stream),
                     });
                 }
-                events.push(landed);
+                if let Some(event) = &stored.event
+                    && CanonicalEvent::new(event)? != *canonical
+                {
+                    return Err(Error::DuplicateId {
+                        event_id: e.event_id,
+                        position,
+                        detail: "the stored event differs from this one: a retry must repeat \
+                                 the original request exactly"
+                            .into(),
+                    });
+                }
+                events.push(stored.landed);
             }
             return Ok(Appended {
                 events,
@@ -444,14 +461,11 @@ impl Writer {
                 actual: current,
             });
         }
-        // Build every record before staging any, so that a failure stages
-        // nothing of this request.
         let now = Timestamp::from_system_time(SystemTime::now()).max(self.last_recorded);
-        let mut head = self.head;
-        let mut built = Vec::with_capacity(append.events.len());
+        let mut landed = Vec::with_capacity(append.events.len());
         for (i, (e, canonical)) in append.events.into_iter().zip(prepared).enumerate() {
             let envelope = Envelope {
-                position: head.position + 1,
+                position: self.head.position + 1,
                 event_id: e.event_id,
                 stream: append.stream.clone(),
                 version: current + 1 + i as u64,
@@ -459,17 +473,9 @@ impl Writer {
                 recorded_by: e.recorded_by,
             };
             let bytes = canonical.with_envelope(&envelope);
-            let hash = chain_hash(&head.hash, &bytes);
-            let prev = head.hash;
-            head = Head {
-                position: envelope.position,
-                hash,
-            };
-            built.push((envelope, bytes, prev, hash));
-        }
-        let mut landed = Vec::with_capacity(built.len());
-        for (envelope, bytes, prev, hash) in built {
-            landed.push(self.stage_record(staged, &envelope, hash, prev, bytes));
+            let hash = chain_hash(&self.head.hash, &bytes);
+            let prev = self.head.hash;
+            landed.push(self.stage_record(staged, envelope, hash, prev, bytes));
         }
         self.last_recorded = now;
         Ok(Appended {
@@ -481,7 +487,7 @@ impl Writer {
     fn stage_record(
         &mut self,
         staged: &mut Staged,
-        envelope: &Envelope,
+        envelope: Envelope,
         hash: Digest,
         prev: Digest,
         bytes: Vec<u8>,
@@ -491,14 +497,8 @@ impl Writer {
         value.extend_from_slice(&prev.0);
         value.extend_from_slice(&bytes);
         let position = envelope.position;
-        staged.log.push((position, value));
-        staged
-            .streams
-            .push((stream_key(&envelope.stream, envelope.version), position));
-        staged.ids.push((envelope.event_id.to_bytes(), position));
-        staged
-            .versions
-            .insert(envelope.stream.clone(), envelope.version);
+        staged.bytes += value.len();
+        staged.records.push((position, value));
         let landed = Landed {
             event_id: envelope.event_id,
             position,
@@ -506,10 +506,18 @@ impl Writer {
             recorded_at: envelope.recorded_at,
             hash,
         };
-        staged.id_overlay.insert(
-            envelope.event_id,
-            (position, envelope.stream.clone(), landed),
-        );
+        staged
+            .versions
+            .insert(envelope.stream.clone(), envelope.version);
+        staged
+            .ids
+            .insert(envelope.event_id, (envelope.stream.clone(), landed));
+        staged.entries.push(Entry {
+            position,
+            event_id: envelope.event_id,
+            stream: envelope.stream,
+            version: envelope.version,
+        });
         self.head = Head { position, hash };
         landed
     }
@@ -541,6 +549,13 @@ impl Writer {
                 )));
             }
             let bytes = canonical_bytes(&record)?;
+            if bytes.len() > crate::MAX_RECORD_BYTES {
+                return Err(refuse(format!(
+                    "the record has {} bytes, more than the {} a record may take",
+                    bytes.len(),
+                    crate::MAX_RECORD_BYTES
+                )));
+            }
             let hash = chain_hash(&head.hash, &bytes);
             if hash != record.hash {
                 return Err(refuse(format!(
@@ -576,7 +591,7 @@ impl Writer {
         for (record, bytes) in checked {
             self.stage_record(
                 staged,
-                &record.envelope,
+                record.envelope,
                 record.hash,
                 record.prev_hash,
                 bytes,
@@ -585,4 +600,11 @@ impl Writer {
         self.last_recorded = last_recorded;
         Ok(self.head)
     }
+}
+
+/// A stored record found for a retried event id.
+struct Stored {
+    stream: StreamId,
+    landed: Landed,
+    event: Option<pacta_domain::Event>,
 }
