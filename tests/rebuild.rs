@@ -90,3 +90,48 @@ fn a_killed_rebuild_resumes_from_its_checkpoint() {
     assert_eq!(read, head - lowest);
     assert_eq!(answers(&projections), expected);
 }
+
+/// The stream and event-id indexes are derived: damaged behind Pacta's
+/// back, `pacta rebuild --indexes` makes every read answer as before.
+#[test]
+fn damaged_indexes_are_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(pacta(dir.path()).args(["parties"]));
+    let ids = [
+        "liberecky-kraj--orenburg-oblast",
+        "plzensky-kraj--bergamo",
+        "ustecky-kraj--anhui",
+    ];
+    let reads = || {
+        ids.iter()
+            .map(|id| ok(pacta(dir.path()).args(["history", id, "--format", "json"])))
+            .collect::<Vec<_>>()
+    };
+    let before = reads();
+    assert!(
+        before.iter().all(|h| h.contains("\"position\"")),
+        "{before:?}"
+    );
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.damage_indexes_for_tests().unwrap();
+    }
+    let damaged: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            pacta(dir.path())
+                .args(["history", id, "--format", "json"])
+                .output()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        damaged
+            .iter()
+            .zip(&before)
+            .any(|(d, b)| !d.status.success() || String::from_utf8_lossy(&d.stdout) != *b),
+        "the damage did not show"
+    );
+    ok(pacta(dir.path()).args(["rebuild", "--indexes"]));
+    assert_eq!(reads(), before);
+}

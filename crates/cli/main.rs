@@ -172,11 +172,15 @@ enum Command {
     /// Reports for the regional assembly.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Drop a projection and replay the whole log into it.
+    /// Drop derived data and rebuild it from the log: the stream and
+    /// event-id indexes and every projection, or only what a flag names.
     Rebuild {
-        /// The projection (all when absent).
-        #[arg(long)]
+        /// Only this projection.
+        #[arg(long, conflicts_with = "indexes")]
         projection: Option<String>,
+        /// Only the stream and event-id indexes.
+        #[arg(long)]
+        indexes: bool,
         /// Events per checkpointed step (for tests of interrupted rebuilds).
         #[arg(long, hide = true)]
         chunk: Option<usize>,
@@ -380,7 +384,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             as_known_at,
             format,
         }) => report(data, year, party.as_deref(), as_known_at, format),
-        Command::Rebuild { projection, chunk } => rebuild(data, projection.as_deref(), chunk),
+        Command::Rebuild {
+            projection,
+            indexes,
+            chunk,
+        } => rebuild(data, projection.as_deref(), indexes, chunk),
         Command::Generate { partnerships, seed } => generate(data, partnerships, seed),
     }
 }
@@ -883,13 +891,31 @@ fn report(
     Ok(())
 }
 
-fn rebuild(data: &Path, projection: Option<&str>, chunk: Option<usize>) -> anyhow::Result<()> {
+fn rebuild(
+    data: &Path,
+    projection: Option<&str>,
+    indexes: bool,
+    chunk: Option<usize>,
+) -> anyhow::Result<()> {
     let registry = open_registry(data)?;
     if let Some(chunk) = chunk {
         registry.projections().set_chunk(chunk);
     }
-    let started = Instant::now();
     let every = chunk.map_or(50_000, |c| c as u64);
+    if projection.is_none() {
+        let started = Instant::now();
+        let records = registry
+            .store()
+            .rebuild_indexes(&mut progress("indexes", every))?;
+        eprintln!(
+            "rebuilt the stream and event-id indexes from {records} records in {:.2}s",
+            started.elapsed().as_secs_f64()
+        );
+        if indexes {
+            return Ok(());
+        }
+    }
+    let started = Instant::now();
     let events = registry.rebuild(projection, &mut progress("rebuild", every))?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(

@@ -104,6 +104,41 @@ impl AppError {
         )
     }
 
+    /// A store error: a record too large is 413; a full disk 507; a store
+    /// that stopped after a storage failure 503 (it recovers by
+    /// restarting); anything else 500.
+    pub fn from_store(e: pacta_store::Error) -> AppError {
+        use pacta_store::Error as E;
+        match e {
+            E::TooLarge { .. } => AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Event too large",
+                e.to_string(),
+            ),
+            e if e.is_disk_full() => {
+                tracing::error!(error = %e, "the disk is full");
+                AppError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "disk-full",
+                    "Disk full",
+                    "the registry's disk is full; nothing was written. \
+                     After space is freed, a restart resumes with nothing lost",
+                )
+            }
+            E::Stopped { .. } | E::Shutdown => {
+                tracing::error!(error = %e, "write refused");
+                AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Not accepting writes",
+                    e.to_string(),
+                )
+            }
+            e => AppError::internal(e),
+        }
+    }
+
     /// The problem.
     pub fn problem(&self) -> &Problem {
         &self.0
@@ -160,6 +195,7 @@ impl From<CommandError> for AppError {
             CommandError::Forbidden(d) => {
                 AppError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", d)
             }
+            CommandError::Store(e) => AppError::from_store(e),
             e => AppError::internal(e),
         }
     }

@@ -207,14 +207,33 @@ impl FromRequestParts<AppState> for Writer {
 
 /// The store is open and answering.
 #[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, description = "The store is open", body = Object)))]
-async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let head = state.registry.store().head();
-    Json(serde_json::json!({
-        "status": "ok",
-        "head_position": head.position,
-        "projections_applied": state.registry.projections().applied(),
-    }))
+    responses(
+        (status = 200, description = "The store is open and accepts writes", body = Object),
+        (status = 503, description = "The store stopped accepting writes after a storage failure \
+            (a full disk, an I/O error); the reason is in `detail`. Restart to recover", body = Problem),
+    ))]
+async fn healthz(State(state): State<AppState>) -> Response {
+    let store = state.registry.store();
+    let head = store.head();
+    match store.health() {
+        Ok(()) => Json(serde_json::json!({
+            "status": "ok",
+            "head_position": head.position,
+            "projections_applied": state.registry.projections().applied(),
+        }))
+        .into_response(),
+        Err(e) => AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            if e.is_disk_full() {
+                "disk-full"
+            } else {
+                "unavailable"
+            },
+            "Not accepting writes",
+            e.to_string(),
+        )
+        .into_response(),
+    }
 }
 
 /// Every party.
