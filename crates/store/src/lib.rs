@@ -31,6 +31,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod canonical;
+pub mod kv;
 mod verify;
 mod writer;
 
