@@ -32,6 +32,7 @@
 
 pub mod canonical;
 pub mod kv;
+mod testing;
 mod verify;
 mod writer;
 
