@@ -150,18 +150,19 @@ fn the_documented_python_check_verifies_an_export() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("position 4"));
 }
 
-/// Rewrites the note of the record at `position` with a valid sled write.
+/// Rewrites the note of the record at `position` with a valid storage
+/// write, as an insider could.
 fn tamper(dir: &std::path::Path, position: u64) {
     let store = Store::open(dir).unwrap();
-    let log = store.raw_log_tree();
-    let old = log.get(position.to_be_bytes()).unwrap().unwrap().to_vec();
-    let text = String::from_utf8(old[64..].to_vec()).unwrap();
-    let new_text = text.replacen("letter", "LETTER", 1);
-    assert_ne!(text, new_text);
-    let mut new = old[..64].to_vec();
-    new.extend_from_slice(new_text.as_bytes());
-    log.insert(position.to_be_bytes(), new).unwrap();
-    log.flush().unwrap();
+    store
+        .tamper_for_tests(position, |bytes| {
+            let text = String::from_utf8(bytes[64..].to_vec()).unwrap();
+            let new_text = text.replacen("letter", "LETTER", 1);
+            assert_ne!(text, new_text);
+            bytes.truncate(64);
+            bytes.extend_from_slice(new_text.as_bytes());
+        })
+        .unwrap();
 }
 
 #[test]

@@ -1,40 +1,33 @@
-//! Compact binary encoding of projection state.
+//! The compact encoding of the domain's values kept in projection state,
+//! on top of the store's [`Enc`] and [`Dec`].
 
 use pacta_domain::history::Detail;
 use pacta_domain::{
     ActivityKind, ActivityOutcome, EventType, Fact, Initiative, Instrument, Interval, Slug,
     TerminationMode, Timestamp,
 };
+use pacta_store::kv::{Dec, DecodeError, Enc};
 
-/// Appends encoded values to a buffer.
-#[derive(Default)]
-pub struct Enc(pub Vec<u8>);
+/// Writes domain values with an [`Enc`].
+pub trait EncodeDomain {
+    /// A fact of a partnership's history.
+    fn fact(&mut self, f: &Fact);
+    /// Who initiated a partnership.
+    fn initiative(&mut self, i: Option<Initiative>);
+}
 
-impl Enc {
-    pub fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    pub fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    pub fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    pub fn i32(&mut self, v: i32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    pub fn str(&mut self, s: &str) {
-        let len = u8::try_from(s.len()).expect("slugs are at most 96 bytes");
-        self.0.push(len);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    /// A string of any length (a u32 length first).
-    pub fn long_str(&mut self, s: &str) {
-        let len = u32::try_from(s.len()).expect("names are short");
-        self.0.extend_from_slice(&len.to_be_bytes());
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    pub fn fact(&mut self, f: &Fact) {
+/// Reads what [`EncodeDomain`] wrote, with a [`Dec`].
+pub trait DecodeDomain {
+    /// A slug, stored as a short string.
+    fn slug(&mut self) -> Result<Slug, DecodeError>;
+    /// See [`EncodeDomain::fact`].
+    fn fact(&mut self) -> Result<Fact, DecodeError>;
+    /// See [`EncodeDomain::initiative`].
+    fn initiative(&mut self) -> Result<Option<Initiative>, DecodeError>;
+}
+
+impl EncodeDomain for Enc {
+    fn fact(&mut self, f: &Fact) {
         self.u64(f.position);
         self.i64(f.recorded_at.micros());
         self.u8(code(&EventType::ALL, Some(f.ty)));
@@ -47,79 +40,18 @@ impl Enc {
         self.u64(f.target);
         self.u8(u8::from(f.corrects_date));
     }
-    pub fn initiative(&mut self, i: Option<Initiative>) {
+
+    fn initiative(&mut self, i: Option<Initiative>) {
         self.u8(code(Initiative::ALL, i));
     }
 }
 
-fn code<T: PartialEq + Copy>(all: &[T], v: Option<T>) -> u8 {
-    match v {
-        None => 0,
-        Some(v) => all.iter().position(|x| *x == v).map_or(0, |i| i as u8 + 1),
+impl DecodeDomain for Dec<'_> {
+    fn slug(&mut self) -> Result<Slug, DecodeError> {
+        Slug::parse(self.str()?).map_err(|e| e.to_string().into())
     }
-}
 
-fn decode<T: Copy>(all: &[T], c: u8) -> Result<Option<T>, String> {
-    match c {
-        0 => Ok(None),
-        c => all
-            .get(usize::from(c) - 1)
-            .copied()
-            .map(Some)
-            .ok_or_else(|| format!("unknown code {c}")),
-    }
-}
-
-/// Reads encoded values from a slice.
-pub struct Dec<'a> {
-    buf: &'a [u8],
-}
-
-impl<'a> Dec<'a> {
-    pub fn new(buf: &'a [u8]) -> Dec<'a> {
-        Dec { buf }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.buf.len() < n {
-            return Err("truncated value".into());
-        }
-        let (a, b) = self.buf.split_at(n);
-        self.buf = b;
-        Ok(a)
-    }
-    pub fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    pub fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_be_bytes(
-            self.take(8)?.try_into().map_err(|_| "u64")?,
-        ))
-    }
-    pub fn i64(&mut self) -> Result<i64, String> {
-        Ok(i64::from_be_bytes(
-            self.take(8)?.try_into().map_err(|_| "i64")?,
-        ))
-    }
-    pub fn i32(&mut self) -> Result<i32, String> {
-        Ok(i32::from_be_bytes(
-            self.take(4)?.try_into().map_err(|_| "i32")?,
-        ))
-    }
-    pub fn str(&mut self) -> Result<&'a str, String> {
-        let len = usize::from(self.u8()?);
-        std::str::from_utf8(self.take(len)?).map_err(|e| e.to_string())
-    }
-    pub fn long_str(&mut self) -> Result<&'a str, String> {
-        let len = u32::from_be_bytes(self.take(4)?.try_into().map_err(|_| "u32")?) as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|e| e.to_string())
-    }
-    pub fn slug(&mut self) -> Result<Slug, String> {
-        Slug::parse(self.str()?).map_err(|e| e.to_string())
-    }
-    pub fn fact(&mut self) -> Result<Fact, String> {
+    fn fact(&mut self) -> Result<Fact, DecodeError> {
         let position = self.u64()?;
         let recorded_at = Timestamp::from_micros(self.i64()?);
         let ty = decode(&EventType::ALL, self.u8()?)?.ok_or("missing event type")?;
@@ -142,8 +74,28 @@ impl<'a> Dec<'a> {
             corrects_date: self.u8()? != 0,
         })
     }
-    pub fn initiative(&mut self) -> Result<Option<Initiative>, String> {
+
+    fn initiative(&mut self) -> Result<Option<Initiative>, DecodeError> {
         decode(Initiative::ALL, self.u8()?)
+    }
+}
+
+/// A value's code: 0 for none, else its index in `all` plus one.
+fn code<T: PartialEq + Copy>(all: &[T], v: Option<T>) -> u8 {
+    match v {
+        None => 0,
+        Some(v) => all.iter().position(|x| *x == v).map_or(0, |i| i as u8 + 1),
+    }
+}
+
+fn decode<T: Copy>(all: &[T], c: u8) -> Result<Option<T>, DecodeError> {
+    match c {
+        0 => Ok(None),
+        c => all
+            .get(usize::from(c) - 1)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| format!("unknown code {c}").into()),
     }
 }
 
@@ -170,9 +122,11 @@ mod tests {
         let mut e = Enc::default();
         e.fact(&f);
         e.initiative(Some(Initiative::ForeignSide));
+        e.str("liberecky-kraj");
         let mut d = Dec::new(&e.0);
         assert_eq!(d.fact().unwrap(), f);
         assert_eq!(d.initiative().unwrap(), Some(Initiative::ForeignSide));
+        assert_eq!(d.slug().unwrap().as_str(), "liberecky-kraj");
         assert!(d.is_empty());
     }
 }

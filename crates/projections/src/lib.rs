@@ -1,21 +1,25 @@
 //! Pacta's read models (projections), rebuilt from the log.
 //!
 //! A [`Projection`] reads some event types, applies them in log order to
-//! its own state, and keeps that state in its own sled tree together with
-//! a checkpoint: the last log position applied. State and checkpoint are
-//! written in one atomic sled batch, so after a crash a projection resumes
-//! from a checkpoint that matches its state.
+//! its own state, and keeps that state in its own keyspace of the store
+//! ([`pacta_store::kv`], `projection/NAME`) together with a checkpoint:
+//! the last log position applied. State and checkpoint change in one
+//! [`Keyspace::commit`], so after a crash a projection either resumes from
+//! a checkpoint that matches its state, or finds its keyspace dirty (a
+//! commit was cut short) and is rebuilt from position 0.
 //!
-//! Memory is always current; the tree may trail it by up to
+//! Memory is always current; the keyspace may trail it by up to
 //! [`CHECKPOINT_LAG`] positions. Writes of small catch-ups (one command's
-//! events) accumulate in a pending batch and reach the tree together, so
-//! an append does not pay for a sled batch of its own; a crash costs only
-//! re-applying those few positions on the next open.
+//! events) accumulate in a pending [`WriteSet`] and reach the keyspace
+//! together, so an append does not pay for a commit of its own; a crash
+//! costs only re-applying those few positions on the next open.
 //!
 //! [`Projections`] holds every registered projection. On open each one
 //! loads its state and catches up from its checkpoint; `rebuild` clears
 //! one and replays it from position 0. Registering a new projection is one
 //! type implementing [`Projection`] and one line in [`registered`].
+//! Projections know the store's records and keyspaces, never its storage
+//! engine.
 //!
 //! Projections answer queries from memory: per-partnership timelines and
 //! an index by party ([`Partnerships`]), parties with their aliases
@@ -37,6 +41,7 @@ use std::sync::{Arc, Mutex};
 
 use pacta_domain::{EventType, Recorded};
 use pacta_store::Store;
+use pacta_store::kv::{self, Checkpoint, Keyspace, WriteSet};
 use tokio::sync::watch;
 
 pub use offers::{OfferView, Offers};
@@ -59,9 +64,9 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] pacta_store::Error),
-    /// sled failed on a projection's tree.
+    /// A projection's keyspace failed.
     #[error("projection storage: {0}")]
-    Sled(#[from] sled::Error),
+    Kv(#[from] kv::Error),
     /// A projection's stored state does not decode.
     #[error("projection {name}: corrupt state: {reason} (run `pacta rebuild --projection {name}`)")]
     Corrupt {
@@ -83,7 +88,7 @@ pub struct ApplyContext<'a> {
 
 /// A read model fed by the log.
 pub trait Projection: Send + Sync + 'static {
-    /// A stable name: its sled tree is `projection/NAME`.
+    /// A stable name: its keyspace is `projection/NAME`.
     fn name(&self) -> &'static str;
 
     /// Whether it reads events of this type.
@@ -92,18 +97,19 @@ pub trait Projection: Send + Sync + 'static {
     /// Forgets all in-memory state (before a rebuild).
     fn reset(&self);
 
-    /// Loads its in-memory state from its tree (the checkpoint key
-    /// excluded).
-    fn load(&self, tree: &sled::Tree) -> Result<(), Error>;
+    /// Loads its in-memory state from its keyspace, whose checkpoint is
+    /// clean and above 0.
+    fn load(&self, keyspace: &kv::Reader<'_>) -> Result<(), Error>;
 
     /// Applies events it reads, ascending by position, all after its
-    /// checkpoint. Durable state goes into `batch`, which is written
-    /// atomically with the new checkpoint; in-memory state changes at once.
+    /// checkpoint. Durable state goes into `writes`, which is committed
+    /// with the new checkpoint; in-memory state changes at once. A failed
+    /// read is an error, never a skipped event.
     fn apply(
         &self,
         ctx: &ApplyContext<'_>,
         events: &[&Recorded],
-        batch: &mut sled::Batch,
+        writes: &mut WriteSet,
     ) -> Result<(), Error>;
 
     /// Called when catching up reaches the head: a chance to warm caches.
@@ -113,47 +119,22 @@ pub trait Projection: Send + Sync + 'static {
     fn as_any(&self) -> &dyn Any;
 }
 
-/// Reads every value of a projection's tree (the checkpoint excluded) as
-/// JSON: the stored form of views kept one per key.
-pub(crate) fn load_json<T: serde::de::DeserializeOwned>(
-    name: &'static str,
-    tree: &sled::Tree,
-) -> Result<Vec<T>, Error> {
-    let mut out = Vec::new();
-    for item in tree.iter() {
-        let (k, v) = item?;
-        if k.as_ref() == CHECKPOINT_KEY {
-            continue;
-        }
-        out.push(serde_json::from_slice(&v).map_err(|e| Error::Corrupt {
-            name,
-            reason: e.to_string(),
-        })?);
-    }
-    Ok(out)
-}
-
-/// The key holding a projection's checkpoint in its tree. Every other key
-/// of a projection's tree starts with a byte other than 0xff.
-pub const CHECKPOINT_KEY: &[u8] = b"\xffcheckpoint";
-
 struct Entry {
     projection: Arc<dyn Projection>,
-    tree: sled::Tree,
+    keyspace: Keyspace,
     /// Applied in memory.
     checkpoint: AtomicU64,
-    /// Written to the tree.
+    /// Committed to the keyspace.
     stored: AtomicU64,
-    /// State applied in memory and not yet written to the tree (everything
-    /// between `stored` and `checkpoint`).
-    pending: Mutex<sled::Batch>,
+    /// State applied in memory and not yet committed (everything between
+    /// `stored` and `checkpoint`).
+    pending: Mutex<WriteSet>,
 }
 
 impl Entry {
-    /// Writes `batch` with the checkpoint `last`, atomically.
-    fn store(&self, mut batch: sled::Batch, last: u64) -> Result<(), Error> {
-        batch.insert(CHECKPOINT_KEY, &last.to_be_bytes());
-        self.tree.apply_batch(batch)?;
+    /// Commits `writes` with the checkpoint `last`.
+    fn store(&self, writes: &WriteSet, last: u64) -> Result<(), Error> {
+        self.keyspace.commit(writes, last)?;
         self.stored.store(last, Ordering::Release);
         Ok(())
     }
@@ -162,11 +143,12 @@ impl Entry {
 /// How far catching up has come: `(done, total)` in log positions.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
-/// Events decoded and applied per atomic step when catching up: larger
-/// steps write fewer, bigger batches; the checkpoint moves once a step.
+/// Events decoded and applied per step when catching up: larger steps
+/// make fewer, bigger commits; the checkpoint moves once a step.
 pub const DEFAULT_CHUNK: usize = 65_536;
 
-/// How many positions a projection's tree may trail its state in memory.
+/// How many positions a projection's keyspace may trail its state in
+/// memory.
 pub const CHECKPOINT_LAG: u64 = 4096;
 
 /// Records decoded and applied at a time within a chunk.
@@ -178,29 +160,44 @@ pub struct Projections {
     entries: Vec<Entry>,
     applied: watch::Sender<u64>,
     chunk: std::sync::atomic::AtomicUsize,
-    /// Held while catching up, rebuilding, or taking the pending batches
-    /// to persist: they move pending batches and checkpoints together.
+    /// Held while catching up, rebuilding, or taking the pending writes
+    /// to persist: they move pending writes and checkpoints together.
     busy: Mutex<()>,
-    /// Held while writing to the trees, so that writes land in checkpoint
-    /// order. Taken after `busy`, never before it.
+    /// Held while writing to the keyspaces, so that commits land in
+    /// checkpoint order. Taken after `busy`, never before it.
     writing: Mutex<()>,
 }
 
-fn tree_name(name: &str) -> String {
+fn keyspace_name(name: &str) -> String {
     format!("projection/{name}")
 }
 
-fn read_checkpoint(name: &'static str, tree: &sled::Tree) -> Result<u64, Error> {
-    match tree.get(CHECKPOINT_KEY)? {
-        None => Ok(0),
-        Some(v) => {
-            let b: [u8; 8] = v.as_ref().try_into().map_err(|_| Error::Corrupt {
-                name,
-                reason: "the checkpoint is not 8 bytes".into(),
+/// Loads a projection's state from its keyspace into its emptied memory;
+/// returns the checkpoint. A keyspace that holds part of a commit cut
+/// short, or entries without a checkpoint (left by an older version's
+/// killed rebuild), is cleared: the projection is replayed from 0.
+fn load(keyspace: &Keyspace, projection: &dyn Projection) -> Result<u64, Error> {
+    let name = projection.name();
+    projection.reset();
+    match keyspace.checkpoint()? {
+        Checkpoint::Clean(0) => {}
+        Checkpoint::Clean(position) => {
+            projection.load(&keyspace.read()).map_err(|e| match e {
+                Error::Kv(kv::Error::Corrupt { reason, .. }) => Error::Corrupt { name, reason },
+                e => e,
             })?;
-            Ok(u64::from_be_bytes(b))
+            return Ok(position);
+        }
+        Checkpoint::Dirty { since } => {
+            tracing::warn!(
+                projection = name,
+                since,
+                "the projection's last commit did not finish; rebuilding it from the log"
+            );
         }
     }
+    keyspace.clear()?;
+    Ok(0)
 }
 
 impl Projections {
@@ -219,22 +216,14 @@ impl Projections {
     ) -> Result<Projections, Error> {
         let mut entries = Vec::new();
         for projection in projections {
-            let name = projection.name();
-            let tree = store.aux_tree(&tree_name(name))?;
-            let checkpoint = read_checkpoint(name, &tree)?;
-            if checkpoint == 0 {
-                // Nothing applied: anything in the tree is left over from
-                // an interrupted rebuild.
-                tree.clear()?;
-            } else {
-                projection.load(&tree)?;
-            }
+            let keyspace = store.keyspace(&keyspace_name(projection.name()))?;
+            let checkpoint = load(&keyspace, projection.as_ref())?;
             entries.push(Entry {
                 projection,
-                tree,
+                keyspace,
                 checkpoint: AtomicU64::new(checkpoint),
                 stored: AtomicU64::new(checkpoint),
-                pending: Mutex::new(sled::Batch::default()),
+                pending: Mutex::new(WriteSet::new()),
             });
         }
         let min = entries
@@ -253,7 +242,7 @@ impl Projections {
         })
     }
 
-    /// Sets how many events each atomic catch-up step takes.
+    /// Sets how many events each catch-up step takes.
     pub fn set_chunk(&self, chunk: usize) {
         self.chunk.store(chunk.max(1), Ordering::Relaxed);
     }
@@ -309,7 +298,7 @@ impl Projections {
             .collect()
     }
 
-    /// The checkpoint of each projection as written to its tree.
+    /// The checkpoint of each projection as committed to its keyspace.
     pub fn stored_checkpoints(&self) -> Vec<(&'static str, u64)> {
         self.entries
             .iter()
@@ -321,18 +310,53 @@ impl Projections {
     /// head. Returns the number of records read. Callers are served one at
     /// a time.
     ///
-    /// Every full chunk is written to the trees with its checkpoint; the
-    /// last, partial one only once its projection's tree would trail by
+    /// Every full chunk is committed with its checkpoint and flushed; the
+    /// last, partial one is committed only once its projection's keyspace would trail by
     /// [`CHECKPOINT_LAG`] positions or more, or on [`Projections::persist`].
     pub fn catch_up(&self, progress: Progress<'_>) -> Result<u64, Error> {
         let _busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         self.catch_up_locked(progress)
     }
 
-    /// Writes every projection's pending state with its checkpoint, so that
-    /// the trees hold what memory held when it was called. Catching up goes
-    /// on meanwhile: only taking the pending batches excludes it. A server
-    /// calls this now and then, off the path of requests.
+    /// After a failed catch-up, memory may hold part of a step the
+    /// checkpoints do not cover: every projection goes back to what its
+    /// keyspace holds, so that the next catch-up applies nothing twice.
+    fn restore(&self) {
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in &self.entries {
+            take_pending(entry);
+            let checkpoint = load(&entry.keyspace, entry.projection.as_ref()).unwrap_or_else(|e| {
+                tracing::error!(
+                    projection = entry.projection.name(),
+                    error = %e,
+                    "cannot reload a projection after a failed catch-up; it replays from 0"
+                );
+                entry.projection.reset();
+                // Clearing marks the keyspace dirty first, and commits
+                // refuse a dirty keyspace; only a store that cannot even
+                // write that marker leaves it as it was (and then fails
+                // the next commit as well).
+                if let Err(e) = entry.keyspace.clear() {
+                    tracing::error!(projection = entry.projection.name(), error = %e, "cannot clear it either");
+                }
+                0
+            });
+            entry.checkpoint.store(checkpoint, Ordering::Release);
+            entry.stored.store(checkpoint, Ordering::Release);
+        }
+        let min = self
+            .entries
+            .iter()
+            .map(|e| e.checkpoint.load(Ordering::Acquire))
+            .min();
+        self.applied.send_replace(min.unwrap_or(0));
+    }
+
+    /// Commits every projection's pending state with its checkpoint, so
+    /// that the keyspaces hold what memory held when it was called.
+    /// Catching up goes on meanwhile: only taking the pending writes
+    /// excludes it. A server calls this now and then, off the path of
+    /// requests.
     pub fn persist(&self) -> Result<(), Error> {
         let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         let mut taken = Vec::new();
@@ -344,10 +368,20 @@ impl Projections {
         }
         let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         drop(busy);
-        for (entry, batch, checkpoint) in taken {
-            entry.store(batch, checkpoint)?;
+        let mut result = Ok(());
+        for (entry, writes, checkpoint) in taken {
+            if let Err(e) = entry.store(&writes, checkpoint) {
+                // Nothing is lost: the writes go back before those pending
+                // since, for the next commit. (A keyspace the failure left
+                // dirty refuses commits; the catch-up whose commit is
+                // refused then reloads the projection, rebuilding it.)
+                let mut pending = entry.pending.lock().unwrap_or_else(|p| p.into_inner());
+                let later = std::mem::replace(&mut *pending, writes);
+                pending.extend(later);
+                result = result.and(Err(e));
+            }
         }
-        Ok(())
+        result
     }
 
     /// Positions applied in memory and not yet written, summed over the
@@ -360,6 +394,10 @@ impl Projections {
     }
 
     fn catch_up_locked(&self, progress: Progress<'_>) -> Result<u64, Error> {
+        self.try_catch_up(progress).inspect_err(|_| self.restore())
+    }
+
+    fn try_catch_up(&self, progress: Progress<'_>) -> Result<u64, Error> {
         let head = self.store.head().position;
         let from = self
             .entries
@@ -375,13 +413,13 @@ impl Projections {
         let size = self.chunk.load(Ordering::Relaxed);
         // Records are decoded and applied a few at a time, so they stay in
         // the CPU's caches; the state they produce accumulates in one
-        // batch per projection, written with the checkpoint every `size`
-        // records.
+        // write set per projection, committed with the checkpoint every
+        // `size` records.
         let mut records = self.store.read_from(from).peekable();
         let mut slice: Vec<Recorded> = Vec::with_capacity(READ_SLICE);
         progress(from, head);
         'chunks: loop {
-            let mut batches: Vec<sled::Batch> = self.entries.iter().map(take_pending).collect();
+            let mut writes: Vec<WriteSet> = self.entries.iter().map(take_pending).collect();
             let mut in_chunk = 0usize;
             let mut last = 0u64;
             while in_chunk < size {
@@ -404,7 +442,7 @@ impl Projections {
                 };
                 last = slice_last;
                 in_chunk += slice.len();
-                for (entry, batch) in self.entries.iter().zip(&mut batches) {
+                for (entry, writes) in self.entries.iter().zip(&mut writes) {
                     let checkpoint = entry.checkpoint.load(Ordering::Acquire);
                     let events: Vec<&Recorded> = slice
                         .iter()
@@ -414,7 +452,7 @@ impl Projections {
                         })
                         .collect();
                     if !events.is_empty() {
-                        entry.projection.apply(&ctx, &events, batch)?;
+                        entry.projection.apply(&ctx, &events, writes)?;
                     }
                 }
                 if last >= head {
@@ -422,26 +460,32 @@ impl Projections {
                 }
             }
             if last == 0 {
-                for (entry, batch) in self.entries.iter().zip(batches) {
-                    put_pending(entry, batch);
+                for (entry, writes) in self.entries.iter().zip(writes) {
+                    put_pending(entry, writes);
                 }
                 break 'chunks;
             }
             read += in_chunk as u64;
             let full = in_chunk >= size;
-            for (entry, batch) in self.entries.iter().zip(batches) {
+            for (entry, writes) in self.entries.iter().zip(writes) {
                 if entry.checkpoint.load(Ordering::Acquire) >= last {
-                    put_pending(entry, batch);
+                    put_pending(entry, writes);
                     continue;
                 }
                 // A few positions (one command's) stay pending in memory
-                // and reach the tree with later ones: a crash only means
-                // applying them again from the stored checkpoint.
+                // and reach the keyspace with later ones: a crash only
+                // means applying them again from the stored checkpoint.
                 if full || last - entry.stored.load(Ordering::Acquire) >= CHECKPOINT_LAG {
                     let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
-                    entry.store(batch, last)?;
+                    entry.store(&writes, last)?;
+                    if full {
+                        // A rebuild or a long catch-up killed later resumes
+                        // from here: the store keeps plain writes in memory
+                        // until it flushes them.
+                        entry.keyspace.flush()?;
+                    }
                 } else {
-                    put_pending(entry, batch);
+                    put_pending(entry, writes);
                 }
                 entry.checkpoint.store(last, Ordering::Release);
             }
@@ -474,16 +518,19 @@ impl Projections {
                 vec![e]
             }
         };
+        // A persist under way finishes first, so that nothing it took
+        // lands after the clearing.
+        let writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         for entry in chosen {
-            // Checkpoint 0 first: if we die while clearing, the next open
-            // sees 0 and clears again.
-            entry.tree.insert(CHECKPOINT_KEY, &0u64.to_be_bytes())?;
             entry.checkpoint.store(0, Ordering::Release);
             entry.stored.store(0, Ordering::Release);
             entry.projection.reset();
             take_pending(entry);
-            entry.tree.clear()?;
+            // Marked dirty while under way: if we die meanwhile, the next
+            // open clears it again.
+            entry.keyspace.clear()?;
         }
+        drop(writing);
         self.applied.send_replace(0);
         let read = self.catch_up_locked(progress)?;
         drop(busy);
@@ -502,10 +549,126 @@ impl Drop for Projections {
     }
 }
 
-fn take_pending(entry: &Entry) -> sled::Batch {
+fn take_pending(entry: &Entry) -> WriteSet {
     std::mem::take(&mut *entry.pending.lock().unwrap_or_else(|p| p.into_inner()))
 }
 
-fn put_pending(entry: &Entry, batch: sled::Batch) {
-    *entry.pending.lock().unwrap_or_else(|p| p.into_inner()) = batch;
+fn put_pending(entry: &Entry, writes: WriteSet) {
+    *entry.pending.lock().unwrap_or_else(|p| p.into_inner()) = writes;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use pacta_domain::event::ActivityRecorded;
+    use pacta_domain::{ActivityKind, Event, EventId, Payload, StreamId};
+    use pacta_store::{Append, NewEvent};
+
+    use super::*;
+
+    /// Counts the events it applied, and fails once on one position.
+    #[derive(Default)]
+    struct Counter {
+        count: AtomicU64,
+        fail_at: AtomicU64,
+    }
+
+    impl Projection for Counter {
+        fn name(&self) -> &'static str {
+            "counter"
+        }
+        fn reads(&self, _: EventType) -> bool {
+            true
+        }
+        fn reset(&self) {
+            self.count.store(0, Ordering::SeqCst);
+        }
+        fn load(&self, keyspace: &kv::Reader<'_>) -> Result<(), Error> {
+            let stored = keyspace.get(b"count")?.expect("a count is stored");
+            let count = u64::from_be_bytes(stored.try_into().expect("8 bytes"));
+            self.count.store(count, Ordering::SeqCst);
+            Ok(())
+        }
+        fn apply(
+            &self,
+            _: &ApplyContext<'_>,
+            events: &[&Recorded],
+            writes: &mut WriteSet,
+        ) -> Result<(), Error> {
+            for e in events {
+                if self.fail_at.load(Ordering::SeqCst) == e.envelope.position {
+                    self.fail_at.store(0, Ordering::SeqCst);
+                    return Err(Error::Corrupt {
+                        name: "counter",
+                        reason: "a read failed".into(),
+                    });
+                }
+                self.count.fetch_add(1, Ordering::SeqCst);
+            }
+            writes.put(b"count", self.count.load(Ordering::SeqCst).to_be_bytes());
+            Ok(())
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    fn append(store: &Store, n: u64) {
+        let event = Event {
+            payload: Payload::ActivityRecorded(ActivityRecorded {
+                kind: ActivityKind::Letter,
+                outcome: None,
+                place: None,
+                participants: vec![],
+                areas: vec![],
+            }),
+            date: Some("2010-05-17".parse().unwrap()),
+            source: None,
+            note: None,
+        };
+        store
+            .append_blocking(Append {
+                stream: StreamId::parse("partnership/p").unwrap(),
+                expected_version: None,
+                events: vec![NewEvent {
+                    event_id: EventId::from_bytes(u128::from(n + 1).to_be_bytes()),
+                    event,
+                    recorded_by: "test".into(),
+                }],
+            })
+            .unwrap();
+    }
+
+    /// A catch-up that fails half-way through a step leaves nothing
+    /// applied twice: memory goes back to what the keyspace holds.
+    #[test]
+    fn a_failed_catch_up_applies_nothing_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for n in 0..10 {
+            append(&store, n);
+        }
+        let counter = Arc::new(Counter::default());
+        counter.fail_at.store(5, Ordering::SeqCst);
+        let projections =
+            Projections::open_with(&store, vec![counter.clone()], DEFAULT_CHUNK).unwrap();
+        assert!(projections.catch_up(&mut |_, _| {}).is_err());
+        assert_eq!(projections.checkpoints(), vec![("counter", 0)]);
+        assert_eq!(counter.count.load(Ordering::SeqCst), 0);
+        assert_eq!(projections.catch_up(&mut |_, _| {}).unwrap(), 10);
+        assert_eq!(counter.count.load(Ordering::SeqCst), 10);
+
+        // The same when the failure comes after a committed step.
+        for n in 10..20 {
+            append(&store, n);
+        }
+        projections.persist().unwrap();
+        counter.fail_at.store(15, Ordering::SeqCst);
+        assert!(projections.catch_up(&mut |_, _| {}).is_err());
+        assert_eq!(projections.checkpoints(), vec![("counter", 10)]);
+        assert_eq!(counter.count.load(Ordering::SeqCst), 10);
+        assert_eq!(projections.catch_up(&mut |_, _| {}).unwrap(), 10);
+        assert_eq!(counter.count.load(Ordering::SeqCst), 20);
+    }
 }

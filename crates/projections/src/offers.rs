@@ -10,6 +10,8 @@ use pacta_domain::{
 };
 use serde::{Deserialize, Serialize};
 
+use pacta_store::kv::{self, WriteSet};
+
 use crate::{ApplyContext, Error, Projection};
 
 const NAME: &str = "offers";
@@ -82,13 +84,6 @@ impl Offers {
     }
 }
 
-fn corrupt(e: serde_json::Error) -> Error {
-    Error::Corrupt {
-        name: NAME,
-        reason: e.to_string(),
-    }
-}
-
 impl Projection for Offers {
     fn name(&self) -> &'static str {
         NAME
@@ -105,11 +100,11 @@ impl Projection for Offers {
             .clear();
     }
 
-    fn load(&self, tree: &sled::Tree) -> Result<(), Error> {
-        let state = crate::load_json::<OfferView>(NAME, tree)?
-            .into_iter()
-            .map(|view| (view.id.clone(), view))
-            .collect();
+    fn load(&self, keyspace: &kv::Reader<'_>) -> Result<(), Error> {
+        let state = keyspace
+            .json_values::<OfferView>()
+            .map(|view| view.map(|view| (view.id.clone(), view)))
+            .collect::<Result<_, _>>()?;
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = state;
         Ok(())
     }
@@ -118,7 +113,7 @@ impl Projection for Offers {
         &self,
         _ctx: &ApplyContext<'_>,
         events: &[&Recorded],
-        batch: &mut sled::Batch,
+        writes: &mut WriteSet,
     ) -> Result<(), Error> {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         for record in events {
@@ -159,10 +154,7 @@ impl Projection for Offers {
                 }
                 (_, None) => continue,
             };
-            batch.insert(
-                id.as_str().as_bytes(),
-                serde_json::to_vec(&view).map_err(corrupt)?,
-            );
+            writes.put_json(id.as_str(), &view)?;
             state.insert(id, view);
         }
         Ok(())

@@ -8,6 +8,8 @@ use std::sync::{Arc, RwLock};
 use pacta_domain::{EventType, PartyKind, Payload, Recorded, Slug, Source, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use pacta_store::kv::{self, WriteSet};
+
 use crate::{ApplyContext, Error, Projection};
 
 const NAME: &str = "parties";
@@ -133,9 +135,10 @@ impl Projection for Parties {
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = State::default();
     }
 
-    fn load(&self, tree: &sled::Tree) -> Result<(), Error> {
+    fn load(&self, keyspace: &kv::Reader<'_>) -> Result<(), Error> {
         let mut state = State::default();
-        for view in crate::load_json::<PartyView>(NAME, tree)? {
+        for view in keyspace.json_values::<PartyView>() {
+            let view = view?;
             state.index(&view);
             state.by_id.insert(view.id.clone(), view);
         }
@@ -147,7 +150,7 @@ impl Projection for Parties {
         &self,
         _ctx: &ApplyContext<'_>,
         events: &[&Recorded],
-        batch: &mut sled::Batch,
+        writes: &mut WriteSet,
     ) -> Result<(), Error> {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         for record in events {
@@ -188,11 +191,7 @@ impl Projection for Parties {
                 }
                 _ => continue,
             };
-            let json = serde_json::to_vec(&view).map_err(|e| Error::Corrupt {
-                name: NAME,
-                reason: e.to_string(),
-            })?;
-            batch.insert(id.as_str().as_bytes(), json);
+            writes.put_json(id.as_str(), &view)?;
             state.index(&view);
             state.by_id.insert(id, view);
         }

@@ -1,8 +1,9 @@
 //! The partnerships projection: one timeline of facts per partnership and
 //! an index by party.
 //!
-//! Durable state: the projection's tree holds segments, one per applied
-//! batch, keyed by the batch's first log position. A segment lists, for
+//! Durable state: the projection's keyspace holds segments, one per
+//! applied slice of events, keyed by the slice's first log position
+//! (8 bytes, big-endian), in the compact encoding ([`pacta_store::kv::Enc`]). A segment lists, for
 //! each partnership the batch touched, its new header (from
 //! `PartnershipOpened`) or its new facts in compact form. Loading replays
 //! the segments in order into memory.
@@ -22,8 +23,10 @@ use pacta_domain::{
     Status, StreamKind, Timeline, Timestamp,
 };
 
-use crate::codec::{Dec, Enc};
-use crate::{ApplyContext, CHECKPOINT_KEY, Error, Projection};
+use pacta_store::kv::{self, Dec, DecodeError, Enc, WriteSet};
+
+use crate::codec::{DecodeDomain, EncodeDomain};
+use crate::{ApplyContext, Error, Projection};
 
 const NAME: &str = "partnerships";
 const TAG_HEADER: u8 = 0;
@@ -407,8 +410,11 @@ impl Partnerships {
     }
 }
 
-fn corrupt(reason: String) -> Error {
-    Error::Corrupt { name: NAME, reason }
+fn corrupt(e: DecodeError) -> Error {
+    Error::Corrupt {
+        name: NAME,
+        reason: e.reason,
+    }
 }
 
 impl Projection for Partnerships {
@@ -425,13 +431,10 @@ impl Projection for Partnerships {
         *self.write() = State::default();
     }
 
-    fn load(&self, tree: &sled::Tree) -> Result<(), Error> {
+    fn load(&self, keyspace: &kv::Reader<'_>) -> Result<(), Error> {
         let mut state = State::default();
-        for item in tree.iter() {
-            let (k, v) = item?;
-            if k.as_ref() == CHECKPOINT_KEY {
-                continue;
-            }
+        for item in keyspace.iter() {
+            let (_, v) = item?;
             let mut d = Dec::new(&v);
             while !d.is_empty() {
                 match d.u8().map_err(corrupt)? {
@@ -450,7 +453,9 @@ impl Projection for Partnerships {
                         let id = d.str().map_err(corrupt)?;
                         let fact = d.fact().map_err(corrupt)?;
                         if !state.add_fact(id, fact) {
-                            return Err(corrupt(format!("a fact of {id} precedes its header")));
+                            return Err(corrupt(
+                                format!("a fact of {id} precedes its header").into(),
+                            ));
                         }
                     }
                     TAG_NAME => {
@@ -458,7 +463,7 @@ impl Projection for Partnerships {
                         let name = d.long_str().map_err(corrupt)?;
                         state.set_name(&id, name.into());
                     }
-                    tag => return Err(corrupt(format!("unknown tag {tag}"))),
+                    tag => return Err(corrupt(format!("unknown tag {tag}").into())),
                 }
             }
         }
@@ -470,7 +475,7 @@ impl Projection for Partnerships {
         &self,
         ctx: &ApplyContext<'_>,
         events: &[&Recorded],
-        batch: &mut sled::Batch,
+        writes: &mut WriteSet,
     ) -> Result<(), Error> {
         let mut enc = Enc::default();
         let mut state = self.write();
@@ -518,11 +523,24 @@ impl Projection for Partnerships {
             };
             let entry = &state.entries[i];
             // A correction points at an event id; the fold needs its position
-            // within this partnership.
-            let fact = Fact::from_event(e.position, e.recorded_at, &record.event, |target| {
-                let pos = ctx.store.position_of(target).ok().flatten()?;
-                entry.facts.iter().any(|f| f.position == pos).then_some(pos)
-            });
+            // within this partnership. A failed lookup is an error, not a
+            // correction of nothing.
+            let mut lookup = Ok(());
+            let fact =
+                Fact::from_event(e.position, e.recorded_at, &record.event, |target| match ctx
+                    .store
+                    .position_of(target)
+                {
+                    Ok(pos) => {
+                        let pos = pos?;
+                        entry.facts.iter().any(|f| f.position == pos).then_some(pos)
+                    }
+                    Err(err) => {
+                        lookup = Err(err);
+                        None
+                    }
+                });
+            lookup?;
             match fact {
                 Ok(fact) => {
                     enc.u8(TAG_FACT);
@@ -536,7 +554,7 @@ impl Projection for Partnerships {
             }
         }
         if let Some(first) = events.first() {
-            batch.insert(&first.envelope.position.to_be_bytes(), enc.0);
+            writes.put(first.envelope.position.to_be_bytes(), enc.0);
         }
         Ok(())
     }

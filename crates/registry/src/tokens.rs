@@ -1,15 +1,23 @@
 //! Bearer tokens: named, with a role, stored only as SHA-256 hashes.
 //!
-//! A token is shown once, when it is made. The `tokens` tree keeps
-//! `n/NAME` → the token's record (JSON) and `h/HASH` → `NAME`, so a
+//! A token is shown once, when it is made. The store's `tokens` keyspace
+//! keeps `n/NAME` → the token's record (JSON) and `h/HASH` → `NAME`, so a
 //! presented token is found by its hash. Names are never reused: events
 //! record them as `recorded_by`.
+//!
+//! Tokens are not derived from the log, so nothing rebuilds them: their
+//! keyspace has no checkpoint, and its writes are ordered so that a crash
+//! between them leaves nothing unsafe: the record that takes the name is
+//! written before the hash that makes the token valid, so a hash never
+//! points at a name whose record was written for another token. Adding
+//! and revoking flush before they return.
 
 use std::fmt;
 use std::str::FromStr;
 
 use pacta_domain::{Slug, Timestamp};
 use pacta_store::Store;
+use pacta_store::kv::{Keyspace, WriteSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -87,9 +95,12 @@ pub enum TokenError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] pacta_store::Error),
-    /// sled failed.
+    /// The tokens' keyspace failed.
     #[error("token storage: {0}")]
-    Sled(#[from] sled::Error),
+    Kv(#[from] pacta_store::kv::Error),
+    /// A stored token record does not decode.
+    #[error("a stored token record does not decode: {0}")]
+    Corrupt(String),
     /// The system's random source failed.
     #[error("no randomness for a token: {0}")]
     Random(String),
@@ -98,8 +109,11 @@ pub enum TokenError {
 /// The token store.
 #[derive(Clone)]
 pub struct Tokens {
-    tree: sled::Tree,
-    store: Store,
+    keyspace: Keyspace,
+}
+
+fn decode(json: &[u8]) -> Result<TokenInfo, TokenError> {
+    serde_json::from_slice(json).map_err(|e| TokenError::Corrupt(e.to_string()))
 }
 
 fn hash(token: &str) -> String {
@@ -113,9 +127,15 @@ impl Tokens {
     /// The tokens of a store.
     pub fn open(store: &Store) -> Result<Tokens, TokenError> {
         Ok(Tokens {
-            tree: store.aux_tree("tokens")?,
-            store: store.clone(),
+            keyspace: store.keyspace("tokens")?,
         })
+    }
+
+    fn record(&self, name: &[u8]) -> Result<Option<TokenInfo>, TokenError> {
+        self.keyspace
+            .get(&[b"n/".as_slice(), name].concat())?
+            .map(|v| decode(&v))
+            .transpose()
     }
 
     /// Makes a token and returns it; only its hash is stored.
@@ -131,8 +151,7 @@ impl Tokens {
             }
             _ => {}
         }
-        let key = format!("n/{name}");
-        if self.tree.contains_key(&key)? {
+        if self.record(name.as_str().as_bytes())?.is_some() {
             return Err(TokenError::Exists(name.clone()));
         }
         let mut bytes = [0u8; 32];
@@ -148,58 +167,129 @@ impl Tokens {
             created_at: now(),
             revoked_at: None,
         };
-        let json = serde_json::to_vec(&info).map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let mut batch = sled::Batch::default();
-        batch.insert(key.as_bytes(), json);
-        batch.insert(
-            format!("h/{}", hash(&token)).as_bytes(),
-            name.as_str().as_bytes(),
-        );
-        self.tree.apply_batch(batch)?;
-        self.store.flush()?;
+        // The record first: a crash before the hash leaves the name taken
+        // by a token that was never shown and never authenticates.
+        let mut writes = WriteSet::new();
+        writes.put_json(format!("n/{name}"), &info)?;
+        writes.put(format!("h/{}", hash(&token)), name.as_str());
+        self.keyspace.write(&writes)?;
+        self.keyspace.flush()?;
         Ok(token)
     }
 
     /// Every token's record, by name.
     pub fn list(&self) -> Result<Vec<TokenInfo>, TokenError> {
-        let mut out = Vec::new();
-        for item in self.tree.scan_prefix(b"n/") {
-            let (_, v) = item?;
-            out.push(serde_json::from_slice(&v).map_err(|e| TokenError::Invalid(e.to_string()))?);
-        }
-        Ok(out)
+        self.keyspace
+            .scan_prefix(b"n/")?
+            .iter()
+            .map(|(_, v)| decode(v))
+            .collect()
     }
 
     /// Revokes a token: it no longer authenticates.
     pub fn revoke(&self, name: &str) -> Result<TokenInfo, TokenError> {
-        let key = format!("n/{name}");
-        let Some(v) = self.tree.get(&key)? else {
+        let Some(mut info) = self.record(name.as_bytes())? else {
             return Err(TokenError::Unknown(name.to_owned()));
         };
-        let mut info: TokenInfo =
-            serde_json::from_slice(&v).map_err(|e| TokenError::Invalid(e.to_string()))?;
         if info.revoked_at.is_none() {
             info.revoked_at = Some(now());
-            let json = serde_json::to_vec(&info).map_err(|e| TokenError::Invalid(e.to_string()))?;
-            self.tree.insert(key, json)?;
-            self.store.flush()?;
+            let mut writes = WriteSet::new();
+            writes.put_json(format!("n/{name}"), &info)?;
+            self.keyspace.write(&writes)?;
+            self.keyspace.flush()?;
         }
         Ok(info)
     }
 
-    /// The actor a presented token stands for, if it is valid.
-    pub fn authenticate(&self, token: &str) -> Option<Actor> {
-        let name = self.tree.get(format!("h/{}", hash(token))).ok()??;
-        let info: TokenInfo =
-            serde_json::from_slice(&self.tree.get([b"n/".as_slice(), &name].concat()).ok()??)
-                .ok()?;
+    /// The actor a presented token stands for; `None` when it is unknown
+    /// or revoked. A failed read is an error, not an unknown token.
+    pub fn authenticate(&self, token: &str) -> Result<Option<Actor>, TokenError> {
+        let Some(name) = self.keyspace.get(format!("h/{}", hash(token)).as_bytes())? else {
+            return Ok(None);
+        };
+        let Some(info) = self.record(&name)? else {
+            return Err(TokenError::Corrupt(format!(
+                "the hash of a token points at {:?}, which has no record",
+                String::from_utf8_lossy(&name)
+            )));
+        };
         if info.revoked_at.is_some() {
-            return None;
+            return Ok(None);
         }
-        Some(Actor {
+        Ok(Some(Actor {
             name: info.name.to_string(),
             role: info.role,
             party: info.party,
-        })
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slug(s: &str) -> Slug {
+        Slug::parse(s).unwrap()
+    }
+
+    #[test]
+    fn tokens_survive_a_reopen_and_revoking_is_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let (clerk, admin) = {
+            let store = Store::open(dir.path()).unwrap();
+            let tokens = Tokens::open(&store).unwrap();
+            let clerk = tokens
+                .add(&slug("desk"), Role::Clerk, Some(slug("liberecky-kraj")))
+                .unwrap();
+            let admin = tokens.add(&slug("boss"), Role::Admin, None).unwrap();
+            assert!(matches!(
+                tokens.add(&slug("desk"), Role::Admin, None),
+                Err(TokenError::Exists(_))
+            ));
+            tokens.revoke("boss").unwrap();
+            (clerk, admin)
+        };
+        let store = Store::open(dir.path()).unwrap();
+        let tokens = Tokens::open(&store).unwrap();
+        let actor = tokens.authenticate(&clerk).unwrap().unwrap();
+        assert_eq!(
+            (actor.name.as_str(), actor.role, actor.party),
+            ("desk", Role::Clerk, Some(slug("liberecky-kraj")))
+        );
+        assert_eq!(tokens.authenticate(&admin).unwrap(), None);
+        assert_eq!(tokens.authenticate("pacta_nonsense").unwrap(), None);
+        let names: Vec<String> = tokens
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        assert_eq!(names, ["boss", "desk"]);
+    }
+
+    /// `add` writes the record before the hash: cut short between them,
+    /// it leaves the name taken (names are never reused) by a token
+    /// nobody can use, which can be listed and revoked.
+    #[test]
+    fn an_add_cut_short_takes_the_name_and_authenticates_nobody() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tokens = Tokens::open(&store).unwrap();
+        let info = TokenInfo {
+            name: slug("desk"),
+            role: Role::Admin,
+            party: None,
+            created_at: now(),
+            revoked_at: None,
+        };
+        let mut writes = WriteSet::new();
+        writes.put_json("n/desk", &info).unwrap();
+        tokens.keyspace.write(&writes).unwrap();
+        assert!(matches!(
+            tokens.add(&slug("desk"), Role::Admin, None),
+            Err(TokenError::Exists(_))
+        ));
+        assert_eq!(tokens.list().unwrap(), [info]);
+        assert!(tokens.revoke("desk").unwrap().revoked_at.is_some());
     }
 }

@@ -200,6 +200,7 @@ impl FromRequestParts<AppState> for Writer {
         state
             .tokens
             .authenticate(token.trim())
+            .map_err(AppError::internal)?
             .map(Writer)
             .ok_or_else(|| AppError::unauthorized("the token is unknown or revoked"))
     }

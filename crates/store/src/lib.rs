@@ -37,6 +37,8 @@
 
 pub mod canonical;
 mod index;
+pub mod kv;
+mod testing;
 mod verify;
 mod writer;
 
@@ -654,12 +656,6 @@ impl Store {
         index::read(&self.inner.shared.tail).len()
     }
 
-    /// A sled tree for state kept beside the log (projections, tokens).
-    /// Its name is prefixed so that it can never be one of the log's trees.
-    pub fn aux_tree(&self, name: &str) -> Result<sled::Tree, Error> {
-        Ok(self.inner.aux.open_tree(format!("{AUX_PREFIX}{name}"))?)
-    }
-
     /// Flushes everything written so far, auxiliary trees included.
     pub fn flush(&self) -> Result<(), Error> {
         self.inner.db.flush()?;
@@ -682,13 +678,6 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<DigestCheck, Error> {
         verify::verify_digest(&self.inner.log, self.head(), digest, progress)
-    }
-
-    /// The sled trees of the log, for tests that play an insider who
-    /// rewrites stored bytes behind the registry's back.
-    #[doc(hidden)]
-    pub fn raw_log_tree(&self) -> sled::Tree {
-        self.inner.log.clone()
     }
 
     /// Holds the index builder back (records stay in memory above the

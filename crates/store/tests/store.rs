@@ -192,15 +192,15 @@ fn tampering_is_named_by_position() {
             .unwrap();
     }
     verify_ok(&store);
-    // An insider rewrites record 6's note with a valid sled write.
-    let log = store.raw_log_tree();
-    let key = 6u64.to_be_bytes();
-    let old = log.get(key).unwrap().unwrap().to_vec();
-    let text = String::from_utf8(old[64..].to_vec()).unwrap();
-    assert!(text.contains("event 5"));
-    let mut new = old[..64].to_vec();
-    new.extend_from_slice(text.replace("event 5", "event X").as_bytes());
-    log.insert(key, new).unwrap();
+    // An insider rewrites record 6's note with a valid storage write.
+    store
+        .tamper_for_tests(6, |bytes| {
+            let text = String::from_utf8(bytes[64..].to_vec()).unwrap();
+            assert!(text.contains("event 5"));
+            bytes.truncate(64);
+            bytes.extend_from_slice(text.replace("event 5", "event X").as_bytes());
+        })
+        .unwrap();
     let report = store.verify(&mut |_, _| {}).unwrap();
     assert!(!report.ok);
     assert_eq!(report.first_bad_position, Some(6), "{report:?}");
@@ -216,18 +216,20 @@ fn tampering_that_rehashes_a_record_breaks_the_next_link() {
             .append_blocking(append(stream(1), None, &[i]))
             .unwrap();
     }
-    let log = store.raw_log_tree();
-    let old = log.get(3u64.to_be_bytes()).unwrap().unwrap().to_vec();
-    let text = String::from_utf8(old[64..].to_vec())
-        .unwrap()
-        .replace("event 2", "event Y");
-    let mut prev = [0u8; 32];
-    prev.copy_from_slice(&old[32..64]);
-    let hash = pacta_store::canonical::chain_hash(&pacta_domain::Digest(prev), text.as_bytes());
-    let mut new = hash.0.to_vec();
-    new.extend_from_slice(&old[32..64]);
-    new.extend_from_slice(text.as_bytes());
-    log.insert(3u64.to_be_bytes(), new).unwrap();
+    store
+        .tamper_for_tests(3, |bytes| {
+            let text = String::from_utf8(bytes[64..].to_vec())
+                .unwrap()
+                .replace("event 2", "event Y");
+            let mut prev = [0u8; 32];
+            prev.copy_from_slice(&bytes[32..64]);
+            let hash =
+                pacta_store::canonical::chain_hash(&pacta_domain::Digest(prev), text.as_bytes());
+            bytes.truncate(64);
+            bytes[..32].copy_from_slice(&hash.0);
+            bytes.extend_from_slice(text.as_bytes());
+        })
+        .unwrap();
     let report = store.verify(&mut |_, _| {}).unwrap();
     assert_eq!(report.first_bad_position, Some(4), "{report:?}");
 }
