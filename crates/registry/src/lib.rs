@@ -36,7 +36,7 @@ use pacta_projections::Projections;
 use pacta_store::Store;
 
 pub use tokens::{Role, Tokens};
-pub use write::{Actor, Command, Outcome};
+pub use write::{Actor, Command, OpenPartnership, Outcome};
 
 /// Why a command was not carried out. Nothing was written.
 #[derive(Debug, thiserror::Error)]

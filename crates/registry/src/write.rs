@@ -22,8 +22,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use pacta_domain::decide::{DecideError, History, Located, Proposed, Rejection, State, World};
+use pacta_domain::event::PartnershipOpened;
 use pacta_domain::{
-    Event, EventId, EventType, Payload, Slug, StreamId, StreamKind, Timestamp, decide,
+    Event, EventId, EventType, Initiative, Payload, Slug, StreamId, StreamKind, Timestamp, decide,
 };
 use pacta_store::{Append, Appended, Landed, NewEvent, Store};
 
@@ -72,6 +73,26 @@ pub struct Outcome {
     pub events: Vec<Landed>,
     /// True when the events were stored already (an idempotent retry).
     pub duplicate: bool,
+}
+
+/// A request to open a partnership: its header, and optionally its first
+/// event.
+#[derive(Clone, Debug)]
+pub struct OpenPartnership {
+    /// The partnership id; `None` chooses `home--partner`, with a numeric
+    /// suffix if that is taken.
+    pub id: Option<Slug>,
+    /// The Czech side.
+    pub home: Slug,
+    /// The partner.
+    pub partner: Slug,
+    /// Who initiated it.
+    pub initiative: Option<Initiative>,
+    /// The client's id for `event` (for the header when there is no
+    /// event): a retry with the same id answers the partnership it opened.
+    pub event_id: Option<EventId>,
+    /// The first event after the header.
+    pub event: Option<Event>,
 }
 
 /// How often a write is decided again after a version conflict it did not
@@ -127,6 +148,80 @@ impl Registry {
                 Err(e) => return Err(map_store_error(e)),
             }
         }
+    }
+
+    /// Opens a partnership. A retry — its event id is stored in a
+    /// partnership already — answers that partnership, as the store
+    /// answers any retried event.
+    pub async fn open_partnership(
+        &self,
+        actor: &Actor,
+        request: OpenPartnership,
+    ) -> Result<Outcome, CommandError> {
+        let mut attempt = 1;
+        loop {
+            let (stream, header_id) = match self.partnership_with(request.event_id)? {
+                Some((stream, header_id)) => (stream, Some(header_id)),
+                None => {
+                    let id = match &request.id {
+                        Some(id) => id.clone(),
+                        None => self.new_partnership_id(&request.home, &request.partner)?,
+                    };
+                    (StreamId::partnership(id), None)
+                }
+            };
+            let header = Event::new(Payload::PartnershipOpened(PartnershipOpened {
+                home: request.home.clone(),
+                partner: request.partner.clone(),
+                initiative: request.initiative,
+            }));
+            let events = match &request.event {
+                // An id that named the opening of a partnership without a
+                // first event cannot name this event too: the store
+                // refuses the request as a partial retry.
+                Some(event) => {
+                    let event_id = request.event_id.filter(|&id| header_id != Some(id));
+                    vec![(header_id, header), (event_id, event.clone())]
+                }
+                None => vec![(header_id.or(request.event_id), header)],
+            };
+            let command = Command {
+                stream,
+                events,
+                expected_version: Some(0),
+            };
+            match self.execute(actor, command).await {
+                // The id chosen was taken meanwhile, perhaps by the
+                // original of this very request: look again.
+                Err(CommandError::Conflict { .. })
+                    if request.id.is_none() && attempt < ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
+    /// The partnership stream holding `event_id`, and its header's id.
+    fn partnership_with(
+        &self,
+        event_id: Option<EventId>,
+    ) -> Result<Option<(StreamId, EventId)>, CommandError> {
+        let Some(position) = event_id
+            .map(|id| self.store.position_of(id))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        let stream = match self.store.get(position)? {
+            Some(r) if r.envelope.stream.kind == StreamKind::Partnership => r.envelope.stream,
+            // Stored elsewhere: the store refuses the id.
+            _ => return Ok(None),
+        };
+        let header = self.store.stream(&stream)?.into_iter().next();
+        Ok(header.map(|h| (stream, h.envelope.event_id)))
     }
 
     /// A fresh partnership id for two parties: `home--partner`, or with a
@@ -649,7 +744,7 @@ impl<'r> Batch<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pacta_domain::event::{PartnershipOpened, Retracted, Signed, Terminated};
+    use pacta_domain::event::{Retracted, Signed, Terminated};
     use pacta_domain::{Instrument, TerminationMode};
 
     fn slug(s: &str) -> Slug {
