@@ -320,8 +320,8 @@ impl Registry {
         for id in command.events.iter().filter_map(|(id, _)| *id) {
             retry |= self.store.position_of(id)?.is_some();
         }
-        let expected_version = if retry {
-            command.expected_version
+        let (expected_version, events) = if retry {
+            (command.expected_version, events.to_vec())
         } else {
             if let Some(expected) = command.expected_version
                 && expected != at.version
@@ -332,17 +332,17 @@ impl Registry {
                 });
             }
             let world = StoreWorld { store: &self.store };
-            decide(&command.stream, at.state, events.to_vec(), now(), &world)?;
-            Some(at.version)
+            let decided = decide(&command.stream, at.state, events.to_vec(), now(), &world)?;
+            (Some(at.version), decided)
         };
         Ok(Append {
             stream: command.stream.clone(),
             expected_version,
             events: events
-                .iter()
+                .into_iter()
                 .map(|p| NewEvent {
                     event_id: p.id,
-                    event: p.event.clone(),
+                    event: p.event,
                     recorded_by: actor.name.clone(),
                 })
                 .collect(),
