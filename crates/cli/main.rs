@@ -927,10 +927,10 @@ fn rebuild(
 }
 
 fn generate(data: &Path, partnerships: u64, seed: u64) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
+    let registry = open_registry(data)?;
     let started = Instant::now();
     let done = pacta_registry::synthetic::generate(
-        &store,
+        &registry,
         partnerships,
         seed,
         &mut progress("generate", 10_000),

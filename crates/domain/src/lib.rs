@@ -14,10 +14,13 @@
 //! - [`record`]: [`Recorded`], an event with the envelope the store gives it.
 //! - [`lifecycle`]: the state machines and [`Refusal`].
 //! - [`history`]: the bitemporal fold ([`Timeline`], [`in_force`]).
+//! - [`decide`](mod@decide): every rule a write must pass, as one pure
+//!   function ([`decide()`], [`State`], [`Rejection`]).
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod date;
+pub mod decide;
 pub mod event;
 pub mod history;
 pub mod id;
@@ -26,6 +29,7 @@ pub mod record;
 pub mod time;
 
 pub use date::{DateError, Day, Interval, PartialDate, Precision, Qualifier};
+pub use decide::{DecideError, Proposed, Rejection, State, World, decide};
 pub use event::{
     ActivityKind, ActivityOutcome, Event, EventError, EventType, Initiative, Instrument, Names,
     PartyKind, Payload, Source, TerminationMode,

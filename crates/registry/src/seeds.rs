@@ -1,17 +1,18 @@
 //! The registry's seed data: parsing, checking and loading `seeds/`.
 //!
 //! The format is described in `seeds/README.md`. The bundled copy
-//! ([`bundled`]) is compiled into the binary. Loading checks every file
-//! first and writes nothing if any line is wrong; events whose ids are
-//! stored already are skipped, so loading twice adds nothing.
+//! ([`bundled`]) is compiled into the binary. Loading decides every line
+//! through the registry's write path first (as the system actor, against
+//! the store and the lines before it) and writes nothing if any line is
+//! wrong; events whose ids are stored already are skipped, so loading
+//! twice adds nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use pacta_domain::{Event, EventId, Payload, Recorded, Slug, StreamId, StreamKind};
-use pacta_store::{Append, NewEvent};
+use pacta_domain::{Event, EventId, Proposed, StreamId, StreamKind};
 
-use crate::validate::{self, Pending, World};
+use crate::write::Batch;
 use crate::{Actor, CommandError, Registry, now};
 
 /// The seed files compiled into the binary, in loading order.
@@ -166,32 +167,6 @@ pub fn parse(files: &[SeedFile]) -> Result<Vec<SeedEvent>, SeedErrors> {
     }
 }
 
-/// Parties and partnerships that exist in the store or earlier in the seed
-/// data being loaded.
-struct SeedWorld<'a> {
-    registry: &'a Registry,
-    /// Parties registered earlier in this import, with their countries.
-    parties: HashMap<Slug, String>,
-    partnerships: HashSet<Slug>,
-}
-
-impl World for SeedWorld<'_> {
-    fn party_country(&self, id: &Slug) -> Option<String> {
-        match self.parties.get(id) {
-            Some(country) => Some(country.clone()),
-            None => crate::stored_country(self.registry.store(), id),
-        }
-    }
-    fn partnership_exists(&self, id: &Slug) -> bool {
-        self.partnerships.contains(id)
-            || self
-                .registry
-                .store()
-                .stream_version(&StreamId::partnership(id.clone()))
-                .is_ok_and(|v| v > 0)
-    }
-}
-
 /// The load error: bad data, or a failing store.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -204,9 +179,10 @@ pub enum LoadError {
 }
 
 impl Registry {
-    /// Checks seed files against the store and the lifecycle and, if every
-    /// line is right, appends what is not stored yet (one append per
-    /// stream). With `dry_run`, only checks.
+    /// Decides every line of the seed files against the store, the lines
+    /// before it and the lifecycle and, if every line is right, appends
+    /// what is not stored yet (one append per stream). With `dry_run`,
+    /// only decides.
     pub fn load_seeds(
         &self,
         files: &[SeedFile],
@@ -253,111 +229,59 @@ impl Registry {
         };
         order.sort_by_key(|s| rank(s.kind));
 
-        let mut world = SeedWorld {
-            registry: self,
-            parties: HashMap::new(),
-            partnerships: HashSet::new(),
-        };
-        let mut plan: Vec<(StreamId, u64, Vec<&SeedEvent>)> = Vec::new();
+        let mut batch = Batch::new(self, actor.clone(), now());
         let mut report = SeedReport {
             events: events.len(),
             ..SeedReport::default()
         };
-        let clock = now();
+        let mut streams = 0;
         for stream in &order {
-            let seeds = &by_stream[stream];
-            let mut records: Vec<Recorded> = match self.store().stream(stream) {
-                Ok(r) => r,
-                Err(e) => return Err(CommandError::Store(e).into()),
-            };
-            let stored = records.len() as u64;
-            let mut new: Vec<&SeedEvent> = Vec::new();
-            for e in seeds {
-                match self.store().position_of(e.id) {
-                    Ok(Some(position)) => {
-                        let in_stream = records.iter().any(|r| r.envelope.position == position);
-                        if in_stream {
-                            report.skipped += 1;
-                        } else {
-                            errors.push(err(
-                                e,
-                                format!("id {} is stored already in another stream", e.id),
-                            ));
-                        }
-                        continue;
+            let mut written = false;
+            for e in &by_stream[stream] {
+                if let Some(position) = self
+                    .store()
+                    .position_of(e.id)
+                    .map_err(CommandError::Store)?
+                {
+                    let stored = self.store().get(position).map_err(CommandError::Store)?;
+                    if stored.is_some_and(|r| &r.envelope.stream == stream) {
+                        report.skipped += 1;
+                    } else {
+                        errors.push(err(
+                            e,
+                            format!("id {} is stored already in another stream", e.id),
+                        ));
                     }
-                    Ok(None) => {}
-                    Err(e) => return Err(CommandError::Store(e).into()),
+                    continue;
                 }
-                let pending: Vec<Pending<'_>> = new
-                    .iter()
-                    .map(|p| Pending {
-                        id: p.id,
-                        event: &p.event,
-                    })
-                    .chain(std::iter::once(Pending {
-                        id: e.id,
-                        event: &e.event,
-                    }))
-                    .collect();
-                // Check the stream so far plus this event, so a refusal
-                // names this line.
-                match validate::validate(stream, &records, &pending, clock, &world) {
-                    Ok(()) => new.push(e),
+                let proposed = vec![Proposed {
+                    id: e.id,
+                    event: e.event.clone(),
+                }];
+                // One line at a time, so that a refusal names its line; the
+                // rest of a refused stream would only repeat the refusal.
+                match batch.write(stream, proposed) {
+                    Ok(()) => written = true,
+                    Err(e @ (CommandError::Store(_) | CommandError::Projection(_))) => {
+                        return Err(e.into());
+                    }
                     Err(problem) => {
                         errors.push(err(e, problem.to_string()));
                         break;
                     }
                 }
             }
-            records.clear();
-            if !new.is_empty() {
-                match stream.kind {
-                    StreamKind::Party => {
-                        let country = new.iter().find_map(|e| match &e.event.payload {
-                            Payload::PartyRegistered(p) => Some(p.country.clone()),
-                            _ => None,
-                        });
-                        if let Some(country) = country {
-                            world.parties.insert(stream.id.clone(), country);
-                        }
-                    }
-                    StreamKind::Partnership => {
-                        world.partnerships.insert(stream.id.clone());
-                    }
-                    StreamKind::Offer => {}
-                }
-                plan.push((stream.clone(), stored, new));
-            }
+            streams += usize::from(written);
         }
         if !errors.is_empty() {
             return Err(SeedErrors(errors).into());
         }
+        report.streams = streams;
         if dry_run {
-            report.appended = plan.iter().map(|p| p.2.len()).sum();
-            report.streams = plan.len();
+            report.appended = batch.queued();
             return Ok(report);
         }
-        for (stream, version, new) in plan {
-            let append = Append {
-                stream,
-                expected_version: Some(version),
-                events: new
-                    .iter()
-                    .map(|e| NewEvent {
-                        event_id: e.id,
-                        event: e.event.clone(),
-                        recorded_by: actor.name.clone(),
-                    })
-                    .collect(),
-            };
-            let done = self
-                .store()
-                .append_blocking(append)
-                .map_err(CommandError::Store)?;
-            report.appended += done.events.len();
-            report.streams += 1;
-        }
+        report.appended = batch.append()?;
         self.catch_up()?;
         Ok(report)
     }

@@ -6,8 +6,9 @@
 //! suspended or terminated, some corrected or retracted, and some facts
 //! recorded after later ones (backdated). Histories of different
 //! partnerships interleave in the log. Every history is valid by
-//! construction; the generator writes through the store directly, many
-//! appends in flight at once, so the writer groups them.
+//! construction, and every event still takes the registry's write path
+//! (authorized as the system actor, decided by the domain's `decide`),
+//! many appends in flight at once, so the store's writer groups them.
 
 use pacta_domain::event::{
     ActivityRecorded, Attested, Change, Contact, Corrected, PartnershipOpened, PartyRegistered,
@@ -15,9 +16,11 @@ use pacta_domain::event::{
 };
 use pacta_domain::{
     ActivityKind, ActivityOutcome, Day, Event, EventId, Instrument, Names, PartialDate, PartyKind,
-    Payload, Slug, Source, StreamId, TerminationMode,
+    Payload, Proposed, Slug, Source, StreamId, TerminationMode,
 };
-use pacta_store::{Append, NewEvent, Store};
+
+use crate::write::Batch;
+use crate::{Actor, CommandError, Registry, now};
 
 /// A small, fast, seedable generator (SplitMix64).
 pub struct Rng(u64);
@@ -287,42 +290,40 @@ pub struct Generated {
     pub events: u64,
 }
 
-/// Appends parties and `partnerships` synthetic histories to the store.
-/// `progress(done, total)` counts partnerships.
+/// Appends parties and `partnerships` synthetic histories through the
+/// registry's write path. `progress(done, total)` counts partnerships.
+/// The projections catch up later (at the next command or open).
 pub fn generate(
-    store: &Store,
+    registry: &Registry,
     partnerships: u64,
     seed: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Generated, pacta_store::Error> {
+) -> Result<Generated, CommandError> {
     let mut rng = Rng::new(seed);
-    let mut total = 0u64;
-    let party_events: Vec<Append> = (0..HOME_PARTIES)
+    let mut batch = Batch::new(registry, Actor::system("synthetic"), now());
+    let parties = (0..HOME_PARTIES)
         .map(|i| (home_party(i), "CZ", PartyKind::Region))
-        .chain((0..FOREIGN_PARTIES).map(|i| (foreign_party(i), "DE", PartyKind::Town)))
-        .enumerate()
-        .map(|(k, (id, country, kind))| Append {
-            stream: StreamId::party(id.clone()),
-            expected_version: Some(0),
-            events: vec![NewEvent {
-                event_id: EventId::from_bytes((k as u128 | 1 << 121).to_be_bytes()),
-                event: Event::new(Payload::PartyRegistered(PartyRegistered {
-                    kind,
-                    names: Names {
-                        en: Some(id.to_string()),
-                        ..Names::default()
-                    },
-                    aliases: vec![],
-                    country: country.into(),
-                    iso_3166_2: None,
-                    parent: None,
-                })),
-                recorded_by: "synthetic".into(),
-            }],
-        })
-        .collect();
-    total += party_events.len() as u64;
-    submit_all(store, party_events)?;
+        .chain((0..FOREIGN_PARTIES).map(|i| (foreign_party(i), "DE", PartyKind::Town)));
+    for (k, (id, country, kind)) in parties.enumerate() {
+        let registered = Proposed {
+            id: EventId::from_bytes((k as u128 | 1 << 121).to_be_bytes()),
+            event: Event::new(Payload::PartyRegistered(PartyRegistered {
+                kind,
+                names: Names {
+                    en: Some(id.to_string()),
+                    ..Names::default()
+                },
+                aliases: vec![],
+                country: country.into(),
+                iso_3166_2: None,
+                parent: None,
+            })),
+        };
+        let stream = StreamId::party(id);
+        batch.write(&stream, vec![registered])?;
+        batch.forget(stream);
+    }
+    let mut total = batch.append()? as u64;
 
     // Interleave histories: a window of partnerships in progress, each
     // step emitting the next event of a random one.
@@ -331,7 +332,6 @@ pub fn generate(
     let mut next = 0u64;
     let mut id_base = 0u64;
     let mut done = 0u64;
-    let mut pending: Vec<Append> = Vec::new();
     loop {
         while active.len() < WINDOW && next < partnerships {
             let (stream, events) = history(&mut rng, next, id_base);
@@ -344,44 +344,24 @@ pub fn generate(
         }
         let i = rng.below(active.len() as u64) as usize;
         match active[i].1.next() {
-            Some((event_id, event)) => {
-                pending.push(Append {
-                    stream: active[i].0.clone(),
-                    expected_version: None,
-                    events: vec![NewEvent {
-                        event_id,
-                        event,
-                        recorded_by: "synthetic".into(),
-                    }],
-                });
-            }
+            Some((id, event)) => batch.write(&active[i].0, vec![Proposed { id, event }])?,
             None => {
-                active.swap_remove(i);
+                let (stream, _) = active.swap_remove(i);
+                batch.forget(stream);
                 done += 1;
                 if done.is_multiple_of(1_000) {
                     progress(done, partnerships);
                 }
             }
         }
-        if pending.len() >= 4_096 {
-            total += pending.len() as u64;
-            submit_all(store, std::mem::take(&mut pending))?;
+        if batch.queued() >= 4_096 {
+            total += batch.append()? as u64;
         }
     }
-    total += pending.len() as u64;
-    submit_all(store, pending)?;
+    total += batch.append()? as u64;
     progress(partnerships, partnerships);
     Ok(Generated {
         partnerships,
         events: total,
     })
-}
-
-/// Submits appends all at once (the writer groups them) and waits for
-/// all. Appends to one stream keep their order.
-fn submit_all(store: &Store, appends: Vec<Append>) -> Result<(), pacta_store::Error> {
-    for result in store.append_many_blocking(appends) {
-        result?;
-    }
-    Ok(())
 }

@@ -791,7 +791,8 @@ pub struct OpenPartnershipBody {
     pub initiative: Option<String>,
     /// The first event after opening, e.g. `ContactEstablished` or `Signed`.
     pub event: Option<EventBody>,
-    /// The id of that event, for retries.
+    /// The id of that event (of the opening itself when there is none), for
+    /// retries: a retry answers the partnership the original opened.
     pub event_id: Option<String>,
 }
 

@@ -7,10 +7,10 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use pacta_domain::event::{PartnershipOpened, PartyRegistered};
+use pacta_domain::event::PartyRegistered;
 use pacta_domain::{Day, Event, EventId, Payload, Slug, Status, StreamId, Timestamp};
 use pacta_projections::ListFilter;
-use pacta_registry::{Actor, Command};
+use pacta_registry::{Actor, Command, OpenPartnership};
 use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -382,7 +382,9 @@ async fn get_partnership(
 }
 
 /// Opens a partnership: `{"home":ID,"partner":ID,"event":EVENT}` with
-/// optional `id`, `initiative` and `event_id` (of EVENT). 201 with its id.
+/// optional `id`, `initiative` and `event_id` (of EVENT, or of the opening
+/// itself when there is no EVENT). 201 with its id; a retry with the same
+/// `event_id` answers the partnership the original opened.
 #[utoipa::path(post, path = "/api/v1/partnerships", tag = "partnerships",
     request_body = api::OpenPartnershipBody,
     security(("bearer" = [])),
@@ -408,75 +410,30 @@ async fn create_partnership(
     if let Some(key) = body.keys().next() {
         return Err(AppError::invalid(format!("unknown field `{key}`")));
     }
-    // A retry of the same request answers with the partnership it made.
-    if let Some(id) = event_id
-        && let Some(position) = state
-            .registry
-            .store()
-            .position_of(id)
-            .map_err(AppError::internal)?
-    {
-        let record = state
-            .registry
-            .store()
-            .get(position)
-            .map_err(AppError::internal)?
-            .ok_or_else(|| AppError::internal("the id index points at a missing record"))?;
-        let records = state
-            .registry
-            .store()
-            .stream(&record.envelope.stream)
-            .map_err(AppError::internal)?;
-        let landed = records
-            .iter()
-            .take(2)
-            .map(|r| pacta_store::Landed {
-                event_id: r.envelope.event_id,
-                position: r.envelope.position,
-                version: r.envelope.version,
-                recorded_at: r.envelope.recorded_at,
-                hash: r.hash,
-            })
-            .collect();
-        return Ok(created(&pacta_registry::Outcome {
-            stream: record.envelope.stream,
-            events: landed,
-            duplicate: true,
-        }));
-    }
-    let id = match wanted_id {
-        Some(id) => id,
-        None => state.registry.new_partnership_id(&home, &partner)?,
-    };
-    let opened = Event::new(Payload::PartnershipOpened(PartnershipOpened {
-        home,
-        partner,
-        initiative,
-    }));
-    let mut events = vec![(None, opened)];
-    if let Some(event) = event {
-        events.push((event_id, event));
-    }
     let outcome = state
         .registry
-        .execute(
+        .open_partnership(
             &actor,
-            Command {
-                stream: StreamId::partnership(id.clone()),
-                events,
-                expected_version: Some(0),
+            OpenPartnership {
+                id: wanted_id.clone(),
+                home,
+                partner,
+                initiative,
+                event_id,
+                event,
             },
         )
         .await
-        .map_err(|e| match e {
-            pacta_registry::CommandError::Conflict { .. } => AppError::new(
+        .map_err(|e| match (e, &wanted_id) {
+            (pacta_registry::CommandError::Conflict { .. }, Some(id)) => AppError::new(
                 StatusCode::CONFLICT,
                 "exists",
                 "Already exists",
                 format!("partnership {id} exists already"),
             ),
-            e => e.into(),
+            (e, _) => e.into(),
         })?;
+    let id = &outcome.stream.id;
     let mut response = created(&outcome);
     if let Ok(v) = axum::http::HeaderValue::from_str(&format!("/api/v1/partnerships/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);

@@ -442,6 +442,73 @@ async fn opening_partnerships() {
 }
 
 #[tokio::test]
+async fn a_retried_opening_answers_the_partnership_it_opened() {
+    let f = fixture();
+    let body = json!({"home":"liberecky-kraj","partner":"molde","event_id":"01KAF0000000000000000000C1",
+        "event":{"type":"ContactEstablished","date":"2026-05","note":"letter of intent"}});
+    let first = post(&f, "/api/v1/partnerships", Some(&f.clerk), body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.body["id"], "liberecky-kraj--molde");
+    assert_eq!(first.replayed, None);
+    let before = head(&f);
+    // A reader re-sending it is refused before anything is answered.
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.reader), body.clone()).await,
+        403,
+        "forbidden",
+    );
+    // The retry gets the same partnership and the original positions.
+    let again = post(&f, "/api/v1/partnerships", Some(&f.clerk), body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.replayed.as_deref(), Some("true"));
+    assert_eq!(again.body["id"], "liberecky-kraj--molde");
+    assert_eq!(again.body["duplicate"], true);
+    assert_eq!(again.body["events"], first.body["events"]);
+    assert_eq!(head(&f), before, "a retry writes nothing");
+    // Without a first event, the event id names the opening itself.
+    let bare =
+        json!({"home":"liberecky-kraj","partner":"molde","event_id":"01KAF0000000000000000000C2"});
+    let first = post(&f, "/api/v1/partnerships", Some(&f.clerk), bare.clone()).await;
+    assert_eq!(
+        first.body["id"], "liberecky-kraj--molde-2",
+        "{}",
+        first.text
+    );
+    assert_eq!(
+        first.body["events"][0]["event_id"],
+        "01KAF0000000000000000000C2"
+    );
+    let again = post(&f, "/api/v1/partnerships", Some(&f.clerk), bare).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.body["id"], "liberecky-kraj--molde-2");
+    assert_eq!(again.replayed.as_deref(), Some("true"));
+    // That id named the opening: a request adding an event is no retry.
+    let more = json!({"home":"liberecky-kraj","partner":"molde","event_id":"01KAF0000000000000000000C2",
+        "event":{"type":"ContactEstablished","date":"2026-05"}});
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.clerk), more).await,
+        409,
+        "taken",
+    );
+    // An event id stored in another kind of stream is taken.
+    let party_event = f
+        .state
+        .registry
+        .store()
+        .stream(&pacta_domain::StreamId::parse("party/molde").unwrap())
+        .unwrap()[0]
+        .envelope
+        .event_id;
+    let taken =
+        json!({"home":"liberecky-kraj","partner":"molde","event_id":party_event.to_string()});
+    problem(
+        &post(&f, "/api/v1/partnerships", Some(&f.admin), taken).await,
+        409,
+        "taken",
+    );
+}
+
+#[tokio::test]
 async fn appending_events_and_every_refusal() {
     let f = fixture();
     let uri = "/api/v1/partnerships/liberecky-kraj--bursa/events";
@@ -463,13 +530,21 @@ async fn appending_events_and_every_refusal() {
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     assert_eq!(a.replayed, None);
     assert_eq!(a.body["version"], v + 1);
-    // A retry with the same event id is answered, not stored twice.
-    let a = post(&f, uri, Some(&f.clerk), revive).await;
+    // A retry with the same event id is answered, not stored twice (nor
+    // decided again: reviving the revived would be refused).
+    let a = post(&f, uri, Some(&f.clerk), revive.clone()).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     assert_eq!(a.replayed.as_deref(), Some("true"));
     assert_eq!(a.body["duplicate"], true);
     assert_eq!(a.body["version"], v + 1);
     assert_eq!(version(&f), v + 1);
+    // Authorization comes first: a reader re-sending a stored event is
+    // refused, not answered.
+    problem(
+        &post(&f, uri, Some(&f.reader), revive.clone()).await,
+        403,
+        "forbidden",
+    );
 
     let before = head(&f);
     // A stale expected version: 409.

@@ -72,7 +72,7 @@ fn main() -> anyhow::Result<()> {
     let registry = Registry::open(&dir)?;
     if registry.store().head().position == 0 {
         let (secs, done) = time(|| {
-            synthetic::generate(registry.store(), partnerships, 7, &mut |d, t| {
+            synthetic::generate(&registry, partnerships, 7, &mut |d, t| {
                 if d % 10_000 == 0 {
                     eprintln!("generate {d}/{t}");
                 }
