@@ -607,12 +607,21 @@ impl Store {
         Ok(out)
     }
 
-    /// The stream's durable version (0 when it does not exist).
+    /// The stream's durable version (0 when it does not exist): the tail's
+    /// highest durable entry, else the index's last; no scan of the stream.
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, Error> {
-        Ok(self
-            .stream_positions(stream)?
-            .last()
-            .map_or(0, |(version, _)| *version))
+        let head = self.head().position;
+        let tail = index::read(&self.inner.shared.tail).stream(stream);
+        if let Some((version, _)) = tail.iter().rev().find(|(_, p)| *p <= head) {
+            return Ok(*version);
+        }
+        let _rebuilding = self
+            .inner
+            .shared
+            .index_lock
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        self.inner.index.version(stream)
     }
 
     /// Where an event id is stored durably, if it is.

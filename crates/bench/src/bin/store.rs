@@ -1,11 +1,14 @@
 //! Store benchmarks, side by side in one run:
 //!
 //! - durable appends/s through the store API with 1 and with 32 concurrent
-//!   appenders, against raw sled insert + flush per event;
+//!   appenders, against raw sled insert + flush per event (and insert +
+//!   flush + fdatasync, the store's own durability);
 //! - replay (iterate + decode the whole log) events/s through the store
 //!   API, against raw sled iterate + serde decode of the same bytes.
 //!
 //! `cargo run --release -p pacta-bench --bin store -- [APPEND_EVENTS] [REPLAY_EVENTS] [ROUNDS]`
+//! (REPLAY_EVENTS 0 skips the replay); `crates/bench/store.sh` runs it
+//! beside PostgreSQL's pgbench.
 
 use std::sync::Arc;
 
@@ -25,8 +28,9 @@ fn append(stream: u64, id: u64) -> Append {
     }
 }
 
-/// Raw sled: insert one value, flush, repeat. Returns events/s.
-fn raw_flush_per_event(n: u64, value: &[u8]) -> f64 {
+/// Raw sled: insert one value, flush (and, with `sync`, fdatasync sled's
+/// data file, as the store does), repeat. Returns events/s.
+fn raw_flush_per_event(n: u64, value: &[u8], sync: bool) -> f64 {
     let dir = tempfile::tempdir().expect("a temp dir");
     let db = sled::Config::new()
         .path(dir.path())
@@ -34,10 +38,14 @@ fn raw_flush_per_event(n: u64, value: &[u8]) -> f64 {
         .open()
         .expect("sled opens");
     let tree = db.open_tree("log").expect("a tree");
+    let file = std::fs::File::open(dir.path().join("db")).expect("sled's data file");
     let (secs, ()) = time(|| {
         for i in 1..=n {
             tree.insert(i.to_be_bytes(), value).expect("insert");
             db.flush().expect("flush");
+            if sync {
+                file.sync_data().expect("fdatasync");
+            }
         }
     });
     n as f64 / secs
@@ -91,29 +99,40 @@ fn main() -> anyhow::Result<()> {
         value.len()
     );
 
-    let (mut raw, mut one, mut many) = (vec![], vec![], vec![]);
+    let (mut raw, mut raw_sync, mut one, mut many) = (vec![], vec![], vec![], vec![]);
     for round in 1..=rounds {
-        raw.push(raw_flush_per_event(append_n / 4, &value));
+        raw.push(raw_flush_per_event(append_n / 4, &value, false));
+        raw_sync.push(raw_flush_per_event(append_n / 4, &value, true));
         one.push(store_appends(&rt, append_n / 4, 1));
         many.push(store_appends(&rt, append_n, 32));
         println!(
-            "round {round}: raw flush/event {:.0}/s, store 1 appender {:.0}/s, store 32 appenders {:.0}/s",
+            "round {round}: raw flush/event {:.0}/s, raw flush+fdatasync/event {:.0}/s, \
+             store 1 appender {:.0}/s, store 32 appenders {:.0}/s",
             raw[raw.len() - 1],
+            raw_sync[raw_sync.len() - 1],
             one[one.len() - 1],
             many[many.len() - 1]
         );
     }
-    let (raw, one, many) = (median(raw), median(one), median(many));
-    println!("APPENDS (median of {rounds}):");
-    println!("  raw sled insert+flush per event  {raw:>10.0} events/s");
+    let (raw, raw_sync) = (median(raw), median(raw_sync));
+    let (one, many) = (median(one), median(many));
+    println!("APPENDS (median of {rounds}; the store syncs every group with fdatasync):");
+    println!("  raw sled insert+flush per event            {raw:>10.0} events/s");
+    println!("  raw sled insert+flush+fdatasync per event  {raw_sync:>10.0} events/s");
     println!(
-        "  store, 1 appender                {one:>10.0} events/s  ({:.2}x raw)",
+        "  store, 1 appender                          {one:>10.0} events/s  ({:.2}x raw flush)",
         one / raw
     );
     println!(
-        "  store, 32 appenders              {many:>10.0} events/s  ({:.2}x raw)",
-        many / raw
+        "  store, 32 appenders                        {many:>10.0} events/s  ({:.2}x raw flush, {:.2}x raw flush+fdatasync)",
+        many / raw,
+        many / raw_sync
     );
+    println!("  store-1 {one:.0}");
+    println!("  store-32 {many:.0}");
+    if replay_n == 0 {
+        return Ok(());
+    }
 
     // Replay: one log written through the store in large batches, and a raw
     // tree holding the very same bytes.
