@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::http::request;
-use common::{ok, pacta};
+use common::{clerk_token, listening_on, pacta};
 
 /// strace, or `None` outside CI when it is not installed (CI installs it).
 fn strace() -> Option<&'static str> {
@@ -73,16 +72,7 @@ fn calls(trace: &str, log_file: &str) -> Vec<Call> {
 fn the_log_is_synced_before_an_append_is_acknowledged() {
     let Some(strace) = strace() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let token = ok(pacta(dir.path()).args([
-        "token",
-        "add",
-        "desk",
-        "--role",
-        "clerk",
-        "--party",
-        "liberecky-kraj",
-    ]));
-    let token = token.trim().to_owned();
+    let token = clerk_token(dir.path(), "desk", "liberecky-kraj");
     let trace_path = dir.path().join("trace.txt");
     let pacta_cmd = pacta(dir.path());
     let mut server = Command::new(strace)
@@ -101,15 +91,7 @@ fn the_log_is_synced_before_an_append_is_acknowledged() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("pacta listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let addr = listening_on(server.stdout.take().unwrap());
 
     let body = r#"{"type":"ActivityRecorded","date":"2026-10-02","data":{"kind":"letter"},"note":"traced"}"#;
     let written = request(

@@ -4,28 +4,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::http::request;
-use common::{ok, pacta};
+use common::{clerk_token, listening_on, ok, pacta};
 
 #[test]
 fn serve_write_read_stream_and_stop() {
     let dir = tempfile::tempdir().unwrap();
-    let token = ok(pacta(dir.path()).args([
-        "token",
-        "add",
-        "desk",
-        "--role",
-        "clerk",
-        "--party",
-        "liberecky-kraj",
-    ]));
     // On an empty store, token add loads the bundled registry first.
-    let token = token.trim().to_owned();
+    let token = clerk_token(dir.path(), "desk", "liberecky-kraj");
     assert!(token.starts_with("pacta_"), "{token}");
 
     let mut server = pacta(dir.path())
@@ -35,14 +26,7 @@ fn serve_write_read_stream_and_stop() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("pacta listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let addr = listening_on(server.stdout.take().unwrap());
 
     // The bundled registry is there on first start.
     let list = request(
@@ -172,10 +156,7 @@ fn cli_commands_fail_clearly_while_the_server_holds_the_store() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    listening_on(server.stdout.take().unwrap());
     let out = pacta(dir.path())
         .args(["token", "add", "x", "--role", "admin"])
         .output()

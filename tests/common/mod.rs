@@ -38,6 +38,25 @@ pub fn fails(cmd: &mut Command) -> Output {
     out
 }
 
+/// The address a starting `pacta serve` prints on its first line.
+pub fn listening_on(stdout: impl std::io::Read) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("pacta listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned()
+}
+
+/// A token made with `pacta token add NAME --role clerk --party PARTY`.
+pub fn clerk_token(data: &Path, name: &str, party: &str) -> String {
+    let token = ok(pacta(data).args(["token", "add", name, "--role", "clerk", "--party", party]));
+    token.trim().to_owned()
+}
+
 /// Stderr as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -246,7 +246,7 @@ pub(crate) fn builder(index: Index, shared: Arc<Shared>, durable: Receiver<u64>)
         if shared.failure().is_some() || shared.index_paused.load(Ordering::Acquire) {
             continue;
         }
-        let _rebuilding = shared.index_lock.read().unwrap_or_else(|p| p.into_inner());
+        let _rebuilding = shared.index_trees();
         let entries = read(&shared.tail).upto(upto);
         let Some(last) = entries.last().map(|e| e.position) else {
             continue;

@@ -289,6 +289,11 @@ impl Shared {
         let _ = self.failure.set(Failure { reason, disk_full });
     }
 
+    /// Leave to read the index trees: waits while they are rebuilt.
+    fn index_trees(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.index_lock.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn stopped(&self) -> Error {
         match self.failure() {
             Some(f) => Error::Stopped {
@@ -580,12 +585,7 @@ impl Store {
     fn stream_positions(&self, stream: &StreamId) -> Result<Vec<(u64, u64)>, Error> {
         let head = self.head().position;
         let tail = index::read(&self.inner.shared.tail).stream(stream);
-        let _rebuilding = self
-            .inner
-            .shared
-            .index_lock
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let _rebuilding = self.inner.shared.index_trees();
         let mut all: std::collections::BTreeMap<u64, u64> =
             self.inner.index.stream(stream)?.into_iter().collect();
         all.extend(tail);
@@ -615,12 +615,7 @@ impl Store {
         if let Some((version, _)) = tail.iter().rev().find(|(_, p)| *p <= head) {
             return Ok(*version);
         }
-        let _rebuilding = self
-            .inner
-            .shared
-            .index_lock
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let _rebuilding = self.inner.shared.index_trees();
         self.inner.index.version(stream)
     }
 
@@ -630,12 +625,7 @@ impl Store {
         let found = match index::read(&self.inner.shared.tail).position_of(event_id) {
             Some(p) => Some(p),
             None => {
-                let _rebuilding = self
-                    .inner
-                    .shared
-                    .index_lock
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner());
+                let _rebuilding = self.inner.shared.index_trees();
                 self.inner.index.position_of(event_id)?
             }
         };

@@ -139,6 +139,18 @@ impl Durability {
         self.in_flight.fetch_sub(n, Ordering::AcqRel);
     }
 
+    /// After a failure anywhere, answers the groups with it (and takes
+    /// them); true when it did.
+    fn refuse_after_failure(&self, groups: &mut Vec<Group>) -> bool {
+        if self.shared.failure().is_none() {
+            return false;
+        }
+        let n = groups.len();
+        groups.drain(..).for_each(|g| g.fail(&self.shared));
+        self.in_flight.fetch_sub(n, Ordering::AcqRel);
+        true
+    }
+
     fn fail(&self, groups: Vec<Group>, what: &str, e: &Error) {
         self.shared
             .fail(format!("{what} failed: {e}"), e.is_disk_full());
@@ -155,10 +167,7 @@ pub(crate) fn flusher(d: Arc<Durability>, rx: Receiver<Group>, tx: Sender<Vec<Gr
         while let Ok(more) = rx.try_recv() {
             groups.push(more);
         }
-        if d.shared.failure().is_some() {
-            let n = groups.len();
-            groups.into_iter().for_each(|g| g.fail(&d.shared));
-            d.in_flight.fetch_sub(n, Ordering::AcqRel);
+        if d.refuse_after_failure(&mut groups) {
             continue;
         }
         if let Err(e) = d.flush() {
@@ -178,10 +187,7 @@ pub(crate) fn syncer(d: Arc<Durability>, rx: Receiver<Vec<Group>>) {
         while let Ok(more) = rx.try_recv() {
             groups.extend(more);
         }
-        if d.shared.failure().is_some() {
-            let n = groups.len();
-            groups.into_iter().for_each(|g| g.fail(&d.shared));
-            d.in_flight.fetch_sub(n, Ordering::AcqRel);
+        if d.refuse_after_failure(&mut groups) {
             continue;
         }
         match d.sync() {
@@ -323,11 +329,7 @@ impl Writer {
         if let Some(v) = staged.versions.get(stream).or(self.versions.get(stream)) {
             return Ok(*v);
         }
-        let _rebuilding = self
-            .shared
-            .index_lock
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let _rebuilding = self.shared.index_trees();
         let v = self.index.version(stream)?;
         self.versions.insert(stream.clone(), v);
         Ok(v)
@@ -342,11 +344,7 @@ impl Writer {
         if let Some(p) = index::read(&self.shared.tail).position_of(id) {
             return Ok(Some(p));
         }
-        let _rebuilding = self
-            .shared
-            .index_lock
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let _rebuilding = self.shared.index_trees();
         self.index.position_of(id)
     }
 

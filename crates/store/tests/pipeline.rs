@@ -4,16 +4,11 @@
 //! does not keep the store shut.
 
 use pacta_domain::event::ActivityRecorded;
-use pacta_domain::{ActivityKind, Event, EventId, Payload, StreamId};
+use pacta_domain::{ActivityKind, Event, Payload, StreamId};
+mod common;
+
+use common::{event_id, stream};
 use pacta_store::{Append, Error, NewEvent, Store};
-
-fn stream(n: u32) -> StreamId {
-    StreamId::parse(&format!("partnership/p{n}")).unwrap()
-}
-
-fn event_id(n: u64) -> EventId {
-    EventId::from_bytes((u128::from(n) + 1).to_be_bytes())
-}
 
 fn event(note: &str) -> Event {
     Event {

@@ -3,17 +3,12 @@
 use std::collections::HashMap;
 
 use pacta_domain::event::{ActivityRecorded, Contact};
-use pacta_domain::{ActivityKind, Event, EventId, Payload, StreamId};
+use pacta_domain::{ActivityKind, Event, Payload, StreamId};
+mod common;
+
+use common::{event_id, stream};
 use pacta_store::{Append, Error, NewEvent, Store};
 use proptest::prelude::*;
-
-fn stream(n: u32) -> StreamId {
-    StreamId::parse(&format!("partnership/p{n}")).unwrap()
-}
-
-fn event_id(n: u64) -> EventId {
-    EventId::from_bytes((u128::from(n) + 1).to_be_bytes())
-}
 
 fn event(note: &str) -> Event {
     Event {
