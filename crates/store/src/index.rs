@@ -96,6 +96,45 @@ impl Tail {
     }
 }
 
+/// The last version of streams as the index trees hold them, for streams
+/// looked up since the store opened: reading a stream's last key backwards
+/// in sled costs more than the rest of an append's look-ups together.
+#[derive(Default)]
+pub(crate) struct Versions(std::sync::Mutex<HashMap<StreamId, u64>>);
+
+impl Versions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, u64>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The stream's version in the trees, from memory or read once.
+    /// The lock is held across the read of the trees: entries the builder
+    /// writes meanwhile either show in that read, or reach the entry
+    /// through [`Versions::indexed`], which waits for the lock.
+    pub(crate) fn get(&self, index: &Index, stream: &StreamId) -> Result<u64, Error> {
+        let mut map = self.lock();
+        if let Some(v) = map.get(stream) {
+            return Ok(*v);
+        }
+        let v = index.version(stream)?;
+        map.insert(stream.clone(), v);
+        Ok(v)
+    }
+
+    fn indexed(&self, entries: &[Entry]) {
+        let mut map = self.lock();
+        for e in entries {
+            if let Some(v) = map.get_mut(&e.stream) {
+                *v = (*v).max(e.version);
+            }
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
 /// The index trees.
 #[derive(Clone)]
 pub(crate) struct Index {
@@ -256,6 +295,9 @@ pub(crate) fn builder(index: Index, shared: Arc<Shared>, durable: Receiver<u64>)
             shared.fail(format!("writing the index failed: {e}"), false);
             continue;
         }
+        // Versions known from the trees move on before the tail forgets
+        // the entries (readers look at the tail first).
+        shared.versions.indexed(&entries);
         write(&shared.tail).prune(last);
     }
 }

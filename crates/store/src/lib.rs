@@ -256,6 +256,48 @@ impl Error {
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
+/// How many of the records written last [`Store::read_from`] serves from
+/// memory.
+pub const RECENT: usize = 16_384;
+
+/// The records written last, in position order, kept for readers that
+/// follow the log closely (projections, the live event stream).
+#[derive(Default)]
+pub(crate) struct Recent(RwLock<std::collections::VecDeque<Arc<Recorded>>>);
+
+impl Recent {
+    fn push(&self, records: Vec<Arc<Recorded>>) {
+        let mut ring = self.0.write().unwrap_or_else(|p| p.into_inner());
+        ring.extend(records);
+        let excess = ring.len().saturating_sub(RECENT);
+        ring.drain(..excess);
+    }
+
+    /// The first position held (if any is at or after `start`), and the
+    /// held records from `start` to `head`.
+    fn from(&self, start: u64, head: u64) -> (Option<u64>, Vec<Arc<Recorded>>) {
+        let ring = self.0.read().unwrap_or_else(|p| p.into_inner());
+        let Some(first) = ring.front().map(|r| r.envelope.position) else {
+            return (None, Vec::new());
+        };
+        if head < first || head < start {
+            return (None, Vec::new());
+        }
+        let skip = start.saturating_sub(first) as usize;
+        let records = ring
+            .iter()
+            .skip(skip)
+            .take_while(|r| r.envelope.position <= head)
+            .cloned()
+            .collect();
+        (Some(first.max(start)), records)
+    }
+
+    fn clear(&self) {
+        self.0.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 /// Why the store stopped accepting writes.
 #[derive(Clone, Debug)]
 struct Failure {
@@ -271,6 +313,10 @@ pub(crate) struct Shared {
     /// Held for writing while the index trees are rebuilt; look-ups in the
     /// trees hold it for reading.
     index_lock: RwLock<()>,
+    /// The records written last, by position.
+    recent: Recent,
+    /// Streams' last versions in the index trees, as looked up.
+    versions: index::Versions,
     failure: OnceLock<Failure>,
     /// Tests hold the index builder back to keep records in the tail.
     index_paused: std::sync::atomic::AtomicBool,
@@ -387,6 +433,8 @@ impl Store {
         let shared = Arc::new(Shared {
             tail: RwLock::default(),
             index_lock: RwLock::default(),
+            versions: index::Versions::default(),
+            recent: Recent::default(),
             failure: OnceLock::new(),
             index_paused: Default::default(),
             fail_next_sync: Default::default(),
@@ -555,9 +603,28 @@ impl Store {
     }
 
     /// Durable records from `after + 1` on, in log order.
+    ///
+    /// Records written since the store opened come from memory (the last
+    /// [`RECENT`] of them), so that projections catching up after an
+    /// append do not read back and decode what was just written.
     pub fn read_from(&self, after: u64) -> impl Iterator<Item = Result<Recorded, Error>> + use<> {
-        self.raw_from(after)
-            .map(|item| item.and_then(|(position, v)| decode_value(position, &v)))
+        let head = self.head().position;
+        let start = after.saturating_add(1);
+        let (first, recent) = self.inner.shared.recent.from(start, head);
+        let stored_upto = first.map_or(head, |f| f - 1);
+        let stored = (start <= stored_upto).then(|| {
+            self.inner
+                .log
+                .range(start.to_be_bytes()..=stored_upto.to_be_bytes())
+        });
+        stored
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let (k, v) = item?;
+                decode_value(key_position(&k)?, &v)
+            })
+            .chain(recent.into_iter().map(|r| Ok(Recorded::clone(&r))))
     }
 
     /// The raw stored value at each durable position from `after + 1` on:
@@ -616,7 +683,7 @@ impl Store {
             return Ok(*version);
         }
         let _rebuilding = self.inner.shared.index_trees();
-        self.inner.index.version(stream)
+        self.inner.shared.versions.get(&self.inner.index, stream)
     }
 
     /// Where an event id is stored durably, if it is.
@@ -638,6 +705,7 @@ impl Store {
         let shared = &self.inner.shared;
         let _exclusive = shared.index_lock.write().unwrap_or_else(|p| p.into_inner());
         let head = self.head().position;
+        shared.versions.clear();
         let n = self.inner.index.rebuild(&self.inner.log, head, progress)?;
         index::prune(&shared.tail, head);
         self.inner.db.flush()?;

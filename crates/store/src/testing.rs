@@ -26,6 +26,7 @@ impl Store {
             .to_vec();
         rewrite(&mut bytes);
         log.insert(key, bytes)?;
+        self.inner.shared.recent.clear();
         self.inner.db.flush()?;
         Ok(())
     }

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::SystemTime;
 
-use pacta_domain::{Digest, Envelope, EventId, Recorded, StreamId, Timestamp};
+use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
 use tokio::sync::watch;
 
 use crate::canonical::{CanonicalEvent, canonical_bytes, chain_hash};
@@ -220,6 +220,7 @@ struct Staged {
     versions: HashMap<StreamId, u64>,
     ids: HashMap<EventId, (StreamId, Landed)>,
     entries: Vec<Entry>,
+    recent: Vec<Arc<Recorded>>,
 }
 
 impl Writer {
@@ -301,6 +302,7 @@ impl Writer {
         for (position, value) in staged.records {
             self.log.insert(position.to_be_bytes(), value)?;
         }
+        self.shared.recent.push(staged.recent);
         Ok(())
     }
 
@@ -473,7 +475,7 @@ impl Writer {
             let bytes = canonical.with_envelope(&envelope);
             let hash = chain_hash(&self.head.hash, &bytes);
             let prev = self.head.hash;
-            landed.push(self.stage_record(staged, envelope, hash, prev, bytes));
+            landed.push(self.stage_record(staged, envelope, e.event, hash, prev, bytes));
         }
         self.last_recorded = now;
         Ok(Appended {
@@ -486,6 +488,7 @@ impl Writer {
         &mut self,
         staged: &mut Staged,
         envelope: Envelope,
+        event: Event,
         hash: Digest,
         prev: Digest,
         bytes: Vec<u8>,
@@ -513,9 +516,15 @@ impl Writer {
         staged.entries.push(Entry {
             position,
             event_id: envelope.event_id,
-            stream: envelope.stream,
+            stream: envelope.stream.clone(),
             version: envelope.version,
         });
+        staged.recent.push(Arc::new(Recorded {
+            envelope,
+            event,
+            prev_hash: prev,
+            hash,
+        }));
         self.head = Head { position, hash };
         landed
     }
@@ -590,6 +599,7 @@ impl Writer {
             self.stage_record(
                 staged,
                 record.envelope,
+                record.event,
                 record.hash,
                 record.prev_hash,
                 bytes,

@@ -260,3 +260,47 @@ fn a_snapshot_torn_by_a_killed_open_does_not_keep_the_store_shut() {
     assert_eq!(store.head().position, 1);
     assert!(store.verify(&mut |_, _| {}).unwrap().ok);
 }
+
+/// Records written since opening come from memory, the older ones from
+/// the log; across that boundary `read_from` answers what a freshly
+/// opened store (all from the log) answers.
+#[test]
+fn reading_from_memory_and_from_the_log_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let total = (pacta_store::RECENT as u64 + 1_500) / 500 * 500;
+    for b in 0..total / 500 {
+        store
+            .append_blocking(Append {
+                stream: stream((b % 3) as u32),
+                expected_version: None,
+                events: (0..500)
+                    .map(|i| NewEvent {
+                        event_id: event_id(b * 500 + i),
+                        event: event(&format!("n{}", b * 500 + i)),
+                        recorded_by: "test".into(),
+                    })
+                    .collect(),
+            })
+            .unwrap();
+    }
+    let live: Vec<_> = [0, 1, 1_499, 1_500, 1_501, total - 1, total]
+        .iter()
+        .map(|&after| {
+            store
+                .read_from(after)
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    drop(store);
+    let reopened = Store::open(dir.path()).unwrap();
+    for (i, &after) in [0, 1, 1_499, 1_500, 1_501, total - 1, total]
+        .iter()
+        .enumerate()
+    {
+        let stored: Vec<_> = reopened.read_from(after).map(Result::unwrap).collect();
+        assert_eq!(live[i].len() as u64, total - after);
+        assert_eq!(live[i], stored, "reading after {after}");
+    }
+}
