@@ -122,8 +122,9 @@ impl AppError {
                     StatusCode::INSUFFICIENT_STORAGE,
                     "disk-full",
                     "Disk full",
-                    "the registry's disk is full; nothing was written. \
-                     After space is freed, a restart resumes with nothing lost",
+                    "the registry's disk is full: this write was not acknowledged, and no \
+                     write is until the registry restarts after space is freed; every \
+                     acknowledged event is kept",
                 )
             }
             E::Stopped { .. } | E::Shutdown => {

@@ -633,6 +633,10 @@ async fn appending_events_and_every_refusal() {
     let big =
         json!({"type":"ActivityRecorded","data":{"kind":"visit"},"note":"x".repeat(1_100_000)});
     problem(&post(&f, uri, Some(&f.clerk), big).await, 413, "too-large");
+    // Under 1 MiB, but a record larger than the log takes (64 KiB): 413.
+    let big = json!({"type":"ActivityRecorded","data":{"kind":"visit"},
+        "source":{"title":"x".repeat(100_000)}});
+    problem(&post(&f, uri, Some(&f.clerk), big).await, 413, "too-large");
     // Unknown partnership: 404; another region's: 403; no token: 401.
     problem(
         &post(
