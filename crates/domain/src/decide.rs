@@ -1259,21 +1259,14 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_state_folds_from_stored_records_as_from_decided_events() {
-        let stream = StreamId::parse(BERGAMO).unwrap();
-        let texts = [
-            HEADER,
-            SIGNED_2010,
-            r#"{"type":"Stagnated","date":"2012"}"#,
-            r#"{"type":"Retracted","data":{"target":"@2","reason":"r"}}"#,
-        ];
-        let records: Vec<Recorded> = texts
+    /// The events as stored records of `stream`, the first at `first`.
+    fn stored(stream: &StreamId, first: u64, texts: &[&str]) -> Vec<Recorded> {
+        texts
             .iter()
             .enumerate()
             .map(|(n, text)| Recorded {
                 envelope: Envelope {
-                    position: 40 + n as u64,
+                    position: first + n as u64,
                     event_id: id(n as u8),
                     stream: stream.clone(),
                     version: n as u64 + 1,
@@ -1284,7 +1277,19 @@ mod tests {
                 prev_hash: Digest::ZERO,
                 hash: Digest::ZERO,
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_state_folds_from_stored_records_as_from_decided_events() {
+        let stream = StreamId::parse(BERGAMO).unwrap();
+        let texts = [
+            HEADER,
+            SIGNED_2010,
+            r#"{"type":"Stagnated","date":"2012"}"#,
+            r#"{"type":"Retracted","data":{"target":"@2","reason":"r"}}"#,
+        ];
+        let records = stored(&stream, 40, &texts);
         let state = State::from_records(StreamKind::Partnership, &records).unwrap();
         let State::Partnership(h) = &state else {
             panic!("a partnership state")
@@ -1305,26 +1310,14 @@ mod tests {
         );
 
         let offer = StreamId::parse("offer/bergamo-2010").unwrap();
-        let records: Vec<Recorded> = [
-            r#"{"type":"OfferPublished","data":{"party":"bergamo","home":"liberecky-kraj"}}"#,
-            r#"{"type":"OfferWithdrawn"}"#,
-        ]
-        .iter()
-        .enumerate()
-        .map(|(n, text)| Recorded {
-            envelope: Envelope {
-                position: n as u64 + 1,
-                event_id: id(n as u8),
-                stream: offer.clone(),
-                version: n as u64 + 1,
-                recorded_at: now(),
-                recorded_by: "test".into(),
-            },
-            event: event(text),
-            prev_hash: Digest::ZERO,
-            hash: Digest::ZERO,
-        })
-        .collect();
+        let records = stored(
+            &offer,
+            1,
+            &[
+                r#"{"type":"OfferPublished","data":{"party":"bergamo","home":"liberecky-kraj"}}"#,
+                r#"{"type":"OfferWithdrawn"}"#,
+            ],
+        );
         assert!(matches!(
             State::from_records(StreamKind::Offer, &records),
             Ok(State::Offer(Some(OfferStatus::Withdrawn)))

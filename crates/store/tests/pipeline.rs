@@ -39,7 +39,7 @@ fn one(s: StreamId, id: u64, note: &str) -> Append {
 
 /// Waits until the index builder has emptied the tail.
 fn settle(store: &Store) {
-    for _ in 0..500 {
+    for _ in 0..2_500 {
         if store.index_lag() == 0 {
             return;
         }
