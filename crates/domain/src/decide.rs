@@ -420,6 +420,15 @@ fn decide_partnership<W: World + ?Sized>(
             .into());
         }
         czech_home(world, &o.home, "the home party of a partnership is")?;
+        // A partnership's id names its home party, so that nobody opens
+        // one in another region's name.
+        if !stream.id.as_str().starts_with(&format!("{}--", o.home)) {
+            return Err(Rejection::Invalid(format!(
+                "the id {} must begin with {}-- (a partnership's id begins with its home party)",
+                stream.id, o.home
+            ))
+            .into());
+        }
         if world
             .party_country(&o.partner)
             .map_err(DecideError::World)?
@@ -805,6 +814,11 @@ mod tests {
                 "the home party of a partnership is the Czech side, and bergamo is in IT",
             ),
             (open("atlantis", "bergamo"), "party atlantis does not exist"),
+            (
+                open("liberecky-kraj", "bergamo"),
+                "the id plzensky-kraj--bergamo must begin with liberecky-kraj-- \
+                 (a partnership's id begins with its home party)",
+            ),
             (
                 open("plzensky-kraj", "atlantis"),
                 "party atlantis does not exist",

@@ -237,12 +237,24 @@ impl EventId {
                 reason: "an event id is a ULID of 26 characters".to_owned(),
             });
         }
-        ulid::Ulid::from_string(text)
+        let id = ulid::Ulid::from_string(text)
             .map(EventId)
             .map_err(|e| IdError {
                 input: text.to_owned(),
                 reason: format!("not a ULID: {e}"),
-            })
+            })?;
+        // 26 base32 digits hold 130 bits; a ULID has 128, so its first
+        // digit is 0–7. Larger spellings would wrap around onto another
+        // id; anything that does not spell the id back is refused.
+        if !id.to_string().eq_ignore_ascii_case(text) {
+            return Err(IdError {
+                input: text.to_owned(),
+                reason: format!(
+                    "not a ULID: out of range (a ULID starts with 0–7; this one would be read as {id})"
+                ),
+            });
+        }
+        Ok(id)
     }
 }
 
@@ -330,5 +342,21 @@ mod tests {
         assert_eq!(id.to_string(), text);
         assert_eq!(EventId::from_bytes(id.to_bytes()), id);
         assert!(EventId::parse("short").is_err());
+        // Lower case is the same id.
+        assert_eq!(EventId::parse(&text.to_ascii_lowercase()).unwrap(), id);
+    }
+
+    #[test]
+    fn event_ids_beyond_128_bits_are_refused_not_wrapped() {
+        let max = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ";
+        assert_eq!(EventId::parse(max).unwrap().to_string(), max);
+        for over in [
+            "8ZZZZZZZZZZZZZZZZZZZZZZZZZ",
+            "80000000000000000000000000",
+            "ZZZZZZZZZZZZZZZZZZZZZZZZZZ",
+        ] {
+            let err = EventId::parse(over).unwrap_err();
+            assert!(err.to_string().contains("out of range"), "{over}: {err}");
+        }
     }
 }
