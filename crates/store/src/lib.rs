@@ -389,8 +389,12 @@ impl Store {
             Error::Locked { .. } => Error::Locked { path: path.clone() },
             e => e,
         };
+        private_dir(&path)?;
         let db = open_db(&path.join("log")).map_err(named)?;
         let aux = open_db(&path.join("views")).map_err(named)?;
+        for sub in ["log", "views"] {
+            make_private(&path.join(sub))?;
+        }
         let log = db.open_tree("log")?;
         let index = index::Index::open(&db)?;
         // The data file sled writes the log into; `fdatasync` on it makes
@@ -828,6 +832,49 @@ impl Drop for Closer {
         }
         tracing::debug!(elapsed = ?started.elapsed(), "the store's databases are compacted for the next open");
     }
+}
+
+/// Creates the data directory readable by its owner only (0700), or
+/// narrows an existing one to that when it is empty or already a store
+/// (a directory that holds other things, say `--data /tmp`, is left as
+/// it is; the store's own directories inside are narrowed anyway).
+fn private_dir(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let ours = match std::fs::read_dir(path) {
+        Ok(mut entries) => path.join("log").is_dir() || entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(Error::from_io(e)),
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(Error::from_io)?;
+    if ours {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+            .map_err(Error::from_io)?;
+    }
+    Ok(())
+}
+
+/// Narrows a database directory sled made (with the process's umask) to
+/// its owner: directories 0700, files 0600. Files sled adds later sit in
+/// these directories, which nobody else can enter.
+fn make_private(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(Error::from_io)?;
+    for entry in std::fs::read_dir(dir).map_err(Error::from_io)? {
+        let entry = entry.map_err(Error::from_io)?;
+        let kind = entry.file_type().map_err(Error::from_io)?;
+        if kind.is_dir() {
+            make_private(&entry.path())?;
+        } else if kind.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))
+                .map_err(Error::from_io)?;
+        }
+    }
+    Ok(())
 }
 
 /// sled's page cache. sled's default (1 GiB) buys nothing measurable

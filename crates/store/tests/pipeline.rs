@@ -304,3 +304,41 @@ fn reading_from_memory_and_from_the_log_agree() {
         assert_eq!(live[i], stored, "reading after {after}");
     }
 }
+
+/// The data directory holds the whole registry's history and its tokens'
+/// hashes: only its owner may enter it or read its files.
+#[test]
+fn the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    {
+        let store = Store::open(&data).unwrap();
+        store.append_blocking(one(stream(1), 1, "a")).unwrap();
+    }
+    // An existing directory made open to others is narrowed again.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _store = Store::open(&data).unwrap();
+    assert_eq!(mode(&data), 0o700);
+    for sub in ["log", "views"] {
+        let sub = data.join(sub);
+        assert_eq!(mode(&sub), 0o700, "{}", sub.display());
+        let db = sub.join("db");
+        assert_eq!(mode(&db), 0o600, "{}", db.display());
+    }
+}
+
+/// A directory that holds other things is not narrowed: only the
+/// store's own directories in it are.
+#[test]
+fn a_shared_directory_given_as_data_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "someone else's").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _store = Store::open(dir.path()).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir.path()), 0o755);
+    assert_eq!(mode(&dir.path().join("log")), 0o700);
+}
