@@ -321,3 +321,50 @@ fn a_reader_that_stops_early_is_no_error() {
         assert_eq!(stderr(&out), "", "{format}");
     }
 }
+
+/// The bundled data loads all or nothing: a first start killed at any
+/// moment of loading leaves either nothing or everything, and the next
+/// start has the whole registry (81 parties, 25 partnerships).
+#[test]
+fn a_first_start_killed_while_loading_the_seeds_loads_them_whole_next_time() {
+    // The ids of every party and every partnership.
+    let ids = |data: &Path| {
+        let of = |args: &[&str]| {
+            let text = ok(pacta(data).args(args).args(["--format", "json"]));
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let mut ids = value["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>();
+            ids.sort();
+            ids
+        };
+        (of(&["parties"]), of(&["list"]))
+    };
+    let full = ids(seeded());
+    assert_eq!((full.0.len(), full.1.len()), (81, 25));
+    // A kill every 10 ms over the first start (loading takes about
+    // 50–150 ms of it here).
+    for delay_ms in (1..=20u64).map(|i| i * 10) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = pacta(dir.path())
+            .args(["parties"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let got = ids(dir.path());
+        assert!(
+            got == full,
+            "killed after {delay_ms} ms: {} parties, {} partnerships",
+            got.0.len(),
+            got.1.len(),
+        );
+        assert!(!dir.path().join("seeding").exists());
+    }
+}

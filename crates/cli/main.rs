@@ -393,10 +393,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Fills an empty store with the bundled seed data, as the first start of
-/// the registry does.
-fn seed_if_empty(registry: &Registry) -> anyhow::Result<()> {
-    if registry.store().head().position == 0 {
+/// Fills an empty store with the bundled seed data, all or nothing: the
+/// data is loaded into a staging store (`DATA/seeding`) whose log then
+/// takes the empty log's place in one rename. A first start killed while
+/// loading leaves the store empty, and the next start loads it again.
+/// (The views database stays: an empty store's projections are at
+/// position 0 and catch up from the new log; tokens in it are kept.)
+fn seed_empty_store(data: &Path) -> anyhow::Result<()> {
+    let staging = data.join("seeding");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    {
+        let registry = Registry::open(&staging)?;
         let report = registry.load_seeds(
             &pacta_registry::seeds::bundled(),
             &Actor::system("seed"),
@@ -408,14 +417,23 @@ fn seed_if_empty(registry: &Registry) -> anyhow::Result<()> {
             "empty store: loaded the bundled seed data"
         );
     }
+    let log = data.join("log");
+    if log.exists() {
+        std::fs::remove_dir_all(&log)?;
+    }
+    std::fs::rename(staging.join("log"), &log)?;
+    // The rename itself is durable once the directory is synced.
+    std::fs::File::open(data)?.sync_all()?;
+    std::fs::remove_dir_all(&staging)?;
     Ok(())
 }
 
 fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
-    if !no_seed {
-        seed_if_empty(&registry)?;
-    }
+    let registry = if no_seed {
+        open_registry(data)?
+    } else {
+        open_seeded(data)?
+    };
     let registry = std::sync::Arc::new(registry);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -425,14 +443,16 @@ fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Re
 }
 
 fn token(data: &Path, command: TokenCommand) -> anyhow::Result<()> {
-    let registry = open_registry(data)?;
+    // A first token usually comes before the first start: make the
+    // parties it may name exist, as that start would.
+    let registry = match command {
+        TokenCommand::Add { .. } => open_seeded(data)?,
+        _ => open_registry(data)?,
+    };
     let store = registry.store();
     let tokens = pacta_registry::Tokens::open(store)?;
     match command {
         TokenCommand::Add { name, role, party } => {
-            // A first token usually comes before the first start: make the
-            // parties it may name exist, as that start would.
-            seed_if_empty(&registry)?;
             if let Some(p) = &party
                 && store.stream_version(&pacta_domain::StreamId::party(p.clone()))? == 0
             {
@@ -512,8 +532,12 @@ fn progress(what: &'static str, every: u64) -> impl FnMut(u64, u64) {
 /// filled with the bundled seed data, as the first `serve` would.
 fn open_seeded(data: &Path) -> anyhow::Result<Registry> {
     let registry = open_registry(data)?;
-    seed_if_empty(&registry)?;
-    Ok(registry)
+    if registry.store().head().position > 0 {
+        return Ok(registry);
+    }
+    drop(registry);
+    seed_empty_store(data)?;
+    open_registry(data)
 }
 
 fn open_registry(data: &Path) -> anyhow::Result<Registry> {
