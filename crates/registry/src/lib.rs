@@ -66,6 +66,11 @@ pub enum CommandError {
     /// An id (stream or event) is taken.
     #[error("{0}")]
     Taken(String),
+    /// An event id is stored already, but not by this request: in another
+    /// stream, with another event, or only some of the request's ids. A
+    /// retry must repeat the original request.
+    #[error("{0}")]
+    IdempotencyMismatch(String),
     /// The actor may not write here.
     #[error("{0}")]
     Forbidden(String),

@@ -508,7 +508,7 @@ pub(crate) fn map_store_error(e: pacta_store::Error) -> CommandError {
         pacta_store::Error::Conflict {
             expected, actual, ..
         } => CommandError::Conflict { expected, actual },
-        pacta_store::Error::DuplicateId { .. } => CommandError::Taken(e.to_string()),
+        pacta_store::Error::DuplicateId { .. } => CommandError::IdempotencyMismatch(e.to_string()),
         e => CommandError::Store(e),
     }
 }

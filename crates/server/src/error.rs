@@ -190,6 +190,12 @@ impl From<CommandError> for AppError {
                 err.0.actual_version = Some(actual);
                 err
             }
+            CommandError::IdempotencyMismatch(d) => AppError::new(
+                StatusCode::CONFLICT,
+                "idempotency-mismatch",
+                "Event id used by another request",
+                d,
+            ),
             CommandError::Taken(d) => {
                 AppError::new(StatusCode::CONFLICT, "taken", "Already taken", d)
             }

@@ -488,9 +488,9 @@ async fn a_retried_opening_answers_the_partnership_it_opened() {
     problem(
         &post(&f, "/api/v1/partnerships", Some(&f.clerk), more).await,
         409,
-        "taken",
+        "idempotency-mismatch",
     );
-    // An event id stored in another kind of stream is taken.
+    // An event id stored in another kind of stream is no retry either.
     let party_event = f
         .state
         .registry
@@ -504,7 +504,7 @@ async fn a_retried_opening_answers_the_partnership_it_opened() {
     problem(
         &post(&f, "/api/v1/partnerships", Some(&f.admin), taken).await,
         409,
-        "taken",
+        "idempotency-mismatch",
     );
 }
 
@@ -537,6 +537,15 @@ async fn appending_events_and_every_refusal() {
     assert_eq!(a.replayed.as_deref(), Some("true"));
     assert_eq!(a.body["duplicate"], true);
     assert_eq!(a.body["version"], v + 1);
+    assert_eq!(version(&f), v + 1);
+    // The same event id with another event is no retry: 409, nothing
+    // stored.
+    let mut other = revive.clone();
+    other["type"] = json!("Stagnated");
+    other["date"] = json!("2026-04");
+    let a = post(&f, uri, Some(&f.clerk), other).await;
+    problem(&a, 409, "idempotency-mismatch");
+    assert!(a.text.contains("differs"), "{}", a.text);
     assert_eq!(version(&f), v + 1);
     // Authorization comes first: a reader re-sending a stored event is
     // refused, not answered.
