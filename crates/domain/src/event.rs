@@ -670,6 +670,15 @@ impl Event {
     pub fn validate(&self) -> Result<(), EventError> {
         let ty = self.event_type();
         if let Some(note) = &self.note {
+            if let Some(c) = note
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+            {
+                return Err(EventError::new(format!(
+                    "the note holds the control character U+{:04X}; a note is plain text",
+                    u32::from(c)
+                )));
+            }
             let n = note.chars().count();
             if n > MAX_NOTE_CHARS {
                 return Err(EventError::new(format!(
@@ -700,6 +709,9 @@ impl Event {
                         "PartyRegistered needs at least one of names.native, names.cs, names.en",
                     ));
                 }
+                for name in p.names.all().chain(p.aliases.iter().map(String::as_str)) {
+                    check_name(name)?;
+                }
                 check_country(&p.country)?;
                 if let Some(code) = &p.iso_3166_2 {
                     check_subdivision(&p.country, code)?;
@@ -709,6 +721,12 @@ impl Event {
                 return Err(EventError::new(
                     "a partnership needs two different parties (home equals partner)",
                 ));
+            }
+            Payload::PartyAmended(p) => {
+                let names = p.names.iter().flat_map(Names::all);
+                for name in names.chain(p.add_aliases.iter().map(String::as_str)) {
+                    check_name(name)?;
+                }
             }
             Payload::Terminated(t) => nonempty("data.reason", &t.reason)?,
             Payload::Corrected(c) => {
@@ -723,6 +741,35 @@ impl Event {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A party's name or alias is what people read and search: no control
+/// characters, and none of the invisible characters that reorder or hide
+/// text (bidirectional overrides, embeddings, isolates and marks;
+/// zero-width spaces). The joiners some scripts need (U+200C, U+200D)
+/// stay allowed.
+fn check_name(name: &str) -> Result<(), EventError> {
+    let invisible = |c: char| {
+        matches!(
+            c,
+            '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}'
+                | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}'
+        )
+    };
+    if name.trim().is_empty() {
+        return Err(EventError::new("a name or alias cannot be empty"));
+    }
+    match name.chars().find(|&c| c.is_control() || invisible(c)) {
+        None => Ok(()),
+        Some(c) => Err(EventError::new(format!(
+            "the name {:?} holds the invisible or control character U+{:04X}; \
+             names are plain text",
+            name.chars()
+                .filter(|&c| !(c.is_control() || invisible(c)))
+                .collect::<String>(),
+            u32::from(c)
+        ))),
     }
 }
 
@@ -866,6 +913,52 @@ mod tests {
         let event: Event = serde_json::from_str(text).unwrap();
         assert_eq!(event.event_type(), EventType::Signed);
         assert_eq!(serde_json::to_string(&event).unwrap(), text);
+    }
+
+    #[test]
+    fn names_and_notes_are_plain_text() {
+        let party = |names: &str, aliases: &str| {
+            serde_json::from_str::<Event>(&format!(
+                r#"{{"type":"PartyRegistered","data":{{"kind":"town","names":{names},"aliases":{aliases},"country":"DE"}}}}"#
+            ))
+            .unwrap()
+            .validate()
+        };
+        party(r#"{"native":"Plzeň"}"#, r#"["Pilsen"]"#).unwrap();
+        // Scripts that need joiners keep them.
+        party(r#"{"native":"\u0915\u094d\u200d\u0937"}"#, "[]").unwrap();
+        for (names, aliases, shown) in [
+            (r#"{"native":"Plze\u202e1"}"#, "[]", "U+202E"),
+            (
+                r#"{"native":"Plzeň"}"#,
+                r#"["liberecky\u0000kraj"]"#,
+                "U+0000",
+            ),
+            (r#"{"en":"Plzen\u200b"}"#, "[]", "U+200B"),
+            (r#"{"cs":"a\u2066b"}"#, "[]", "U+2066"),
+            (r#"{"cs":" "}"#, "[]", "cannot be empty"),
+        ] {
+            let err = party(names, aliases).unwrap_err();
+            assert!(err.to_string().contains(shown), "{names} {aliases}: {err}");
+        }
+        let amended: Event =
+            serde_json::from_str(r#"{"type":"PartyAmended","data":{"add_aliases":["x\u202dy"]}}"#)
+                .unwrap();
+        assert!(
+            amended
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("U+202D")
+        );
+        let note: Event =
+            serde_json::from_str(r#"{"type":"Attested","note":"line one\nline\u0000two"}"#)
+                .unwrap();
+        assert!(note.validate().unwrap_err().to_string().contains("U+0000"));
+        let note: Event =
+            serde_json::from_str(r#"{"type":"Attested","note":"line one\nline two\ttab"}"#)
+                .unwrap();
+        note.validate().unwrap();
     }
 
     #[test]
