@@ -84,6 +84,19 @@ pub(crate) async fn event_stream(
         Some(r) => r,
         None => crate::routes::query_u64(&p, "after")?.unwrap_or(0),
     };
+    // A position beyond the head names nothing: waiting there would
+    // silently skip the records written up to it.
+    let head = state.registry.store().head().position;
+    if after > head {
+        let named = if resume.is_some() {
+            "Last-Event-ID"
+        } else {
+            "after"
+        };
+        return Err(AppError::bad_request(format!(
+            "{named} {after} is beyond the log's head {head}: no record has that position yet"
+        )));
+    }
     let head_rx = state.registry.store().subscribe();
     let shutdown = state.shutdown.clone();
     let stream = futures_util::stream::unfold(

@@ -749,6 +749,29 @@ async fn the_global_log_in_pages() {
 }
 
 #[tokio::test]
+async fn the_stream_refuses_positions_beyond_the_head() {
+    let f = fixture();
+    let beyond = head(&f) + 1;
+    problem(
+        &get(&f, &format!("/api/v1/events/stream?after={beyond}")).await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/events/stream?after=9223372036854775808").await,
+        400,
+        "malformed",
+    );
+    let req = Request::builder()
+        .uri("/api/v1/events/stream")
+        .header("last-event-id", beyond.to_string())
+        .body(Body::empty())
+        .unwrap();
+    let res = app(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn the_stream_catches_up_then_follows() {
     let f = fixture();
     let req = Request::builder()
