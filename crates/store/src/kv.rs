@@ -254,8 +254,7 @@ impl Keyspace {
             inner: Arc::new(Inner {
                 name: name.to_owned(),
                 tree: db.open_tree(tree)?,
-                // sled 0.34 keeps its log in the file `db` of its directory.
-                data_file: dir.join("db"),
+                data_file: crate::data_file(dir),
                 lock: shared_lock(dir, tree),
             }),
         })

@@ -399,30 +399,19 @@ impl Store {
         let index = index::Index::open(&db)?;
         // The data file sled writes the log into; `fdatasync` on it makes
         // what sled's flush wrote durable.
-        let file = File::open(path.join("log").join("db")).map_err(Error::from_io)?;
+        let file = File::open(data_file(&path.join("log"))).map_err(Error::from_io)?;
         // What a crash left written but unsynced is synced now: from here
         // on every record the log holds is durable.
         file.sync_data().map_err(Error::from_io)?;
-        let head = match log.last()? {
-            None => Head::EMPTY,
+        let (head, last_recorded) = match log.last()? {
+            None => (Head::EMPTY, Timestamp::MIN),
             Some((k, v)) => {
-                let position = key_position(&k)?;
-                Head {
-                    position,
-                    hash: split_value(position, &v)?.0,
-                }
-            }
-        };
-        let last_recorded = match head.position {
-            0 => Timestamp::MIN,
-            p => {
-                read_record(&log, p)?
-                    .ok_or(Error::Corrupt {
-                        position: p,
-                        reason: "the log's last record vanished".into(),
-                    })?
-                    .envelope
-                    .recorded_at
+                let last = decode_value(key_position(&k)?, &v)?;
+                let head = Head {
+                    position: last.envelope.position,
+                    hash: last.hash,
+                };
+                (head, last.envelope.recorded_at)
             }
         };
         // The index catches up before the writer starts, so that every
@@ -750,39 +739,6 @@ impl Store {
     ) -> Result<DigestCheck, Error> {
         verify::verify_digest(&self.inner.log, self.head(), digest, progress)
     }
-
-    /// Holds the index builder back (records stay in memory above the
-    /// index checkpoint) or lets it go on with the next durable group.
-    #[doc(hidden)]
-    pub fn pause_indexing_for_tests(&self, paused: bool) {
-        self.inner
-            .shared
-            .index_paused
-            .store(paused, std::sync::atomic::Ordering::Release);
-    }
-
-    /// Makes the next `fdatasync` of the log fail, as a dying disk would.
-    #[doc(hidden)]
-    pub fn fail_next_sync_for_tests(&self) {
-        self.inner
-            .shared
-            .fail_next_sync
-            .store(true, std::sync::atomic::Ordering::Release);
-    }
-
-    /// Writes junk into the derived index trees, for tests that show a
-    /// rebuild restores them.
-    #[doc(hidden)]
-    pub fn damage_indexes_for_tests(&self) -> Result<(), Error> {
-        let streams = self.inner.db.open_tree("streams")?;
-        let ids = self.inner.db.open_tree("event_ids")?;
-        let keys: Vec<_> = streams.iter().keys().step_by(2).collect::<Result<_, _>>()?;
-        for k in keys {
-            streams.insert(k, &u64::MAX.to_be_bytes())?;
-        }
-        ids.clear()?;
-        Ok(())
-    }
 }
 
 impl Drop for Inner {
@@ -832,6 +788,12 @@ impl Drop for Closer {
         }
         tracing::debug!(elapsed = ?started.elapsed(), "the store's databases are compacted for the next open");
     }
+}
+
+/// The file sled 0.34 writes a database's log into (`DIR/db`): what an
+/// `fdatasync` must cover for sled's flushed writes to survive a power cut.
+pub(crate) fn data_file(db_dir: &Path) -> PathBuf {
+    db_dir.join("db")
 }
 
 /// Creates the data directory readable by its owner only (0700), or

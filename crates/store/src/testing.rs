@@ -1,6 +1,8 @@
 //! What tests need to play an insider who alters the store behind the
 //! registry's back. Not for anything else.
 
+use std::sync::atomic::Ordering;
+
 use crate::{Error, Store};
 
 impl Store {
@@ -29,5 +31,31 @@ impl Store {
         self.inner.shared.recent.clear();
         self.inner.db.flush()?;
         Ok(())
+    }
+
+    /// Holds the index builder back (records stay in memory above the
+    /// index checkpoint) or lets it go on with the next durable group.
+    #[doc(hidden)]
+    pub fn pause_indexing_for_tests(&self, paused: bool) {
+        self.inner
+            .shared
+            .index_paused
+            .store(paused, Ordering::Release);
+    }
+
+    /// Makes the next `fdatasync` of the log fail, as a dying disk would.
+    #[doc(hidden)]
+    pub fn fail_next_sync_for_tests(&self) {
+        self.inner
+            .shared
+            .fail_next_sync
+            .store(true, Ordering::Release);
+    }
+
+    /// Writes junk into the derived index trees, for tests that show a
+    /// rebuild restores them.
+    #[doc(hidden)]
+    pub fn damage_indexes_for_tests(&self) -> Result<(), Error> {
+        self.inner.index.damage()
     }
 }
