@@ -54,12 +54,49 @@ impl Timestamp {
 
     /// Parses RFC 3339 with any offset (`2024-05-01T12:00:00+02:00`) and
     /// converts it to UTC. Sub-microsecond digits are truncated.
+    ///
+    /// Every instant from year 1 to the end of year 9999 is accepted, the
+    /// last day included (jiff's own instants stop a day short of it, to
+    /// leave room for offsets; those are computed here instead).
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
-        let ts = jiff::Timestamp::from_str(text).map_err(|e| TimestampError {
-            input: text.to_owned(),
-            reason: e.to_string(),
-        })?;
-        Ok(Timestamp(ts.as_microsecond()))
+        match jiff::Timestamp::from_str(text) {
+            Ok(ts) => Ok(Timestamp(ts.as_microsecond())),
+            Err(e) => Timestamp::from_pieces(text).ok_or_else(|| TimestampError {
+                input: text.to_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// An RFC 3339 instant at the edges of jiff's range, from its parts:
+    /// a date, a time and an offset (`Z` or numeric), all required.
+    fn from_pieces(text: &str) -> Option<Timestamp> {
+        use jiff::fmt::temporal::{Pieces, PiecesOffset};
+        let pieces = Pieces::parse(text).ok()?;
+        let time = pieces.time()?;
+        let offset_seconds = match pieces.offset()? {
+            PiecesOffset::Zulu => 0,
+            PiecesOffset::Numeric(n) => i64::from(n.offset().seconds()),
+            _ => return None,
+        };
+        if pieces.time_zone_annotation().is_some() {
+            return None;
+        }
+        let date = pieces.date();
+        let day = Day::from_ymd(
+            i32::from(date.year()),
+            u32::try_from(date.month()).ok()?,
+            u32::try_from(date.day()).ok()?,
+        )
+        .ok()?;
+        let seconds = i64::from(time.hour()) * 3600
+            + i64::from(time.minute()) * 60
+            + i64::from(time.second())
+            - offset_seconds;
+        let micros = i64::from(day.number()) * MICROS_PER_DAY
+            + seconds * 1_000_000
+            + i64::from(time.subsec_nanosecond()) / 1000;
+        Some(Timestamp(micros))
     }
 }
 
@@ -131,6 +168,19 @@ mod tests {
         for text in ["2026-11-23T09:15:19.123456Z", "2001-01-01T00:00:00.000000Z"] {
             assert_eq!(Timestamp::parse(text).unwrap().to_string(), text);
         }
+    }
+
+    #[test]
+    fn the_whole_range_of_years_parses() {
+        let t = Timestamp::parse("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(t.to_string(), "9999-12-31T23:59:59.000000Z");
+        let t = Timestamp::parse("9999-12-31T23:59:59.25+01:00").unwrap();
+        assert_eq!(t.to_string(), "9999-12-31T22:59:59.250000Z");
+        let t = Timestamp::parse("0001-01-01T00:00:00Z").unwrap();
+        assert_eq!(t.to_string(), "0001-01-01T00:00:00.000000Z");
+        assert!(Timestamp::parse("9999-12-31").is_err());
+        assert!(Timestamp::parse("9999-12-31T23:59:59").is_err());
+        assert!(Timestamp::parse("9999-12-31T23:59:59Z[Europe/Prague]").is_err());
     }
 
     #[test]
