@@ -713,6 +713,8 @@ fn history(
         id: id.to_owned(),
         as_known_at: as_known_at.map(|t| t.to_string()),
         items: views.iter().map(api::EventDto::from).collect(),
+        next_after: None,
+        total: views.len() as u64,
     };
     match format {
         Format::Json => output::json(&dto),

@@ -599,6 +599,12 @@ macro_rules! payload_dispatch {
                 Ok(match ty { $(EventType::$variant => Payload::$variant(serde_json::from_str(data)?),)+ })
             }
 
+            /// Reads the `data` of an event of type `ty` from any
+            /// deserializer (one that tracks the path, say).
+            pub fn deserialize_data<'de, D: serde::Deserializer<'de>>(ty: EventType, d: D) -> Result<Payload, D::Error> {
+                Ok(match ty { $(EventType::$variant => Payload::$variant(Deserialize::deserialize(d)?),)+ })
+            }
+
             /// The `data` object as a JSON value.
             pub fn to_value(&self) -> serde_json::Value {
                 let value = match self { $(Payload::$variant(d) => serde_json::to_value(d),)+ };

@@ -261,8 +261,12 @@ pub struct HistoryDto {
     pub id: String,
     /// The record time asked about (absent: now).
     pub as_known_at: Option<String>,
-    /// Every event known then, in log order.
+    /// This page of the events known then, in log order.
     pub items: Vec<EventDto>,
+    /// Ask for the next page with `after=` this position; absent on the last page.
+    pub next_after: Option<u64>,
+    /// How many events it has in all (as known then).
+    pub total: u64,
 }
 
 /// A party's names.
@@ -738,108 +742,4 @@ impl From<&pacta_registry::report::AnnualReport> for ReportDto {
                 .collect(),
         }
     }
-}
-
-/// An event as a client sends it (the body of an append, the `event` of
-/// an opening). Only `type` is required besides what its type needs:
-/// `Signed` needs `date` and `data.instrument`; `Terminated` needs `date`,
-/// `data.mode` and `data.reason`. (Bodies are read as raw JSON; this
-/// type documents their shape in the OpenAPI document.)
-#[derive(Clone, Debug, ToSchema)]
-pub struct EventBody {
-    /// The event type in PascalCase, e.g. `Signed`, `ActivityRecorded`, `Terminated`.
-    #[schema(rename = "type")]
-    pub event_type: String,
-    /// The effective date at the source's precision (EDTF: `2009-10-22`, `2008-05`, `2011-40`, `[2001-11-28..]`).
-    pub date: Option<String>,
-    /// The type's data, e.g. `{"instrument":"cooperation_agreement"}`.
-    #[schema(value_type = Option<Object>)]
-    pub data: Option<serde_json::Value>,
-    /// Where the fact comes from; only `title` is required.
-    pub source: Option<SourceInDto>,
-    /// A short note.
-    pub note: Option<String>,
-    /// Appends: the stream version the client saw (409 when it moved on).
-    pub expected_version: Option<u64>,
-    /// Appends: a ULID chosen by the client; a retry with it is stored once.
-    pub event_id: Option<String>,
-}
-
-/// A citation as a client sends it.
-#[derive(Clone, Debug, ToSchema)]
-pub struct SourceInDto {
-    /// Title (required).
-    pub title: String,
-    /// Where to read it.
-    pub url: Option<String>,
-    /// A file name or resolution number.
-    pub reference: Option<String>,
-    /// The source's own date (EDTF).
-    pub date: Option<String>,
-}
-
-/// The body of `POST /api/v1/partnerships`.
-#[derive(Clone, Debug, ToSchema)]
-pub struct OpenPartnershipBody {
-    /// The Czech side (a party id).
-    pub home: String,
-    /// The partner (a party id).
-    pub partner: String,
-    /// The id to give it (default `HOME--PARTNER`, with a suffix if taken).
-    pub id: Option<String>,
-    /// `home_party`, `home_actor` or `foreign_side`.
-    pub initiative: Option<String>,
-    /// The first event after opening, e.g. `ContactEstablished` or `Signed`.
-    pub event: Option<EventBody>,
-    /// The id of that event (of the opening itself when there is none), for
-    /// retries: a retry answers the partnership the original opened.
-    pub event_id: Option<String>,
-}
-
-/// The body of `POST /api/v1/parties`: the data of `PartyRegistered` with
-/// the party's id.
-#[derive(Clone, Debug, ToSchema)]
-pub struct RegisterPartyBody {
-    /// Lowercase ASCII slug, e.g. `molde`.
-    pub id: String,
-    /// `region`, `province`, `county`, `oblast`, `state`, `district`, `city`, `town`, `municipality`, `community`, `association` or `other`.
-    pub kind: String,
-    /// At least one name.
-    pub names: NamesInDto,
-    /// Other spellings.
-    pub aliases: Option<Vec<String>>,
-    /// ISO 3166-1 alpha-2, upper case.
-    pub country: String,
-    /// ISO 3166-2.
-    pub iso_3166_2: Option<String>,
-    /// The party it belongs to.
-    pub parent: Option<String>,
-    /// The citation.
-    pub source: Option<SourceInDto>,
-    /// A short note.
-    pub note: Option<String>,
-    /// A ULID for retries.
-    pub event_id: Option<String>,
-}
-
-/// Names as a client sends them.
-#[derive(Clone, Debug, ToSchema)]
-pub struct NamesInDto {
-    /// In its own language.
-    pub native: Option<String>,
-    /// In Czech.
-    pub cs: Option<String>,
-    /// In English.
-    pub en: Option<String>,
-}
-
-/// The body of `POST /api/v1/offers`.
-#[derive(Clone, Debug, ToSchema)]
-pub struct PublishOfferBody {
-    /// The offer's id, e.g. `molde-2026-11-01`.
-    pub id: String,
-    /// An `OfferPublished` event (`data.party`, `data.home`).
-    pub event: EventBody,
-    /// A ULID for retries.
-    pub event_id: Option<String>,
 }

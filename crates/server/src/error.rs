@@ -1,7 +1,6 @@
 //! Errors as RFC 9457 problem details, and the extractors whose rejections
 //! are such errors.
 
-use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pacta_registry::CommandError;
@@ -37,6 +36,15 @@ pub struct Problem {
     /// For a version conflict: the stream's version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_version: Option<u64>,
+    /// For a refused request field: its path (`source.title`, `valid_on`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For a lookup that matched more than one: what it matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<String>>,
+    /// Sent as the `Retry-After` header, not in the body.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 /// Every error a handler returns.
@@ -55,7 +63,40 @@ impl AppError {
             allowed: None,
             expected_version: None,
             actual_version: None,
+            field: None,
+            candidates: None,
+            retry_after: None,
         }))
+    }
+
+    /// 422 for one field of a request (its path; empty for the whole).
+    pub fn invalid_field(field: &str, e: impl std::fmt::Display) -> AppError {
+        AppError::invalid(format!("{}{e}", at(field))).with_field(field)
+    }
+
+    /// 400 for one field of a request (its path; empty for the whole).
+    pub fn bad_request_field(field: &str, e: impl std::fmt::Display) -> AppError {
+        AppError::bad_request(format!("{}{e}", at(field))).with_field(field)
+    }
+
+    fn with_field(mut self, field: &str) -> AppError {
+        if !field.is_empty() {
+            self.0.field = Some(field.to_owned());
+        }
+        self
+    }
+
+    /// The same problem listing what an ambiguous lookup matched.
+    pub fn with_candidates(mut self, candidates: Vec<String>) -> AppError {
+        self.0.candidates = Some(candidates);
+        self
+    }
+
+    /// Adds an answer header (e.g. `Retry-After`) to the problem; see
+    /// [`IntoResponse`].
+    pub fn retry_after(mut self, seconds: u64) -> AppError {
+        self.0.retry_after = Some(seconds);
+        self
     }
 
     /// 400: the request cannot be read.
@@ -144,21 +185,14 @@ impl AppError {
     pub fn problem(&self) -> &Problem {
         &self.0
     }
+}
 
-    /// Classifies a JSON error: unreadable JSON or a value of the wrong
-    /// JSON type is 400; valid JSON with invalid content (a missing field,
-    /// an unknown name, an impossible date) is 422.
-    pub fn from_json(e: &serde_json::Error) -> AppError {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                AppError::bad_request(format!("the body is not valid JSON: {e}"))
-            }
-            Category::Data if e.to_string().starts_with("invalid type") => {
-                AppError::bad_request(format!("a field has the wrong type: {e}"))
-            }
-            Category::Data => AppError::invalid(e.to_string()),
-        }
+/// The prefix naming a field before its message; none for the whole request.
+fn at(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
     }
 }
 
@@ -216,41 +250,16 @@ impl IntoResponse for AppError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.0.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
-    }
-}
-
-/// The request body, at most [`crate::MAX_BODY`] bytes, as JSON: its
-/// rejections are problems (413 too large, 400 unreadable).
-pub struct JsonBody(pub serde_json::Map<String, serde_json::Value>);
-
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too-large",
-                        "Body too large",
-                        format!("the body exceeds {} bytes", crate::MAX_BODY),
-                    )
-                } else {
-                    AppError::bad_request(rejection.body_text())
-                }
-            })?;
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(serde_json::Value::Object(map)) => Ok(JsonBody(map)),
-            Ok(_) => Err(AppError::bad_request("the body must be a JSON object")),
-            Err(e) => Err(AppError::from_json(&e)),
-        }
     }
 }

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod error;
 pub mod html;
+pub mod request;
 mod routes;
 mod stream;
 
@@ -103,23 +104,71 @@ pub fn app(state: AppState) -> Router {
                 .on_response(())
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn(errors_as_problems))
         .layer(axum::middleware::from_fn(log_request))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, UlidRequestId))
 }
 
+/// Answers any operation can give, and those of every write, documented
+/// once here rather than on each handler.
+const EVERY_OPERATION: &[(&str, &str)] = &[
+    (
+        "400",
+        "The request cannot be read: a parameter the operation does not take, or a value of the wrong form",
+    ),
+    ("408", "The request did not arrive in time"),
+    (
+        "503",
+        "The server is busy (see `Retry-After`) or not accepting writes",
+    ),
+];
+const EVERY_WRITE: &[(&str, &str)] = &[
+    ("401", "No valid bearer token"),
+    ("413", "The body or the event is too large"),
+    (
+        "422",
+        "The content is refused: invalid, or not allowed by the lifecycle",
+    ),
+    ("507", "The disk is full: nothing was written"),
+];
+
 /// Error answers are documented as `body = Problem`; the server sends them
-/// as `application/problem+json`, so the document says so for each one.
+/// as `application/problem+json`, so the document says so for each one,
+/// and adds the answers every operation (and every write) can give.
 fn problems_as_problem_json(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
     for item in openapi.paths.paths.values_mut() {
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
         ];
-        for op in operations.into_iter().flatten() {
+        for (op, write) in operations {
+            let Some(op) = op else { continue };
+            let extra = EVERY_OPERATION
+                .iter()
+                .chain(if write { EVERY_WRITE } else { &[] });
+            for (status, description) in extra {
+                op.responses
+                    .responses
+                    .entry((*status).to_owned())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(*description)
+                                .content(error::PROBLEM_JSON, problem())
+                                .build(),
+                        )
+                    });
+            }
             for (status, response) in op.responses.responses.iter_mut() {
                 if let (true, utoipa::openapi::RefOr::T(response)) =
                     (status.starts_with(['4', '5']), response)
@@ -132,6 +181,55 @@ fn problems_as_problem_json(openapi: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// Error answers made outside the handlers (axum's own rejections, such
+/// as a path that is not UTF-8 after decoding, or a timeout) come as plain
+/// text; they leave as problem+json like every other error.
+async fn errors_as_problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let kind = match status.as_u16() {
+        400 => "malformed",
+        408 => "timeout",
+        413 => "too-large",
+        414 => "uri-too-long",
+        _ => "error",
+    };
+    let mut problem = error::AppError::new(
+        status,
+        kind,
+        status.canonical_reason().unwrap_or("Error"),
+        detail,
+    )
+    .into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name, value.clone());
+        }
+    }
+    problem
 }
 
 /// One structured log line per request: method, path, status, latency

@@ -1,23 +1,23 @@
 //! The endpoints of the design guide's public interface, under `/api/v1`.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use pacta_domain::event::PartyRegistered;
-use pacta_domain::{Day, Event, EventId, Payload, Slug, Status, StreamId, Timestamp};
+use pacta_domain::{Day, Slug, StreamId};
 use pacta_projections::ListFilter;
 use pacta_registry::{Actor, Command, OpenPartnership};
-use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::{self, AppendedDto};
-use crate::error::{AppError, JsonBody, Problem};
+use crate::error::{AppError, Problem};
+use crate::request::{
+    AppendBody, Body, DayQuery, EventIn, HistoryQuery, ListQuery, NoQuery, OffersQuery,
+    OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery, VerifyQuery,
+};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi_info())
@@ -75,62 +75,9 @@ pub(crate) async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> 
     )
 }
 
-/// The query string as a map.
-pub(crate) fn query_params(uri: &Uri) -> Result<HashMap<String, String>, AppError> {
-    axum::extract::Query::<HashMap<String, String>>::try_from_uri(uri)
-        .map(|q| q.0)
-        .map_err(|e| AppError::bad_request(format!("bad query string: {e}")))
-}
-
-fn day_param(params: &HashMap<String, String>, key: &str) -> Result<Option<Day>, AppError> {
-    params
-        .get(key)
-        .map(|v| {
-            v.parse::<Day>().map_err(|e| {
-                if e.reason().contains("does not exist") {
-                    AppError::invalid(format!("{key}: {e}"))
-                } else {
-                    AppError::bad_request(format!("{key}: {e}"))
-                }
-            })
-        })
-        .transpose()
-}
-
-fn timestamp_param(
-    params: &HashMap<String, String>,
-    key: &str,
-) -> Result<Option<Timestamp>, AppError> {
-    params
-        .get(key)
-        .map(|v| {
-            v.parse::<Timestamp>()
-                .map_err(|e| AppError::bad_request(format!("{key}: {e}")))
-        })
-        .transpose()
-}
-
-pub(crate) fn query_u64(
-    params: &HashMap<String, String>,
-    key: &str,
-) -> Result<Option<u64>, AppError> {
-    params
-        .get(key)
-        .map(|v| {
-            v.parse::<u64>().map_err(|_| {
-                AppError::bad_request(format!("{key}: {v:?} is not a non-negative integer"))
-            })
-        })
-        .transpose()
-}
-
 /// The `party` parameter, an id or any name of a party; 404 if none.
-fn party_param(
-    state: &AppState,
-    params: &HashMap<String, String>,
-) -> Result<Option<Slug>, AppError> {
-    params
-        .get("party")
+fn party_param(state: &AppState, party: Option<&str>) -> Result<Option<Slug>, AppError> {
+    party
         .map(|text| {
             state
                 .registry
@@ -145,31 +92,6 @@ fn party_param(
 
 fn today() -> Day {
     pacta_registry::now().day()
-}
-
-/// Parses a JSON object into a type; see [`AppError::from_json`].
-fn typed<T: DeserializeOwned>(
-    map: serde_json::Map<String, serde_json::Value>,
-) -> Result<T, AppError> {
-    // Through text: events keep their data as raw JSON, which a
-    // `serde_json::Value` cannot hand over.
-    serde_json::from_str(&serde_json::Value::Object(map).to_string())
-        .map_err(|e| AppError::from_json(&e))
-}
-
-fn take<T: DeserializeOwned>(
-    map: &mut serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Result<Option<T>, AppError> {
-    match map.remove(key) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| {
-            match AppError::from_json(&e).problem().status {
-                400 => AppError::bad_request(format!("{key}: {e}")),
-                _ => AppError::invalid(format!("{key}: {e}")),
-            }
-        }),
-    }
 }
 
 fn slug(text: &str, what: &str) -> Result<Slug, AppError> {
@@ -239,8 +161,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// Every party.
 #[utoipa::path(get, path = "/api/v1/parties", tag = "parties",
-    responses((status = 200, body = api::PartyList)))]
-async fn list_parties(State(state): State<AppState>) -> Json<api::PartyList> {
+    responses((status = 200, description = "Every party", body = api::PartyList)))]
+async fn list_parties(State(state): State<AppState>, _: Query<NoQuery>) -> Json<api::PartyList> {
     let items = state.registry.projections().parties().all();
     Json(api::PartyList {
         items: items.iter().map(api::PartyDto::from).collect(),
@@ -250,10 +172,11 @@ async fn list_parties(State(state): State<AppState>) -> Json<api::PartyList> {
 /// One party, by id or by any of its names.
 #[utoipa::path(get, path = "/api/v1/parties/{id}", tag = "parties",
     params(("id" = String, Path, description = "Party id, name or alias")),
-    responses((status = 200, body = api::PartyDto), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The party", body = api::PartyDto), (status = 404, description = "Not found", body = Problem)))]
 async fn get_party(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _: Query<NoQuery>,
 ) -> Result<Json<api::PartyDto>, AppError> {
     let parties = state.registry.projections().parties();
     let party = parties
@@ -266,26 +189,16 @@ async fn get_party(
 /// Registers a party (clerk or admin). The body is the data of
 /// `PartyRegistered` plus `id`, and optionally `source`, `note`, `event_id`.
 #[utoipa::path(post, path = "/api/v1/parties", tag = "parties",
-    request_body = api::RegisterPartyBody,
+    request_body = RegisterPartyBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto), (status = 400, description = "The request cannot be read", body = Problem), (status = 401, description = "No valid bearer token", body = Problem),
+        (status = 403, description = "The token may not write this", body = Problem), (status = 409, description = "A conflict: it exists already, the version moved on, or the event id was used by another request", body = Problem), (status = 422, description = "The content is refused: invalid, or not allowed by the lifecycle", body = Problem)))]
 async fn create_party(
     State(state): State<AppState>,
     Writer(actor): Writer,
-    JsonBody(mut body): JsonBody,
+    Body(body): Body<RegisterPartyBody>,
 ) -> Result<Response, AppError> {
-    let id: Slug = take(&mut body, "id")?.ok_or_else(|| AppError::invalid("missing field `id`"))?;
-    let event_id: Option<EventId> = take(&mut body, "event_id")?;
-    let source = take(&mut body, "source")?;
-    let note = take(&mut body, "note")?;
-    let data: PartyRegistered = typed(body)?;
-    let event = Event {
-        payload: Payload::PartyRegistered(data),
-        date: None,
-        source,
-        note,
-    };
+    let (id, event, event_id) = body.into_parts();
     let outcome = state
         .registry
         .execute(
@@ -324,28 +237,21 @@ fn created(outcome: &pacta_registry::Outcome) -> Response {
 /// Partnerships, filtered; with `valid_on`, only those in force (`yes` or
 /// `uncertain`) that day, each with its status and in force that day.
 #[utoipa::path(get, path = "/api/v1/partnerships", tag = "partnerships",
-    params(
-        ("party" = Option<String>, Query, description = "Only those of this party (id or name), home or partner"),
-        ("status" = Option<String>, Query, description = "Only those with this status on the day"),
-        ("valid_on" = Option<String>, Query, description = "The day, YYYY-MM-DD (default: today, and no in-force filter)"),
-        ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339 (default: now)"),
-    ),
-    responses((status = 200, body = api::PartnershipList), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(ListQuery),
+    responses((status = 200, description = "The partnerships", body = api::PartnershipList),
+        (status = 400, description = "A parameter cannot be read", body = Problem),
+        (status = 404, description = "No such party", body = Problem),
+        (status = 409, description = "The party name matches more than one party", body = Problem),
+        (status = 422, description = "A day that does not exist", body = Problem)))]
 async fn list_partnerships(
     State(state): State<AppState>,
-    uri: Uri,
+    Query(q): Query<ListQuery>,
 ) -> Result<Json<api::PartnershipList>, AppError> {
-    let p = query_params(&uri)?;
-    let party = party_param(&state, &p)?;
-    let status = p
-        .get("status")
-        .map(|s| s.parse::<Status>().map_err(AppError::bad_request))
-        .transpose()?;
     let filter = ListFilter {
-        party,
-        status,
-        valid_on: day_param(&p, "valid_on")?,
-        as_known_at: timestamp_param(&p, "as_known_at")?,
+        party: party_param(&state, q.party.as_deref())?,
+        status: q.status,
+        valid_on: q.valid_on,
+        as_known_at: q.as_known_at,
         today: today(),
     };
     let rows = state.registry.list(&filter);
@@ -356,21 +262,18 @@ async fn list_partnerships(
 
 /// One partnership on a day (default today) as known at a time (default now).
 #[utoipa::path(get, path = "/api/v1/partnerships/{id}", tag = "partnerships",
-    params(
-        ("id" = String, Path, description = "Partnership id"),
-        ("valid_on" = Option<String>, Query, description = "The day, YYYY-MM-DD"),
-        ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339"),
-    ),
-    responses((status = 200, body = api::PartnershipDto), (status = 400, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(("id" = String, Path, description = "Partnership id"), DayQuery),
+    responses((status = 200, description = "Its state on the day", body = api::PartnershipDto),
+        (status = 400, description = "A parameter cannot be read", body = Problem),
+        (status = 404, description = "No such partnership (by then)", body = Problem),
+        (status = 422, description = "A day that does not exist", body = Problem)))]
 async fn get_partnership(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    uri: Uri,
+    Query(q): Query<DayQuery>,
 ) -> Result<Json<api::PartnershipDto>, AppError> {
-    let p = query_params(&uri)?;
-    let day = day_param(&p, "valid_on")?.unwrap_or_else(today);
-    let known_at = timestamp_param(&p, "as_known_at")?;
+    let day = q.valid_on.unwrap_or_else(today);
+    let known_at = q.as_known_at;
     let detail = state
         .registry
         .partnership(&id, day, known_at)?
@@ -386,40 +289,27 @@ async fn get_partnership(
 /// itself when there is no EVENT). 201 with its id; a retry with the same
 /// `event_id` answers the partnership the original opened.
 #[utoipa::path(post, path = "/api/v1/partnerships", tag = "partnerships",
-    request_body = api::OpenPartnershipBody,
+    request_body = OpenPartnershipBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto), (status = 400, description = "The request cannot be read", body = Problem), (status = 401, description = "No valid bearer token", body = Problem),
+        (status = 403, description = "The token may not write this", body = Problem), (status = 409, description = "A conflict: it exists already, the version moved on, or the event id was used by another request", body = Problem), (status = 413, description = "The body or the event is too large", body = Problem), (status = 422, description = "The content is refused: invalid, or not allowed by the lifecycle", body = Problem)))]
 async fn create_partnership(
     State(state): State<AppState>,
     Writer(actor): Writer,
-    JsonBody(mut body): JsonBody,
+    Body(body): Body<OpenPartnershipBody>,
 ) -> Result<Response, AppError> {
-    let home: Slug =
-        take(&mut body, "home")?.ok_or_else(|| AppError::invalid("missing field `home`"))?;
-    let partner: Slug =
-        take(&mut body, "partner")?.ok_or_else(|| AppError::invalid("missing field `partner`"))?;
-    let initiative = take(&mut body, "initiative")?;
-    let wanted_id: Option<Slug> = take(&mut body, "id")?;
-    let event_id: Option<EventId> = take(&mut body, "event_id")?;
-    let event = match body.remove("event") {
-        Some(serde_json::Value::Object(map)) => Some(typed::<Event>(map)?),
-        Some(serde_json::Value::Null) | None => None,
-        Some(_) => return Err(AppError::bad_request("event must be a JSON object")),
-    };
-    if let Some(key) = body.keys().next() {
-        return Err(AppError::invalid(format!("unknown field `{key}`")));
-    }
+    let wanted_id = body.id;
+    let event = body.event.map(EventIn::into_event).transpose()?;
     let outcome = state
         .registry
         .open_partnership(
             &actor,
             OpenPartnership {
                 id: wanted_id.clone(),
-                home,
-                partner,
-                initiative,
-                event_id,
+                home: body.home,
+                partner: body.partner,
+                initiative: body.initiative,
+                event_id: body.event_id,
                 event,
             },
         )
@@ -441,29 +331,59 @@ async fn create_partnership(
     Ok(response)
 }
 
-/// A partnership's history: every event in the order recorded, with
-/// position, version, effective date, record time and author, source and
-/// hash; `as_known_at` shows only what was recorded by then.
+/// A partnership's history, a page at a time: its events in the order
+/// recorded, with position, version, effective date, record time and
+/// author, source and hash; `as_known_at` shows only what was recorded by
+/// then. `next_after` names the next page while there is one.
 #[utoipa::path(get, path = "/api/v1/partnerships/{id}/events", tag = "partnerships",
-    params(("id" = String, Path, description = "Partnership id"),
-        ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339")),
-    responses((status = 200, body = api::HistoryDto), (status = 404, body = Problem)))]
+    params(("id" = String, Path, description = "Partnership id"), HistoryQuery),
+    responses((status = 200, description = "A page of its events", body = api::HistoryDto),
+        (status = 400, description = "A parameter cannot be read", body = Problem),
+        (status = 404, description = "No such partnership (by then)", body = Problem)))]
 async fn partnership_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    uri: Uri,
+    Query(q): Query<HistoryQuery>,
 ) -> Result<Json<api::HistoryDto>, AppError> {
-    let p = query_params(&uri)?;
-    let known_at = timestamp_param(&p, "as_known_at")?;
+    let limit = page_limit(q.limit)?;
     let views = state
         .registry
-        .history(&id, known_at)?
+        .history(&id, q.as_known_at)?
         .ok_or_else(|| AppError::not_found(format!("no partnership {id:?}")))?;
+    let after = q.after.unwrap_or(0);
+    let total = views.len();
+    let mut page = views
+        .iter()
+        .filter(|v| v.record.envelope.position > after)
+        .take(limit + 1)
+        .map(api::EventDto::from)
+        .collect::<Vec<_>>();
+    let next_after = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        page.last().map_or(after, |e| e.position)
+    });
     Ok(Json(api::HistoryDto {
         id,
-        as_known_at: known_at.map(|t| t.to_string()),
-        items: views.iter().map(api::EventDto::from).collect(),
+        as_known_at: q.as_known_at.map(|t| t.to_string()),
+        items: page,
+        next_after,
+        total: total as u64,
     }))
+}
+
+/// The most items one page answers, and how many when the client does not say.
+pub(crate) const MAX_PAGE: u64 = 1000;
+const DEFAULT_PAGE: u64 = 100;
+
+/// A page size the client asked for: 1 to [`MAX_PAGE`], default 100.
+pub(crate) fn page_limit(limit: Option<u64>) -> Result<usize, AppError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        n @ 1..=MAX_PAGE => Ok(n as usize),
+        _ => Err(AppError::bad_request_field(
+            "limit",
+            format!("must be 1–{MAX_PAGE}"),
+        )),
+    }
 }
 
 /// Appends the event of an append body to a stream.
@@ -471,9 +391,9 @@ async fn append_to(
     state: &AppState,
     actor: &Actor,
     stream: StreamId,
-    body: serde_json::Map<String, serde_json::Value>,
+    body: AppendBody,
 ) -> Result<Response, AppError> {
-    let (event, expected_version, event_id) = append_body(body)?;
+    let (event, expected_version, event_id) = body.into_parts()?;
     let outcome = state
         .registry
         .execute(
@@ -488,32 +408,21 @@ async fn append_to(
     Ok(created(&outcome))
 }
 
-/// Splits `expected_version` and `event_id` off an append body; the rest
-/// is the event.
-fn append_body(
-    mut body: serde_json::Map<String, serde_json::Value>,
-) -> Result<(Event, Option<u64>, Option<EventId>), AppError> {
-    let expected = take(&mut body, "expected_version")?;
-    let event_id = take(&mut body, "event_id")?;
-    let event = typed::<Event>(body)?;
-    Ok((event, expected, event_id))
-}
-
 /// Appends an event to a partnership: 201; 409 on a version conflict; 422
 /// when the lifecycle refuses it (the problem names the state and the
 /// events allowed there).
 #[utoipa::path(post, path = "/api/v1/partnerships/{id}/events", tag = "partnerships",
     params(("id" = String, Path, description = "Partnership id")),
-    request_body = api::EventBody,
+    request_body = AppendBody,
     security(("bearer" = [])),
     responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+        (status = 400, description = "The request cannot be read", body = Problem), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "The token may not write this", body = Problem), (status = 404, description = "Not found", body = Problem),
+        (status = 409, description = "A conflict: it exists already, the version moved on, or the event id was used by another request", body = Problem), (status = 413, description = "The body or the event is too large", body = Problem), (status = 422, description = "The content is refused: invalid, or not allowed by the lifecycle", body = Problem)))]
 async fn append_partnership_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Writer(actor): Writer,
-    JsonBody(body): JsonBody,
+    Body(body): Body<AppendBody>,
 ) -> Result<Response, AppError> {
     let id = slug(&id, "partnership")?;
     append_to(&state, &actor, StreamId::partnership(id), body).await
@@ -521,42 +430,30 @@ async fn append_partnership_event(
 
 /// Offers of towns seeking a Czech partner, each with its party.
 #[utoipa::path(get, path = "/api/v1/offers", tag = "offers",
-    params(("status" = Option<String>, Query, description = "published, matched, withdrawn or lapsed")),
-    responses((status = 200, body = api::OfferList), (status = 400, body = Problem)))]
+    params(OffersQuery),
+    responses((status = 200, description = "The offers", body = api::OfferList),
+        (status = 400, description = "A parameter cannot be read", body = Problem)))]
 async fn list_offers(
     State(state): State<AppState>,
-    uri: Uri,
+    Query(q): Query<OffersQuery>,
 ) -> Result<Json<api::OfferList>, AppError> {
-    let p = query_params(&uri)?;
-    let status = p
-        .get("status")
-        .map(|s| s.parse().map_err(AppError::bad_request))
-        .transpose()?;
-    Ok(Json(api::OfferList::of(&state.registry, status)))
+    Ok(Json(api::OfferList::of(&state.registry, q.status)))
 }
 
 /// Publishes an offer: `{"id":ID,"event":EVENT}` where EVENT is
 /// `OfferPublished`; its `data.home` is the clerk's party.
 #[utoipa::path(post, path = "/api/v1/offers", tag = "offers",
-    request_body = api::PublishOfferBody,
+    request_body = PublishOfferBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto), (status = 400, description = "The request cannot be read", body = Problem), (status = 401, description = "No valid bearer token", body = Problem),
+        (status = 403, description = "The token may not write this", body = Problem), (status = 409, description = "A conflict: it exists already, the version moved on, or the event id was used by another request", body = Problem), (status = 422, description = "The content is refused: invalid, or not allowed by the lifecycle", body = Problem)))]
 async fn create_offer(
     State(state): State<AppState>,
     Writer(actor): Writer,
-    JsonBody(mut body): JsonBody,
+    Body(body): Body<PublishOfferBody>,
 ) -> Result<Response, AppError> {
-    let id: Slug = take(&mut body, "id")?.ok_or_else(|| AppError::invalid("missing field `id`"))?;
-    let event_id: Option<EventId> = take(&mut body, "event_id")?;
-    let event = match body.remove("event") {
-        Some(serde_json::Value::Object(map)) => typed::<Event>(map)?,
-        _ => {
-            return Err(AppError::invalid(
-                "missing field `event` (an OfferPublished event)",
-            ));
-        }
-    };
+    let (id, event_id) = (body.id, body.event_id);
+    let event = body.event.into_event()?;
     let outcome = state
         .registry
         .execute(
@@ -567,22 +464,27 @@ async fn create_offer(
                 expected_version: Some(0),
             },
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // A new offer that does not start with its publication.
+            pacta_registry::CommandError::NotFound(d) => AppError::invalid(d),
+            e => e.into(),
+        })?;
     Ok(created(&outcome))
 }
 
 /// Appends an event to an offer (`OfferMatched`, `OfferWithdrawn`, `OfferLapsed`).
 #[utoipa::path(post, path = "/api/v1/offers/{id}/events", tag = "offers",
     params(("id" = String, Path, description = "Offer id")),
-    request_body = api::EventBody,
+    request_body = AppendBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppendedDto), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Stored; a retry of stored event ids gets the original positions again, with `duplicate: true` and an `Idempotent-Replayed: true` header", body = AppendedDto), (status = 401, description = "No valid bearer token", body = Problem), (status = 403, description = "The token may not write this", body = Problem),
+        (status = 404, description = "Not found", body = Problem), (status = 409, description = "A conflict: it exists already, the version moved on, or the event id was used by another request", body = Problem), (status = 422, description = "The content is refused: invalid, or not allowed by the lifecycle", body = Problem)))]
 async fn append_offer_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Writer(actor): Writer,
-    JsonBody(body): JsonBody,
+    Body(body): Body<AppendBody>,
 ) -> Result<Response, AppError> {
     let id = slug(&id, "offer")?;
     append_to(&state, &actor, StreamId::offer(id), body).await
@@ -591,14 +493,14 @@ async fn append_offer_event(
 /// Recomputes the hash chain; with `position` and `hash`, also checks that
 /// the log still extends that digest.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    params(("position" = Option<u64>, Query, description = "A digest's position"),
-        ("hash" = Option<String>, Query, description = "The digest's hash")),
-    responses((status = 200, body = api::VerifyDto), (status = 400, body = Problem)))]
-async fn verify(State(state): State<AppState>, uri: Uri) -> Result<Json<api::VerifyDto>, AppError> {
-    let p = query_params(&uri)?;
-    let position = query_u64(&p, "position")?;
-    let hash = p.get("hash").cloned();
-    let digest = match (position, hash) {
+    params(VerifyQuery),
+    responses((status = 200, description = "What the chain check found", body = api::VerifyDto),
+        (status = 400, description = "A parameter cannot be read", body = Problem)))]
+async fn verify(
+    State(state): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Json<api::VerifyDto>, AppError> {
+    let digest = match (q.position, q.hash) {
         (None, None) => None,
         (Some(position), Some(hash)) => Some(pacta_store::Head {
             position,
@@ -684,6 +586,7 @@ async fn dossiers(
         content((api::DossiersDto = "application/json"), (String = "text/html")))))]
 async fn terminations(
     State(state): State<AppState>,
+    _: Query<NoQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let d = dossiers(&state, None)
@@ -703,10 +606,11 @@ async fn terminations(
     params(("id" = String, Path, description = "Partnership id")),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
         content((api::DossierProofDto = "application/json"), (String = "text/html"))),
-        (status = 404, body = Problem)))]
+        (status = 404, description = "Not found", body = Problem)))]
 async fn termination(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _: Query<NoQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let d = dossiers(&state, Some(id.clone()))
@@ -726,25 +630,26 @@ async fn termination(
 /// the year, its activities and the offers published in it, each line
 /// with its source. `Accept: text/html` gives a printable page.
 #[utoipa::path(get, path = "/api/v1/reports/annual", tag = "reports",
-    params(("year" = i32, Query, description = "The year"),
-        ("party" = Option<String>, Query, description = "One home party (id or name); all when absent"),
-        ("as_known_at" = Option<String>, Query, description = "Record time, RFC 3339")),
-    responses((status = 200, body = api::ReportDto), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    params(ReportQuery),
+    responses((status = 200, description = "The report (JSON); `Accept: text/html` gives a printable page",
+            content((api::ReportDto = "application/json"), (String = "text/html"))),
+        (status = 400, description = "A parameter cannot be read", body = Problem),
+        (status = 404, description = "No such party", body = Problem),
+        (status = 409, description = "The party name matches more than one party", body = Problem)))]
 async fn annual_report(
     State(state): State<AppState>,
-    uri: Uri,
+    Query(q): Query<ReportQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    let p = query_params(&uri)?;
-    let year: i32 = p
-        .get("year")
-        .ok_or_else(|| AppError::bad_request("year is required"))?
-        .parse()
-        .ok()
-        .filter(|y| (1..=9999).contains(y))
-        .ok_or_else(|| AppError::bad_request("year must be a year, e.g. 2022"))?;
-    let party = party_param(&state, &p)?;
-    let known_at = timestamp_param(&p, "as_known_at")?;
+    let year = q.year;
+    if !(1..=9999).contains(&year) {
+        return Err(AppError::bad_request_field(
+            "year",
+            "must be a year from 1 to 9999, e.g. 2022",
+        ));
+    }
+    let party = party_param(&state, q.party.as_deref())?;
+    let known_at = q.as_known_at;
     let registry = state.registry.clone();
     let report =
         tokio::task::spawn_blocking(move || registry.annual_report(year, party.as_ref(), known_at))

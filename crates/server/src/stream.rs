@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use pacta_domain::Recorded;
@@ -14,26 +14,23 @@ use pacta_domain::Recorded;
 use crate::AppState;
 use crate::api::EventPage;
 use crate::error::{AppError, Problem};
+use crate::request::{PageQuery, Query, StreamQuery};
 
-/// The most records one page or one read of the stream returns.
-const MAX_PAGE: u64 = 1000;
+/// The most records one read of the stream returns.
+const MAX_PAGE: u64 = crate::routes::MAX_PAGE;
 
 /// A page of the global log: records after `after` (default 0), at most
 /// `limit` (default 100, at most 1000), exactly as exported and hashed.
 #[utoipa::path(get, path = "/api/v1/events", tag = "log",
-    params(("after" = Option<u64>, Query, description = "Position to start after (default 0)"),
-        ("limit" = Option<u64>, Query, description = "At most this many (default 100, max 1000)")),
-    responses((status = 200, body = EventPage), (status = 400, body = Problem)))]
+    params(PageQuery),
+    responses((status = 200, description = "A page of the log", body = EventPage),
+        (status = 400, description = "A parameter cannot be read", body = Problem)))]
 pub(crate) async fn events(
     State(state): State<AppState>,
-    uri: Uri,
+    Query(q): Query<PageQuery>,
 ) -> Result<Json<EventPage>, AppError> {
-    let p = crate::routes::query_params(&uri)?;
-    let after = crate::routes::query_u64(&p, "after")?.unwrap_or(0);
-    let limit = crate::routes::query_u64(&p, "limit")?.unwrap_or(100);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(AppError::bad_request(format!("limit must be 1–{MAX_PAGE}")));
-    }
+    let after = q.after.unwrap_or(0);
+    let limit = crate::routes::page_limit(q.limit)? as u64;
     let head = state.registry.store().head().position;
     let items = read(&state, after, limit.min(head.saturating_sub(after)))?;
     let next_after = items
@@ -61,16 +58,14 @@ fn read(state: &AppState, after: u64, limit: u64) -> Result<Vec<Recorded>, AppEr
 /// (or the `Last-Event-ID` header), then each new record as it is
 /// appended. Each event's `id` is its position and its data the record.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "log",
-    params(("after" = Option<u64>, Query, description = "Position to start after (default 0)"),
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this position")),
+    params(StreamQuery, crate::request::ResumeHeader),
     responses((status = 200, description = "text/event-stream of records", content_type = "text/event-stream"),
-        (status = 400, body = Problem)))]
+        (status = 400, description = "A parameter cannot be read, or names a position beyond the head", body = Problem)))]
 pub(crate) async fn event_stream(
     State(state): State<AppState>,
     headers: HeaderMap,
-    uri: Uri,
+    Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
-    let p = crate::routes::query_params(&uri)?;
     let resume = headers
         .get("last-event-id")
         .map(|v| {
@@ -82,7 +77,7 @@ pub(crate) async fn event_stream(
         .transpose()?;
     let after = match resume {
         Some(r) => r,
-        None => crate::routes::query_u64(&p, "after")?.unwrap_or(0),
+        None => q.after.unwrap_or(0),
     };
     // A position beyond the head names nothing: waiting there would
     // silently skip the records written up to it.
@@ -93,9 +88,7 @@ pub(crate) async fn event_stream(
         } else {
             "after"
         };
-        return Err(AppError::bad_request(format!(
-            "{named} {after} is beyond the log's head {head}: no record has that position yet"
-        )));
+        return Err(beyond_head(named, after, head));
     }
     let head_rx = state.registry.store().subscribe();
     let shutdown = state.shutdown.clone();
@@ -133,4 +126,12 @@ pub(crate) async fn event_stream(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// 400 for a position no record has yet.
+fn beyond_head(field: &str, after: u64, head: u64) -> AppError {
+    AppError::bad_request_field(
+        field,
+        format!("{after} is beyond the log's head {head}: no record has that position yet"),
+    )
 }

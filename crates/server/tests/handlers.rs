@@ -192,6 +192,35 @@ async fn health_and_openapi() {
     );
     assert!(dossier["text/html"].is_object(), "{dossier}");
     problem(&get(&f, "/api/v1/nothing-here").await, 404, "not-found");
+    // What axum refuses before a handler runs is a problem too.
+    problem(&get(&f, "/api/v1/partnerships/%FF").await, 400, "malformed");
+    problem(&get(&f, "/api/v1/parties/%FF%FE").await, 400, "malformed");
+    // Endpoints without parameters refuse any.
+    for uri in [
+        "/api/v1/parties?name=x",
+        "/api/v1/parties/molde?x=1",
+        "/api/v1/audit/terminations?party=x",
+    ] {
+        problem(&get(&f, uri).await, 400, "malformed");
+    }
+    // The document is valid OpenAPI in what the validator found missing:
+    // every answer has a description.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+            assert!(
+                op["responses"]["400"].is_object(),
+                "{method} {path} lacks 400"
+            );
+        }
+    }
     let a = call(
         &f.state,
         "DELETE",
@@ -314,6 +343,23 @@ async fn listing_partnerships() {
         400,
         "malformed",
     );
+    // A parameter the endpoint does not take is refused, never ignored.
+    for (query, field) in [
+        ("q=plzen", "q"),
+        ("valid_from=2020", "valid_from"),
+        ("on=2022", "on"),
+    ] {
+        let a = get(&f, &format!("/api/v1/partnerships?{query}")).await;
+        problem(&a, 400, "malformed");
+        assert_eq!(a.body["field"], field, "{}", a.text);
+        assert!(
+            a.body["detail"].as_str().unwrap().contains(field),
+            "{}",
+            a.text
+        );
+    }
+    let a = get(&f, "/api/v1/partnerships?as_known_at=9999-12-31T23:59:59Z").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     problem(
         &get(&f, "/api/v1/partnerships?status=dormant").await,
         400,
@@ -357,6 +403,37 @@ async fn one_partnership_and_its_history() {
         ] {
             assert!(!e[key].is_null(), "history item lacks {key}: {e}");
         }
+    }
+    assert_eq!(a.body["total"], 6);
+    assert!(a.body["next_after"].is_null(), "one page: {}", a.text);
+    // In pages of two: the same six, each once, in order.
+    let mut paged = Vec::new();
+    let mut uri = "/api/v1/partnerships/liberecky-kraj--orenburg-oblast/events?limit=2".to_owned();
+    loop {
+        let page = get(&f, &uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let got = page.body["items"].as_array().unwrap();
+        assert!(got.len() <= 2);
+        paged.extend(got.iter().map(|e| e["position"].clone()));
+        match page.body["next_after"].as_u64() {
+            Some(next) => {
+                uri = format!(
+                    "{}&after={next}",
+                    &uri[..uri.find("&after").unwrap_or(uri.len())]
+                )
+            }
+            None => break,
+        }
+    }
+    let all: Vec<Value> = items.iter().map(|e| e["position"].clone()).collect();
+    assert_eq!(paged, all);
+    for bad in ["limit=0", "limit=1001", "limit=-1", "after=x"] {
+        let a = get(
+            &f,
+            &format!("/api/v1/partnerships/liberecky-kraj--orenburg-oblast/events?{bad}"),
+        )
+        .await;
+        problem(&a, 400, "malformed");
     }
     problem(
         &get(&f, "/api/v1/partnerships/liberecky-kraj--atlantis").await,
@@ -614,13 +691,38 @@ async fn appending_events_and_every_refusal() {
         422,
         "invalid",
     );
-    // A wrong field type: 400; malformed JSON: 400.
+    // Valid JSON the contract does not take is 422 naming the field's
+    // path: a wrong type, an unknown field, a wrong value deep in `data`.
+    for (body, field) in [
+        (json!({"type":"ActivityRecorded","date":5}), "date"),
+        (json!({"type":5}), "type"),
+        (json!({"type":"ActivityRecorded","colour":"red"}), "colour"),
+        (
+            json!({"type":"ActivityRecorded","source":{"title":"t","pages":3}}),
+            "source.pages",
+        ),
+        (
+            json!({"type":"ActivityRecorded","data":{"kind":"visit","place":7}}),
+            "data.place",
+        ),
+        (
+            json!({"type":"ActivityRecorded","expected_version":1.5}),
+            "expected_version",
+        ),
+    ] {
+        let a = post(&f, uri, Some(&f.clerk), body.clone()).await;
+        problem(&a, 422, "invalid");
+        assert_eq!(a.body["field"], field, "{body}: {}", a.text);
+        assert!(!a.text.contains("not valid JSON"), "{}", a.text);
+    }
+    // Malformed JSON, or JSON followed by more: 400.
     problem(
-        &post(
-            &f,
+        &call(
+            &f.state,
+            "POST",
             uri,
             Some(&f.clerk),
-            json!({"type":"ActivityRecorded","date":5}),
+            Some("{\"type\":\"Attested\"} {}".into()),
         )
         .await,
         400,
