@@ -160,6 +160,9 @@ impl From<&EventView> for EventDto {
     }
 }
 
+/// The most events one partnership's state embeds.
+pub const DETAIL_EVENTS: usize = 100;
+
 /// One partnership on a day, as known at a time.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PartnershipDto {
@@ -189,8 +192,12 @@ pub struct PartnershipDto {
     pub terminated: Option<EventDto>,
     /// The last activity by the day.
     pub last_activity: Option<EventDto>,
-    /// The lifecycle events that count on the day, in effective order.
+    /// The events that count on the day, in effective order: the latest
+    /// [`DETAIL_EVENTS`] when there are more (`events_total` says how many;
+    /// `/partnerships/{id}/events` pages through all of them).
     pub events: Vec<EventDto>,
+    /// How many events count on the day.
+    pub events_total: u64,
     /// The stream's version as known at the time.
     pub version: u64,
 }
@@ -211,7 +218,11 @@ impl From<&PartnershipDetail> for PartnershipDto {
             signed: d.signed.as_ref().map(EventDto::from),
             terminated: d.terminated.as_ref().map(EventDto::from),
             last_activity: d.last_activity.as_ref().map(EventDto::from),
-            events: d.steps.iter().map(EventDto::from).collect(),
+            events: d.steps[d.steps.len().saturating_sub(DETAIL_EVENTS)..]
+                .iter()
+                .map(EventDto::from)
+                .collect(),
+            events_total: d.steps.len() as u64,
             version: d.version,
         }
     }

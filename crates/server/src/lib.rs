@@ -13,8 +13,10 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod api;
+mod cache;
 pub mod error;
 pub mod html;
+pub mod listen;
 pub mod request;
 mod routes;
 mod stream;
@@ -30,7 +32,12 @@ use tokio::sync::watch;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+pub use crate::listen::Limits;
+use tokio::sync::Semaphore;
 
 /// The largest request body accepted, in bytes (1 MiB).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -44,12 +51,29 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Turns true when the server is shutting down; live streams end.
     pub shutdown: watch::Receiver<bool>,
+    /// The limits the server keeps.
+    pub limits: Arc<Limits>,
+    /// Places for live-stream subscribers.
+    pub subscribers: Arc<Semaphore>,
+    /// Turns for expensive reads.
+    pub expensive: Arc<Semaphore>,
+    /// Reports made lately, by question and head.
+    pub(crate) reports: Arc<cache::Recent<cache::ReportKey>>,
 }
 
 impl AppState {
-    /// State over a registry; the returned sender starts shutdown.
+    /// State over a registry with the default limits; the returned sender
+    /// starts shutdown.
     pub fn new(
         registry: Arc<Registry>,
+    ) -> Result<(AppState, watch::Sender<bool>), pacta_registry::tokens::TokenError> {
+        AppState::with_limits(registry, Limits::default())
+    }
+
+    /// State over a registry keeping `limits`.
+    pub fn with_limits(
+        registry: Arc<Registry>,
+        limits: Limits,
     ) -> Result<(AppState, watch::Sender<bool>), pacta_registry::tokens::TokenError> {
         let tokens = Tokens::open(registry.store())?;
         let (tx, rx) = watch::channel(false);
@@ -58,11 +82,42 @@ impl AppState {
                 registry,
                 tokens,
                 shutdown: rx,
+                subscribers: Arc::new(Semaphore::new(limits.max_subscribers)),
+                expensive: Arc::new(Semaphore::new(limits.expensive_reads)),
+                reports: Arc::new(cache::Recent::new(REPORT_BYTES_KEPT)),
+                limits: Arc::new(limits),
             },
             tx,
         ))
     }
+
+    /// A turn for an expensive read, waiting at most
+    /// [`Limits::expensive_wait`]; 503 with `Retry-After` when none comes.
+    pub async fn expensive_turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(
+            self.limits.expensive_wait,
+            self.expensive.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Busy",
+                format!(
+                    "{} expensive reads (reports, dossiers, verification) are being computed; retry shortly",
+                    self.limits.expensive_reads
+                ),
+            )
+            .retry_after(2)),
+        }
+    }
 }
+
+/// How many bytes of reports the server keeps ready (each is one question
+/// at one head).
+const REPORT_BYTES_KEPT: usize = 64 * 1024 * 1024;
 
 /// The router with every endpoint, and the OpenAPI document describing it.
 pub fn app(state: AppState) -> Router {
@@ -73,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .expect("the OpenAPI document serializes")
         .into();
     let request_id = HeaderName::from_static("x-request-id");
+    let request_timeout = state.limits.request;
     router
         .route(
             "/openapi.json",
@@ -90,6 +146,10 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {
@@ -272,21 +332,32 @@ impl MakeRequestId for UlidRequestId {
 }
 
 /// Serves until SIGTERM or Ctrl-C: then stops accepting, lets in-flight
-/// requests finish, ends live streams, flushes the store and returns.
+/// requests finish (for at most [`Limits::shutdown_grace`]), ends live
+/// streams, flushes the store and returns.
 pub async fn serve(registry: Arc<Registry>, addr: SocketAddr) -> std::io::Result<()> {
-    let (state, shutdown) = AppState::new(registry.clone()).map_err(std::io::Error::other)?;
+    serve_with(registry, addr, Limits::default(), stop_signal()).await
+}
+
+/// [`serve`] with given limits, until `stop` completes.
+pub async fn serve_with(
+    registry: Arc<Registry>,
+    addr: SocketAddr,
+    limits: Limits,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let (state, shutdown) =
+        AppState::with_limits(registry.clone(), limits.clone()).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     // Printed for people and scripts that started the server on port 0.
     println!("pacta listening on http://{}", listener.local_addr()?);
     let persister = tokio::spawn(persist_projections(registry.clone()));
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            stop_signal().await;
-            tracing::info!("shutting down: finishing requests in flight");
-            let _ = shutdown.send(true);
-        })
-        .await?;
+    listen::serve(listener, app(state), &limits, async move {
+        stop.await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = shutdown.send(true);
+    })
+    .await;
     persister.abort();
     registry
         .projections()

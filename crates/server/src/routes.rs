@@ -21,6 +21,8 @@ use crate::request::{
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi_info())
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
         .routes(routes!(healthz))
         .routes(routes!(list_parties, create_party))
         .routes(routes!(get_party))
@@ -128,20 +130,48 @@ impl FromRequestParts<AppState> for Writer {
     }
 }
 
-/// The store is open and answering.
+/// Liveness: the process runs and answers. A supervisor restarts it when
+/// this fails; it says nothing of the store (see `/readyz`).
+#[utoipa::path(get, path = "/livez", tag = "service",
+    responses((status = 200, description = "The process answers", body = Object)))]
+async fn livez(_: Query<NoQuery>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "alive" }))
+}
+
+/// Readiness: the store accepts writes and its log's tail chains. `503`
+/// with the reason when it does not (a full disk, an I/O error, a damaged
+/// log): reads of what is readable still work, writes do not.
+/// `/healthz` is the same answer.
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses(
+        (status = 200, description = "Ready: writable, the log's tail verified on open", body = Object),
+        (status = 503, description = "Not ready: the store stopped accepting writes (a full disk, an \
+            I/O error) or its log is damaged; the reason is in `detail`", body = Problem),
+    ))]
+async fn readyz(State(state): State<AppState>, _: Query<NoQuery>) -> Response {
+    readiness(&state)
+}
+
+/// The same as `/readyz`, kept for monitors that know this name.
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses(
-        (status = 200, description = "The store is open and accepts writes", body = Object),
-        (status = 503, description = "The store stopped accepting writes after a storage failure \
-            (a full disk, an I/O error); the reason is in `detail`. Restart to recover", body = Problem),
+        (status = 200, description = "Ready (see `/readyz`)", body = Object),
+        (status = 503, description = "Not ready (see `/readyz`)", body = Problem),
     ))]
-async fn healthz(State(state): State<AppState>) -> Response {
+async fn healthz(State(state): State<AppState>, _: Query<NoQuery>) -> Response {
+    readiness(&state)
+}
+
+fn readiness(state: &AppState) -> Response {
     let store = state.registry.store();
     let head = store.head();
     match store.health() {
         Ok(()) => Json(serde_json::json!({
             "status": "ok",
+            "writable": true,
+            "chain": "ok",
             "head_position": head.position,
+            "index_lag": store.index_lag(),
             "projections_applied": state.registry.projections().applied(),
         }))
         .into_response(),
@@ -152,7 +182,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
             } else {
                 "unavailable"
             },
-            "Not accepting writes",
+            "Not ready",
             e.to_string(),
         )
         .into_response(),
@@ -513,6 +543,7 @@ async fn verify(
             ));
         }
     };
+    let _turn = state.expensive_turn().await?;
     let store = state.registry.store().clone();
     let dto = tokio::task::spawn_blocking(move || -> Result<api::VerifyDto, pacta_store::Error> {
         Ok(match digest {
@@ -571,6 +602,7 @@ async fn dossiers(
     state: &AppState,
     id: Option<String>,
 ) -> Result<Option<api::DossiersDto>, AppError> {
+    let _turn = state.expensive_turn().await?;
     let registry = state.registry.clone();
     tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref()))
         .await
@@ -649,16 +681,42 @@ async fn annual_report(
         ));
     }
     let party = party_param(&state, q.party.as_deref())?;
-    let known_at = q.as_known_at;
-    let registry = state.registry.clone();
-    let report =
-        tokio::task::spawn_blocking(move || registry.annual_report(year, party.as_ref(), known_at))
+    let key = crate::cache::ReportKey {
+        year,
+        party,
+        as_known_at: q.as_known_at,
+        head: state.registry.store().head().position,
+        html: wants_html(&headers),
+    };
+    let content_type = if key.html {
+        "text/html; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    let body = match state.reports.get(&key) {
+        Some(body) => body,
+        None => {
+            let _turn = state.expensive_turn().await?;
+            let registry = state.registry.clone();
+            let question = key.clone();
+            let body = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+                let report = registry.annual_report(
+                    question.year,
+                    question.party.as_ref(),
+                    question.as_known_at,
+                )?;
+                let dto = api::ReportDto::from(&report);
+                Ok(axum::body::Bytes::from(if question.html {
+                    crate::html::report(&dto)
+                } else {
+                    serde_json::to_string(&dto).map_err(AppError::internal)?
+                }))
+            })
             .await
             .map_err(AppError::internal)??;
-    let dto = api::ReportDto::from(&report);
-    Ok(if wants_html(&headers) {
-        html(crate::html::report(&dto))
-    } else {
-        Json(dto).into_response()
-    })
+            state.reports.put(key, body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }

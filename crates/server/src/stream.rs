@@ -2,11 +2,14 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use pacta_domain::Recorded;
@@ -14,10 +17,8 @@ use pacta_domain::Recorded;
 use crate::AppState;
 use crate::api::EventPage;
 use crate::error::{AppError, Problem};
+use crate::listen::Closer;
 use crate::request::{PageQuery, Query, StreamQuery};
-
-/// The most records one read of the stream returns.
-const MAX_PAGE: u64 = crate::routes::MAX_PAGE;
 
 /// A page of the global log: records after `after` (default 0), at most
 /// `limit` (default 100, at most 1000), exactly as exported and hashed.
@@ -63,6 +64,7 @@ fn read(state: &AppState, after: u64, limit: u64) -> Result<Vec<Recorded>, AppEr
         (status = 400, description = "A parameter cannot be read, or names a position beyond the head", body = Problem)))]
 pub(crate) async fn event_stream(
     State(state): State<AppState>,
+    closer: Option<Extension<Closer>>,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
@@ -90,42 +92,142 @@ pub(crate) async fn event_stream(
         };
         return Err(beyond_head(named, after, head));
     }
+    let subscriber = state.subscribers.clone().try_acquire_owned().map_err(|_| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Too many subscribers",
+            format!(
+                "the live stream has its limit of {} subscribers; retry later, or read pages of \
+                 /api/v1/events",
+                state.limits.max_subscribers
+            ),
+        )
+        .retry_after(5)
+    })?;
+    let stalled = state.limits.stalled_reader;
+    let last_read = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    if let Some(Extension(closer)) = closer {
+        tokio::spawn(drop_when_stalled(
+            closer,
+            last_read.clone(),
+            started,
+            stalled,
+        ));
+    }
     let head_rx = state.registry.store().subscribe();
     let shutdown = state.shutdown.clone();
-    let stream = futures_util::stream::unfold(
-        (state, head_rx, shutdown, after, VecDeque::<Recorded>::new()),
-        |(state, mut head_rx, mut shutdown, mut after, mut buffer)| async move {
-            loop {
-                if let Some(record) = buffer.pop_front() {
-                    after = record.envelope.position;
-                    let event = match serde_json::to_string(&record) {
-                        Ok(json) => SseEvent::default()
-                            .id(after.to_string())
-                            .event("record")
-                            .data(json),
-                        Err(e) => SseEvent::default().event("error").data(e.to_string()),
-                    };
-                    return Some((Ok(event), (state, head_rx, shutdown, after, buffer)));
-                }
-                if *shutdown.borrow() {
-                    return None;
-                }
-                let head = head_rx.borrow_and_update().position;
-                if head > after {
-                    match read(&state, after, MAX_PAGE.min(head - after)) {
-                        Ok(records) => buffer.extend(records),
-                        Err(_) => return None,
-                    }
-                    continue;
-                }
-                tokio::select! {
-                    changed = head_rx.changed() => if changed.is_err() { return None },
-                    _ = shutdown.changed() => return None,
-                }
+    let live = Live {
+        state,
+        head_rx,
+        shutdown,
+        after,
+        buffer: VecDeque::new(),
+        finished: false,
+        _subscriber: subscriber,
+    };
+    let records = futures_util::stream::unfold(live, |mut live| async move {
+        let event = live.next().await?;
+        Some((Ok(event), live))
+    });
+    // The body is polled whenever hyper can write: each poll is a sign of
+    // a reader.
+    let mut records = Box::pin(records);
+    let stream = futures_util::stream::poll_fn(move |cx| {
+        let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        last_read.store(millis, Ordering::Relaxed);
+        records.as_mut().poll_next(cx)
+    });
+    let keep_alive = (stalled / 4).min(Duration::from_secs(15));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(keep_alive)))
+}
+
+/// How many records one read of the log for a subscriber takes (and so
+/// at most how many wait in its memory).
+const READ_AHEAD: u64 = 256;
+
+/// One subscriber's place in the log.
+struct Live {
+    state: AppState,
+    head_rx: tokio::sync::watch::Receiver<pacta_store::Head>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    after: u64,
+    buffer: VecDeque<Recorded>,
+    /// The stream sent its last event (an `error` saying why it ends).
+    finished: bool,
+    _subscriber: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Live {
+    /// The next event to send; `None` ends the stream.
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if self.finished {
+                return None;
             }
-        },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+            if let Some(record) = self.buffer.pop_front() {
+                self.after = record.envelope.position;
+                return Some(match serde_json::to_string(&record) {
+                    Ok(json) => SseEvent::default()
+                        .id(self.after.to_string())
+                        .event("record")
+                        .data(json),
+                    Err(e) => SseEvent::default().event("error").data(e.to_string()),
+                });
+            }
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            let head = self.head_rx.borrow_and_update().position;
+            if head > self.after {
+                match read(&self.state, self.after, READ_AHEAD.min(head - self.after)) {
+                    Ok(records) => self.buffer.extend(records),
+                    Err(e) => {
+                        tracing::error!(error = %e.problem().detail, after = self.after, "a live stream could not read the log");
+                        self.finished = true;
+                        let reason = format!(
+                            "the log could not be read after position {}; reconnect with Last-Event-ID: {} to resume",
+                            self.after, self.after
+                        );
+                        return Some(SseEvent::default().event("error").data(reason));
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                changed = self.head_rx.changed() => if changed.is_err() { return None },
+                _ = self.shutdown.changed() => return None,
+            }
+        }
+    }
+}
+
+/// Closes a subscriber's connection once its stream has not been polled
+/// for `stalled`: a reader that keeps up is polled at least at every
+/// keep-alive, so silence that long means it stopped reading and its
+/// answer is piling up. Ends when the stream does.
+async fn drop_when_stalled(
+    closer: Closer,
+    last_read: Arc<AtomicU64>,
+    started: Instant,
+    stalled: Duration,
+) {
+    let mut tick = tokio::time::interval((stalled / 4).max(Duration::from_millis(10)));
+    loop {
+        tick.tick().await;
+        if Arc::strong_count(&last_read) == 1 {
+            return;
+        }
+        let last = Duration::from_millis(last_read.load(Ordering::Relaxed));
+        if started.elapsed().saturating_sub(last) > stalled {
+            closer.close(&format!(
+                "a live-stream subscriber read nothing for {} s",
+                stalled.as_secs_f64()
+            ));
+            return;
+        }
+    }
 }
 
 /// 400 for a position no record has yet.

@@ -144,6 +144,13 @@ async fn health_and_openapi() {
     let a = get(&f, "/healthz").await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body["status"], "ok");
+    let a = get(&f, "/livez").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["status"], "alive");
+    let a = get(&f, "/readyz").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["writable"], true);
+    assert_eq!(a.body["chain"], "ok");
     let a = get(&f, "/openapi.json").await;
     assert_eq!(a.status, StatusCode::OK);
     let paths = a.body["paths"].as_object().unwrap();
@@ -1166,4 +1173,74 @@ async fn the_yearly_report_worked_out_by_hand() {
         404,
         "not-found",
     );
+}
+
+#[tokio::test]
+async fn expensive_reads_wait_their_turn_then_answer_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let registry = std::thread::spawn(move || Registry::open(path).unwrap())
+        .join()
+        .unwrap();
+    let limits = pacta_server::Limits {
+        expensive_reads: 1,
+        expensive_wait: std::time::Duration::from_millis(20),
+        ..Default::default()
+    };
+    let (state, _shutdown) = AppState::with_limits(Arc::new(registry), limits).unwrap();
+    // Every turn taken (as by slow reports in flight).
+    let _held = state.expensive.clone().try_acquire_owned().unwrap();
+    for uri in [
+        "/api/v1/reports/annual?year=2022",
+        "/api/v1/audit/verify",
+        "/api/v1/audit/terminations",
+    ] {
+        let response = app(state.clone())
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert_eq!(response.headers()["retry-after"], "2", "{uri}");
+    }
+    drop(_held);
+    let response = app(state.clone())
+        .oneshot(
+            Request::get("/api/v1/reports/annual?year=2022")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_long_history_is_bounded_in_every_answer() {
+    let f = fixture();
+    let uri = "/api/v1/partnerships/liberecky-kraj--bursa";
+    let before = get(&f, uri).await.body["events_total"].as_u64().unwrap();
+    for i in 0..105 {
+        let a = post(
+            &f,
+            &format!("{uri}/events"),
+            Some(&f.admin),
+            json!({"type":"ActivityRecorded","date":"2025-01","data":{"kind":"letter"},"note":format!("letter {i}")}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    }
+    let state = get(&f, uri).await;
+    let total = state.body["events_total"].as_u64().unwrap();
+    assert_eq!(total, before + 105);
+    let events = state.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), pacta_server::api::DETAIL_EVENTS);
+    assert!(
+        events.iter().any(|e| e["note"] == "letter 104")
+            && !events.iter().any(|e| e["note"] == "letter 0"),
+        "the latest are kept"
+    );
+    let history = get(&f, &format!("{uri}/events")).await;
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 100);
+    assert!(history.body["next_after"].is_u64());
+    assert!(history.body["total"].as_u64().unwrap() > 105);
 }
