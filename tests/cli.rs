@@ -114,3 +114,28 @@ fn a_name_of_several_parties_lists_the_candidates() {
     ]));
     assert!(by_id.contains("liberecky-kraj--"), "{by_id}");
 }
+
+/// An event over a bound is refused on import with its file, line and the
+/// field's path; nothing is written.
+#[test]
+fn import_names_the_field_over_its_bound() {
+    let data = tempfile::tempdir().unwrap();
+    ok(pacta(data.path()).args(["parties"]));
+    let file = data.path().join("long.ndjson");
+    let line = serde_json::json!({
+        "id": "01KAF4Q6Y0SEED0000000000Z1",
+        "stream": "partnership/liberecky-kraj--orenburg-oblast",
+        "type": "ActivityRecorded",
+        "date": "2021",
+        "data": {"kind": "visit", "participants": vec!["x"; 100_000]},
+    });
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let out = fails(pacta(data.path()).args(["import", file.to_str().unwrap()]));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(
+            |l| l.ends_with("long.ndjson:1: data.participants: at most 200 items (got 100000)")
+        ),
+        "{err}"
+    );
+}

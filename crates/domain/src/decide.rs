@@ -621,9 +621,11 @@ fn check_target<W: World + ?Sized>(
         };
         data.extend(patch.clone());
         let merged = serde_json::Value::Object(data).to_string();
-        Payload::from_json(ty, &merged).map_err(|e| {
+        let corrected = Payload::from_json(ty, &merged).map_err(|e| {
             Rejection::Invalid(format!("the corrected data is not a valid {ty}: {e}"))
         })?;
+        crate::limits::check_payload("data.data", &corrected)
+            .map_err(|e| Rejection::Invalid(e.to_string()))?;
     }
     Ok(Some(position))
 }
@@ -868,7 +870,7 @@ mod tests {
             r#"{{"type":"ActivityRecorded","date":"2010","data":{{"kind":"visit"}},"note":"{}"}}"#,
             "ř".repeat(crate::event::MAX_NOTE_CHARS + 1)
         );
-        check_partnership(&[], &[&long], "the note has 2001 characters…");
+        check_partnership(&[], &[&long], "note: at most 2000 characters (got 2001)");
         let short = long
             .replace('ř', "")
             .replace(r#""note":"""#, r#""note":"ok""#);
@@ -1232,6 +1234,19 @@ mod tests {
         for (stored, when, expect) in cases {
             check_partnership(stored, &[when], expect);
         }
+        // Corrected data keeps within the bounds of its type.
+        let place = |n: usize| format!(r#""data":{{"place":"{}"}}"#, "ř".repeat(n));
+        let max = crate::limits::MAX_LINE_CHARS;
+        check_partnership(
+            &[SIGNED_2010, visit],
+            &[&corrected("@2", &place(max))],
+            "ok",
+        );
+        check_partnership(
+            &[SIGNED_2010, visit],
+            &[&corrected("@2", &place(max + 1))],
+            "data.data.place: at most 300 characters (got 301)",
+        );
         // A correction may point at an event of the same write.
         check_partnership(
             &[],

@@ -12,6 +12,7 @@
 //! - [`id`]: [`Slug`] ids, [`StreamId`], [`EventId`].
 //! - [`name`]: [`NameKey`], how ids, names and aliases are compared.
 //! - [`event`]: [`Event`] and its typed [`Payload`]s, with fixed wire names.
+//! - [`limits`]: the bound of every text and list of an event.
 //! - [`record`]: [`Recorded`], an event with the envelope the store gives it.
 //! - [`lifecycle`]: the state machines and [`Refusal`].
 //! - [`history`]: the bitemporal fold ([`Timeline`], [`in_force`]).
@@ -26,6 +27,7 @@ pub mod event;
 pub mod history;
 pub mod id;
 pub mod lifecycle;
+pub mod limits;
 pub mod name;
 pub mod record;
 pub mod time;
