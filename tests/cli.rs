@@ -66,3 +66,76 @@ fn tokens_are_listed_without_their_secrets() {
         "{table}"
     );
 }
+
+/// A name that several parties answer to (stored before names were kept
+/// unique) is refused with the candidates, not resolved to one of them;
+/// an id always finds its own party.
+#[test]
+fn a_name_of_several_parties_lists_the_candidates() {
+    use pacta_domain::{Event, EventId, StreamId};
+    use pacta_store::{Append, NewEvent, Store};
+
+    let data = tempfile::tempdir().unwrap();
+    ok(pacta(data.path()).args(["parties"]));
+    let event: Event = serde_json::from_str(
+        r#"{"type":"PartyRegistered","data":{"kind":"town","names":{"native":"Plzeň Region"},"aliases":["liberecky-kraj"],"country":"DE"}}"#,
+    )
+    .unwrap();
+    let store = Store::open(data.path()).unwrap();
+    store
+        .append_blocking(Append {
+            stream: StreamId::parse("party/zzz-old").unwrap(),
+            expected_version: Some(0),
+            events: vec![NewEvent {
+                event_id: EventId::from_bytes(7u128.to_be_bytes()),
+                event,
+                recorded_by: "old".into(),
+            }],
+        })
+        .unwrap();
+    drop(store);
+
+    let out = fails(pacta(data.path()).args(["valid-on", "2007-08-01", "--party", "Plzeň Region"]));
+    let err = stderr(&out);
+    // (Progress of the projections' catch-up may precede it.)
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("plzensky-kraj, zzz-old"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error").count(), 1, "one error line:\n{err}");
+    let by_id = ok(pacta(data.path()).args([
+        "valid-on",
+        "2022-02-28",
+        "--party",
+        "liberecky-kraj",
+        "--format",
+        "json",
+    ]));
+    assert!(by_id.contains("liberecky-kraj--"), "{by_id}");
+}
+
+/// An event over a bound is refused on import with its file, line and the
+/// field's path; nothing is written.
+#[test]
+fn import_names_the_field_over_its_bound() {
+    let data = tempfile::tempdir().unwrap();
+    ok(pacta(data.path()).args(["parties"]));
+    let file = data.path().join("long.ndjson");
+    let line = serde_json::json!({
+        "id": "01KAF4Q6Y0SEED0000000000Z1",
+        "stream": "partnership/liberecky-kraj--orenburg-oblast",
+        "type": "ActivityRecorded",
+        "date": "2021",
+        "data": {"kind": "visit", "participants": vec!["x"; 100_000]},
+    });
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let out = fails(pacta(data.path()).args(["import", file.to_str().unwrap()]));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(
+            |l| l.ends_with("long.ndjson:1: data.participants: at most 200 items (got 100000)")
+        ),
+        "{err}"
+    );
+}

@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use output::{DocFormat, Format, Table, cell};
 use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
 use pacta_projections::ListFilter;
-use pacta_registry::{Actor, Registry};
+use pacta_registry::{Actor, Lookup, Registry};
 use pacta_server::api;
 use pacta_store::{Head, Store};
 
@@ -548,9 +548,16 @@ fn open_registry(data: &Path) -> anyhow::Result<Registry> {
 }
 
 fn resolve_party(registry: &Registry, text: &str) -> anyhow::Result<Slug> {
-    match registry.projections().parties().find(text) {
-        Some(p) => Ok(p.id),
-        None => bail!("no party with id or name {text:?} (see `pacta parties`)"),
+    match registry.lookup_party(text) {
+        Ok(p) => Ok(p.id),
+        Err(Lookup::NotFound) => bail!("no party with id or name {text:?} (see `pacta parties`)"),
+        Err(Lookup::Ambiguous(candidates)) => {
+            let ids: Vec<&str> = candidates.iter().map(|p| p.id.as_str()).collect();
+            bail!(
+                "{text:?} is a name of several parties: {}; give one of these ids",
+                ids.join(", ")
+            )
+        }
     }
 }
 

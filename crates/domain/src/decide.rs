@@ -19,7 +19,10 @@
 //!    ([`Event::validate`]: the date its type needs, a short note, a
 //!    source with a title, reasons, names and codes of the right form).
 //! 4. A party is registered once and amended after; its parent exists and
-//!    is not the party itself.
+//!    is not the party itself. No other party answers to its id, any of
+//!    its names or aliases, compared as [`NameKey`]s (so a look-up by any
+//!    of them finds this party alone); its own may repeat among
+//!    themselves.
 //! 5. An offer is published once, by a Czech home party, for a party that
 //!    exists; then matched (to a partnership that exists), withdrawn or
 //!    lapsed, and nothing after.
@@ -44,6 +47,7 @@ use crate::id::{EventId, Slug, StreamId, StreamKind};
 use crate::lifecycle::{
     OfferStatus, Refusal, Status, Transition, offer_transition, party_transition, transition,
 };
+use crate::name::NameKey;
 use crate::record::Recorded;
 use crate::time::Timestamp;
 
@@ -170,6 +174,41 @@ pub struct Located {
     pub event: Event,
 }
 
+/// How a party answers to a name (see [`NameHolder`]).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Held {
+    /// It is the party's id.
+    Id,
+    /// It is one of the party's current names.
+    Name,
+    /// It is one of the party's aliases.
+    Alias,
+    /// It was one of the party's names before an amendment replaced them;
+    /// the party is still found by it.
+    FormerName,
+}
+
+impl Held {
+    /// The phrase before the party: "the id of", "a name of"…
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Held::Id => "the id of",
+            Held::Name => "a name of",
+            Held::Alias => "an alias of",
+            Held::FormerName => "a former name of",
+        }
+    }
+}
+
+/// A party that answers to a name key, and how.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NameHolder {
+    /// The party.
+    pub party: Slug,
+    /// As what it holds the name.
+    pub held: Held,
+}
+
 /// What [`decide`] asks about the rest of the registry: the store, plus
 /// whatever a caller deciding ahead has accepted and not yet written.
 pub trait World {
@@ -177,6 +216,10 @@ pub trait World {
     type Error;
     /// A party's country (ISO 3166-1 alpha-2), `None` if it does not exist.
     fn party_country(&self, party: &Slug) -> Result<Option<String>, Self::Error>;
+    /// Every party that answers to `key` as its id, a name, an alias or a
+    /// former name (several only in data stored before names were
+    /// unique), each once, as the strongest of those.
+    fn name_holders(&self, key: &NameKey) -> Result<Vec<NameHolder>, Self::Error>;
     /// Whether a partnership exists.
     fn partnership_exists(&self, partnership: &Slug) -> Result<bool, Self::Error>;
     /// An event by id, in whatever stream it is.
@@ -318,6 +361,7 @@ fn decide_party<W: World + ?Sized>(
             });
             return Err(Rejection::Refused(r).into());
         }
+        claim_names(stream, &p.event.payload, world)?;
         let parent = match &p.event.payload {
             Payload::PartyRegistered(r) => r.parent.as_ref(),
             Payload::PartyAmended(a) => a.parent.as_ref(),
@@ -336,6 +380,43 @@ fn decide_party<W: World + ?Sized>(
             }
         }
         registered = true;
+    }
+    Ok(())
+}
+
+/// The id, names and aliases a party event gives its party are answered
+/// to by no other party: a name another party holds would make a look-up
+/// by it find the wrong party, or several.
+fn claim_names<W: World + ?Sized>(
+    stream: &StreamId,
+    payload: &Payload,
+    world: &W,
+) -> Decided<(), W::Error> {
+    let mut claimed: Vec<(&str, &str)> = Vec::new();
+    match payload {
+        Payload::PartyRegistered(r) => {
+            claimed.push(("id", stream.id.as_str()));
+            claimed.extend(r.names.all().map(|n| ("name", n)));
+            claimed.extend(r.aliases.iter().map(|a| ("alias", a.as_str())));
+        }
+        Payload::PartyAmended(a) => {
+            claimed.extend(a.names.iter().flat_map(|n| n.all()).map(|n| ("name", n)));
+            claimed.extend(a.add_aliases.iter().map(|a| ("alias", a.as_str())));
+        }
+        _ => return Ok(()),
+    }
+    for (what, text) in claimed {
+        let holders = world
+            .name_holders(&NameKey::of(text))
+            .map_err(DecideError::World)?;
+        if let Some(other) = holders.iter().find(|h| h.party != stream.id) {
+            return Err(Rejection::Invalid(format!(
+                "{what} {text:?} is already {} party {}",
+                other.held.phrase(),
+                other.party
+            ))
+            .into());
+        }
     }
     Ok(())
 }
@@ -540,9 +621,11 @@ fn check_target<W: World + ?Sized>(
         };
         data.extend(patch.clone());
         let merged = serde_json::Value::Object(data).to_string();
-        Payload::from_json(ty, &merged).map_err(|e| {
+        let corrected = Payload::from_json(ty, &merged).map_err(|e| {
             Rejection::Invalid(format!("the corrected data is not a valid {ty}: {e}"))
         })?;
+        crate::limits::check_payload("data.data", &corrected)
+            .map_err(|e| Rejection::Invalid(e.to_string()))?;
     }
     Ok(Some(position))
 }
@@ -589,6 +672,8 @@ mod tests {
     /// partnership, and stored events.
     struct Elsewhere {
         parties: HashMap<&'static str, &'static str>,
+        /// Names and aliases: the text, its party, how it holds it.
+        names: Vec<(&'static str, &'static str, Held)>,
         partnerships: Vec<&'static str>,
         events: Vec<(EventId, Located)>,
     }
@@ -609,8 +694,19 @@ mod tests {
                     r#"{"type":"ActivityRecorded","date":"2010","data":{"kind":"visit"}}"#,
                 ),
             };
+            let names = vec![
+                ("Plzeňský kraj", "plzensky-kraj", Held::Name),
+                ("Plzeň Region", "plzensky-kraj", Held::Name),
+                ("Pilsen", "plzensky-kraj", Held::Alias),
+                ("Liberecký kraj", "liberecky-kraj", Held::Name),
+                ("Liberec Region", "liberecky-kraj", Held::Name),
+                ("Nový Bor", "novy-bor", Held::Name),
+                ("Haida", "novy-bor", Held::FormerName),
+                ("Molde", "molde", Held::Name),
+            ];
             Elsewhere {
                 parties: parties.into_iter().collect(),
+                names,
                 partnerships: vec!["plzensky-kraj--bergamo", "liberecky-kraj--molde"],
                 events: vec![(id(99), other)],
             }
@@ -621,6 +717,25 @@ mod tests {
         type Error = std::convert::Infallible;
         fn party_country(&self, party: &Slug) -> Result<Option<String>, Self::Error> {
             Ok(self.parties.get(party.as_str()).map(|c| (*c).to_owned()))
+        }
+        fn name_holders(&self, key: &NameKey) -> Result<Vec<NameHolder>, Self::Error> {
+            let holder = |party: &str, held| NameHolder {
+                party: Slug::parse(party).unwrap(),
+                held,
+            };
+            let mut holders: Vec<NameHolder> = self
+                .parties
+                .keys()
+                .filter(|id| **id == key.as_str())
+                .map(|id| holder(id, Held::Id))
+                .collect();
+            for (text, party, held) in &self.names {
+                if NameKey::of(text) == *key && !holders.iter().any(|h| h.party.as_str() == *party)
+                {
+                    holders.push(holder(party, *held));
+                }
+            }
+            Ok(holders)
         }
         fn partnership_exists(&self, partnership: &Slug) -> Result<bool, Self::Error> {
             Ok(self.partnerships.contains(&partnership.as_str()))
@@ -755,7 +870,7 @@ mod tests {
             r#"{{"type":"ActivityRecorded","date":"2010","data":{{"kind":"visit"}},"note":"{}"}}"#,
             "ř".repeat(crate::event::MAX_NOTE_CHARS + 1)
         );
-        check_partnership(&[], &[&long], "the note has 2001 characters…");
+        check_partnership(&[], &[&long], "note: at most 2000 characters (got 2001)");
         let short = long
             .replace('ř', "")
             .replace(r#""note":"""#, r#""note":"ok""#);
@@ -1119,6 +1234,19 @@ mod tests {
         for (stored, when, expect) in cases {
             check_partnership(stored, &[when], expect);
         }
+        // Corrected data keeps within the bounds of its type.
+        let place = |n: usize| format!(r#""data":{{"place":"{}"}}"#, "ř".repeat(n));
+        let max = crate::limits::MAX_LINE_CHARS;
+        check_partnership(
+            &[SIGNED_2010, visit],
+            &[&corrected("@2", &place(max))],
+            "ok",
+        );
+        check_partnership(
+            &[SIGNED_2010, visit],
+            &[&corrected("@2", &place(max + 1))],
+            "data.data.place: at most 300 characters (got 301)",
+        );
         // A correction may point at an event of the same write.
         check_partnership(
             &[],
@@ -1197,6 +1325,102 @@ mod tests {
             &[&amended("atlantis")],
             "party atlantis does not exist",
         );
+    }
+
+    /// A `PartyRegistered` of `id` with these names and aliases (JSON).
+    fn registered(names: &str, aliases: &str) -> String {
+        format!(
+            r#"{{"type":"PartyRegistered","data":{{"kind":"town","names":{names},"aliases":{aliases},"country":"DE"}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_party_takes_no_name_another_party_answers_to() {
+        let evil = "party/zzz-evil";
+        let cases: &[(&str, &[&str], String, &str)] = &[
+            // A clerk's attempt to take two regions' ids and a third's name.
+            (
+                evil,
+                &[],
+                registered(
+                    r#"{"native":"Plzeň Region"}"#,
+                    r#"["liberecky-kraj","ustecky-kraj"]"#,
+                ),
+                "name \"Plzeň Region\" is already a name of party plzensky-kraj",
+            ),
+            (
+                evil,
+                &[],
+                registered(r#"{"native":"Evil"}"#, r#"["liberecky-kraj"]"#),
+                "alias \"liberecky-kraj\" is already the id of party liberecky-kraj",
+            ),
+            // Compared as look-ups compare: letter case, diacritics and
+            // spacing aside.
+            (
+                evil,
+                &[],
+                registered(r#"{"en":"  LIBERECKY   kraj "}"#, "[]"),
+                "name \"  LIBERECKY   kraj \" is already a name of party liberecky-kraj",
+            ),
+            (
+                evil,
+                &[],
+                registered(r#"{"cs":"Evil"}"#, r#"["pilsen"]"#),
+                "alias \"pilsen\" is already an alias of party plzensky-kraj",
+            ),
+            (
+                evil,
+                &[],
+                registered(r#"{"cs":"Evil"}"#, r#"["haida"]"#),
+                "alias \"haida\" is already a former name of party novy-bor",
+            ),
+            // An id another party answers to.
+            (
+                "party/pilsen",
+                &[],
+                registered(r#"{"cs":"Pilsen Town"}"#, "[]"),
+                "id \"pilsen\" is already an alias of party plzensky-kraj",
+            ),
+            // A party's own names may repeat among themselves.
+            (
+                "party/kassel",
+                &[],
+                registered(
+                    r#"{"native":"Kassel","cs":"Kassel","en":"kassel"}"#,
+                    r#"["KASSEL","Kaßel"]"#,
+                ),
+                "ok",
+            ),
+            // An amendment may repeat the party's own names, not another's.
+            (
+                "party/novy-bor",
+                &[NOVY_BOR],
+                r#"{"type":"PartyAmended","data":{"add_aliases":["Novy Bor","Haida"]}}"#.into(),
+                "ok",
+            ),
+            (
+                "party/novy-bor",
+                &[NOVY_BOR],
+                r#"{"type":"PartyAmended","data":{"add_aliases":["Molde"]}}"#.into(),
+                "alias \"Molde\" is already the id of party molde",
+            ),
+            (
+                "party/novy-bor",
+                &[NOVY_BOR],
+                r#"{"type":"PartyAmended","data":{"names":{"cs":"Nový Bor","en":"Liberec Region"}}}"#
+                    .into(),
+                "name \"Liberec Region\" is already a name of party liberecky-kraj",
+            ),
+            (
+                "party/novy-bor",
+                &[NOVY_BOR],
+                r#"{"type":"PartyAmended","data":{"add_aliases":["Plzensky-Kraj"]}}"#.into(),
+                "alias \"Plzensky-Kraj\" is already the id of party plzensky-kraj",
+            ),
+        ];
+        for (stream, stored, when, expect) in cases {
+            check(stream, stored, &[when], expect);
+        }
     }
 
     #[test]

@@ -670,28 +670,21 @@ impl Event {
         self.payload.event_type()
     }
 
-    /// Checks what serde cannot: a date where the type needs one, a
-    /// non-empty source title and reasons, names and codes of the right
-    /// form, a note of at most [`MAX_NOTE_CHARS`] characters.
+    /// Checks what serde cannot: every text and list within its bound
+    /// ([`crate::limits`], e.g. a note of at most [`MAX_NOTE_CHARS`]
+    /// characters), a date where the type needs one, a non-empty source
+    /// title and reasons, names and codes of the right form.
     pub fn validate(&self) -> Result<(), EventError> {
         let ty = self.event_type();
-        if let Some(note) = &self.note {
-            if let Some(c) = note
-                .chars()
+        crate::limits::check_event(self.note.as_deref(), self.source.as_ref(), &self.payload)?;
+        if let Some(c) = self.note.as_deref().and_then(|note| {
+            note.chars()
                 .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-            {
-                return Err(EventError::new(format!(
-                    "the note holds the control character U+{:04X}; a note is plain text",
-                    u32::from(c)
-                )));
-            }
-            let n = note.chars().count();
-            if n > MAX_NOTE_CHARS {
-                return Err(EventError::new(format!(
-                    "the note has {n} characters; a note is short, at most {MAX_NOTE_CHARS} \
-                     (long texts belong in the cited source)"
-                )));
-            }
+        }) {
+            return Err(EventError::new(format!(
+                "the note holds the control character U+{:04X}; a note is plain text",
+                u32::from(c)
+            )));
         }
         if ty.needs_date() && self.date.is_none() {
             return Err(EventError::new(format!("{ty} needs a date")));
@@ -779,8 +772,9 @@ fn check_name(name: &str) -> Result<(), EventError> {
     }
 }
 
-/// The longest note an event may carry, in characters.
-pub const MAX_NOTE_CHARS: usize = 2000;
+/// The longest note an event may carry, in characters (with every other
+/// bound in [`crate::limits`]).
+pub use crate::limits::MAX_NOTE_CHARS;
 
 fn check_country(code: &str) -> Result<(), EventError> {
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -1042,7 +1036,7 @@ mod tests {
         };
         with_note(MAX_NOTE_CHARS).validate().unwrap();
         let err = with_note(MAX_NOTE_CHARS + 1).validate().unwrap_err();
-        assert!(err.to_string().contains("2001 characters"), "{err}");
+        assert_eq!(err.to_string(), "note: at most 2000 characters (got 2001)");
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - [`date`]: [`PartialDate`], the EDTF subset, each an interval of days.
 //! - [`time`]: [`Timestamp`], record time.
 //! - [`id`]: [`Slug`] ids, [`StreamId`], [`EventId`].
+//! - [`name`]: [`NameKey`], how ids, names and aliases are compared.
 //! - [`event`]: [`Event`] and its typed [`Payload`]s, with fixed wire names.
+//! - [`limits`]: the bound of every text and list of an event.
 //! - [`record`]: [`Recorded`], an event with the envelope the store gives it.
 //! - [`lifecycle`]: the state machines and [`Refusal`].
 //! - [`history`]: the bitemporal fold ([`Timeline`], [`in_force`]).
@@ -25,11 +27,13 @@ pub mod event;
 pub mod history;
 pub mod id;
 pub mod lifecycle;
+pub mod limits;
+pub mod name;
 pub mod record;
 pub mod time;
 
 pub use date::{DateError, Day, Interval, PartialDate, Precision, Qualifier};
-pub use decide::{DecideError, Proposed, Rejection, State, World, decide};
+pub use decide::{DecideError, Held, NameHolder, Proposed, Rejection, State, World, decide};
 pub use event::{
     ActivityKind, ActivityOutcome, Event, EventError, EventType, Initiative, Instrument, Names,
     PartyKind, Payload, Source, TerminationMode,
@@ -37,5 +41,6 @@ pub use event::{
 pub use history::{DayState, Fact, InForce, Timeline, in_force};
 pub use id::{EventId, IdError, OfferId, PartnershipId, PartyId, Slug, StreamId, StreamKind};
 pub use lifecycle::{OfferStatus, Refusal, Status};
+pub use name::NameKey;
 pub use record::{Digest, Envelope, RECORD_SCHEMA, Recorded};
 pub use time::{Timestamp, TimestampError};

@@ -45,7 +45,7 @@ use pacta_store::kv::{self, Checkpoint, Keyspace, WriteSet};
 use tokio::sync::watch;
 
 pub use offers::{OfferView, Offers};
-pub use parties::{Parties, PartyView};
+pub use parties::{Lookup, Parties, PartyView};
 pub use partnerships::{ListFilter, Partnerships, Row};
 
 /// Every projection, in the order they are applied. Add a new one here.

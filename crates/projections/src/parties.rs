@@ -1,11 +1,19 @@
 //! The parties projection: every party with its names and aliases, and an
-//! index from every name and alias (case-insensitive) to the party.
+//! index from every name and alias (compared as a [`NameKey`]: letter
+//! case, diacritics and spacing aside) to the parties that answer to it.
+//!
+//! Text is resolved to a party by [`Parties::lookup`]: an id always means
+//! its own party, before any name or alias; a name more than one party
+//! answers to (possible only in data stored before `decide` kept names
+//! unique) answers with the candidates rather than one of them.
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use pacta_domain::{EventType, PartyKind, Payload, Recorded, Slug, Source, Timestamp};
+use pacta_domain::{
+    EventType, Held, NameHolder, NameKey, PartyKind, Payload, Recorded, Slug, Source, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use pacta_store::kv::{self, WriteSet};
@@ -39,10 +47,36 @@ pub struct PartyView {
     pub last_position: u64,
 }
 
+/// Why a text names no single party ([`Parties::lookup`]).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Lookup {
+    /// No party has it as its id, a name, an alias or a former name.
+    NotFound,
+    /// Several parties answer to it as a name, alias or former name: the
+    /// candidates, by id (at least two).
+    Ambiguous(Vec<PartyView>),
+}
+
+impl std::fmt::Display for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lookup::NotFound => f.write_str("no party has this id, name or alias"),
+            Lookup::Ambiguous(candidates) => {
+                let ids: Vec<&str> = candidates.iter().map(|p| p.id.as_str()).collect();
+                write!(f, "several parties answer to this name: {}", ids.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Lookup {}
+
 #[derive(Default)]
 struct State {
     by_id: BTreeMap<Slug, PartyView>,
-    by_name: HashMap<String, Slug>,
+    /// Every name, alias and former name, to the parties that answer to
+    /// it (sorted, each once). Ids are not here: `by_id` answers them.
+    by_name: HashMap<NameKey, Vec<Slug>>,
     /// Display names, shared so listings copy no text.
     display: HashMap<Slug, Arc<str>>,
 }
@@ -53,11 +87,9 @@ pub struct Parties {
     state: RwLock<State>,
 }
 
-fn fold_name(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
 impl State {
+    /// Indexes a party's names and aliases. Names an amendment replaced
+    /// stay in the index (a party is still found by a former name).
     fn index(&mut self, view: &PartyView) {
         let display: Arc<str> = view.names.display().unwrap_or(view.id.as_str()).into();
         self.display.insert(view.id.clone(), display);
@@ -66,10 +98,34 @@ impl State {
             .all()
             .chain(view.aliases.iter().map(String::as_str))
         {
-            self.by_name.insert(fold_name(name), view.id.clone());
+            let holders = self.by_name.entry(NameKey::of(name)).or_default();
+            if let Err(at) = holders.binary_search(&view.id) {
+                holders.insert(at, view.id.clone());
+            }
         }
-        self.by_name
-            .insert(view.id.as_str().to_owned(), view.id.clone());
+    }
+
+    fn lookup(&self, text: &str) -> Result<PartyView, Lookup> {
+        let key = NameKey::of(text);
+        // An id first, as typed or in any letter case: no name can take
+        // a party's id from it.
+        if let Some(view) = self
+            .by_id
+            .get(text.trim())
+            .or_else(|| self.by_id.get(key.as_str()))
+        {
+            return Ok(view.clone());
+        }
+        match self.by_name.get(&key).map(Vec::as_slice) {
+            None | Some([]) => Err(Lookup::NotFound),
+            Some([one]) => self.by_id.get(one).cloned().ok_or(Lookup::NotFound),
+            Some(several) => Err(Lookup::Ambiguous(
+                several
+                    .iter()
+                    .filter_map(|id| self.by_id.get(id).cloned())
+                    .collect(),
+            )),
+        }
     }
 }
 
@@ -93,11 +149,55 @@ impl Parties {
         self.read().by_id.values().cloned().collect()
     }
 
-    /// The party with this name or alias (any letter case), or this id.
-    pub fn find(&self, name: &str) -> Option<PartyView> {
+    /// The party a text names: the party with this id (in any letter
+    /// case) before anything else, else the one party that has it as a
+    /// name, alias or former name, compared as a [`NameKey`] (letter case,
+    /// diacritics and spacing aside).
+    ///
+    /// `Err(Lookup::Ambiguous)` lists the candidates, by id, when several
+    /// parties answer to the name; `Err(Lookup::NotFound)` when none does.
+    pub fn lookup(&self, text: &str) -> Result<PartyView, Lookup> {
+        self.read().lookup(text)
+    }
+
+    /// [`Parties::lookup`] without the reason: `None` when no party or
+    /// several parties answer to the text.
+    pub fn find(&self, text: &str) -> Option<PartyView> {
+        self.lookup(text).ok()
+    }
+
+    /// Every party that answers to `key` as its id, a name, an alias or a
+    /// former name, each once as the first of those that applies, by id
+    /// (`decide`'s question before a party takes a name).
+    pub fn name_holders(&self, key: &NameKey) -> Vec<NameHolder> {
         let state = self.read();
-        let id = state.by_name.get(&fold_name(name))?;
-        state.by_id.get(id).cloned()
+        let mut holders = Vec::new();
+        if let Some(view) = state.by_id.get(key.as_str()) {
+            holders.push(NameHolder {
+                party: view.id.clone(),
+                held: Held::Id,
+            });
+        }
+        for id in state.by_name.get(key).into_iter().flatten() {
+            let Some(view) = state.by_id.get(id) else {
+                continue;
+            };
+            if holders.iter().any(|h| &h.party == id) {
+                continue;
+            }
+            let held = if view.names.all().any(|n| NameKey::of(n) == *key) {
+                Held::Name
+            } else if view.aliases.iter().any(|a| NameKey::of(a) == *key) {
+                Held::Alias
+            } else {
+                Held::FormerName
+            };
+            holders.push(NameHolder {
+                party: id.clone(),
+                held,
+            });
+        }
+        holders
     }
 
     /// A display name for a party id: its English, Czech or native name
@@ -200,5 +300,108 @@ impl Projection for Parties {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pacta_domain::event::PartyRegistered;
+    use pacta_domain::{Event, EventId, Names, Payload, StreamId};
+    use pacta_store::{Append, NewEvent, Store};
+
+    use super::*;
+    use crate::Projections;
+
+    /// Stores a party straight into the log, as data written before
+    /// `decide` kept names unique could be.
+    fn register(store: &Store, n: u8, id: &str, name: &str, aliases: &[&str]) {
+        let event = Event::new(Payload::PartyRegistered(PartyRegistered {
+            kind: PartyKind::Region,
+            names: Names {
+                en: Some(name.into()),
+                ..Names::default()
+            },
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            country: "CZ".into(),
+            iso_3166_2: None,
+            parent: None,
+        }));
+        store
+            .append_blocking(Append {
+                stream: StreamId::parse(&format!("party/{id}")).unwrap(),
+                expected_version: Some(0),
+                events: vec![NewEvent {
+                    event_id: EventId::from_bytes(u128::from(n + 1).to_be_bytes()),
+                    event,
+                    recorded_by: "test".into(),
+                }],
+            })
+            .unwrap();
+    }
+
+    #[track_caller]
+    fn check(parties: &Parties, text: &str, expect: &str) {
+        let got = match parties.lookup(text) {
+            Ok(view) => view.id.to_string(),
+            Err(Lookup::NotFound) => "not found".to_owned(),
+            Err(Lookup::Ambiguous(c)) => {
+                let ids: Vec<&str> = c.iter().map(|p| p.id.as_str()).collect();
+                format!("ambiguous: {}", ids.join(" "))
+            }
+        };
+        assert_eq!(got, expect, "{text:?}");
+    }
+
+    /// A party that took other parties' ids and names as its own (stored
+    /// before `decide` refused it) takes none of them from their owners:
+    /// an id finds its own party first, and a shared name finds both.
+    #[test]
+    fn an_id_wins_over_any_name_or_alias() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        register(&store, 0, "liberecky-kraj", "Liberec Region", &[]);
+        register(&store, 1, "plzensky-kraj", "Plzeň Region", &["Pilsen"]);
+        register(
+            &store,
+            2,
+            "zzz-evil",
+            "Plzeň Region",
+            &["liberecky-kraj", "ustecky-kraj"],
+        );
+        let cases = [
+            ("liberecky-kraj", "liberecky-kraj"),
+            (" Liberecky-Kraj ", "liberecky-kraj"),
+            ("liberec region", "liberecky-kraj"),
+            ("PILSEN", "plzensky-kraj"),
+            ("zzz-evil", "zzz-evil"),
+            // No party has this id: the alias answers.
+            ("ustecky-kraj", "zzz-evil"),
+            ("Plzeň Region", "ambiguous: plzensky-kraj zzz-evil"),
+            ("plzen  region", "ambiguous: plzensky-kraj zzz-evil"),
+            ("atlantis", "not found"),
+        ];
+        {
+            let projections = Projections::open(&store).unwrap();
+            projections.catch_up(&mut |_, _| {}).unwrap();
+            for (text, expect) in cases {
+                check(projections.parties(), text, expect);
+            }
+            assert_eq!(projections.parties().find("Plzeň Region"), None);
+            let holders = projections
+                .parties()
+                .name_holders(&NameKey::of("Liberecky-kraj"));
+            let held: Vec<(&str, Held)> =
+                holders.iter().map(|h| (h.party.as_str(), h.held)).collect();
+            assert_eq!(
+                held,
+                [("liberecky-kraj", Held::Id), ("zzz-evil", Held::Alias)]
+            );
+            projections.persist().unwrap();
+        }
+        // The same once the view is loaded from its keyspace.
+        let projections = Projections::open(&store).unwrap();
+        for (text, expect) in cases {
+            check(projections.parties(), text, expect);
+        }
     }
 }

@@ -35,6 +35,7 @@ use pacta_domain::{Refusal, Slug, Timestamp};
 use pacta_projections::Projections;
 use pacta_store::Store;
 
+pub use pacta_projections::{Lookup, PartyView};
 pub use tokens::{Role, Tokens};
 pub use write::{Actor, Command, OpenPartnership, Outcome};
 

@@ -9,7 +9,7 @@ use pacta_domain::{
     Day, EventType, InForce, Initiative, Instrument, PartialDate, Payload, Recorded, Slug, Status,
     StreamId, Timestamp,
 };
-use pacta_projections::ListFilter;
+use pacta_projections::{ListFilter, Lookup, PartyView};
 
 use crate::{CommandError, Registry};
 
@@ -138,6 +138,19 @@ pub struct ListRow {
 }
 
 impl Registry {
+    /// The party a text names — an id, a name or an alias, as a person
+    /// types it: the party with this id (in any letter case) before
+    /// anything else, else the one party that answers to it as a name,
+    /// alias or former name (letter case, diacritics and spacing aside).
+    ///
+    /// `Err(Lookup::Ambiguous(candidates))` when several parties answer to
+    /// the name (data stored before names were kept unique), the
+    /// candidates by id; `Err(Lookup::NotFound)` when none does. Every
+    /// `--party`, `?party=` and `/parties/{id}` resolves its text here.
+    pub fn lookup_party(&self, text: &str) -> Result<PartyView, Lookup> {
+        self.projections().parties().lookup(text)
+    }
+
     /// A party reference with its display name.
     pub fn party_ref(&self, id: &Slug) -> PartyRef {
         PartyRef {

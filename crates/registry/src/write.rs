@@ -21,11 +21,15 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
-use pacta_domain::decide::{DecideError, History, Located, Proposed, Rejection, State, World};
+use pacta_domain::decide::{
+    DecideError, History, Located, NameHolder, Proposed, Rejection, State, World,
+};
 use pacta_domain::event::PartnershipOpened;
 use pacta_domain::{
-    Event, EventId, EventType, Initiative, Payload, Slug, StreamId, StreamKind, Timestamp, decide,
+    Event, EventId, EventType, Held, Initiative, NameKey, Payload, Slug, StreamId, StreamKind,
+    Timestamp, decide,
 };
+use pacta_projections::Parties;
 use pacta_store::{Append, Appended, Landed, NewEvent, Store};
 
 use crate::{CommandError, Registry, Role, now};
@@ -259,7 +263,13 @@ impl Registry {
         // long the history grows.
         let version = match command.stream.kind {
             StreamKind::Partnership => self.store.stream_version(&command.stream)?,
-            StreamKind::Party | StreamKind::Offer => 0,
+            // A party's names are decided against the parties projection:
+            // let it hold every party written so far.
+            StreamKind::Party => {
+                self.catch_up()?;
+                0
+            }
+            StreamKind::Offer => 0,
         };
         if version > 0 {
             for attempt in 0..2 {
@@ -331,7 +341,10 @@ impl Registry {
                     actual: at.version,
                 });
             }
-            let world = StoreWorld { store: &self.store };
+            let world = StoreWorld {
+                store: &self.store,
+                parties: self.projections.parties(),
+            };
             let decided = decide(&command.stream, at.state, events.to_vec(), now(), &world)?;
             (Some(at.version), decided)
         };
@@ -438,9 +451,11 @@ fn authorize(
 }
 
 /// What [`decide`] asks about the rest of the registry, answered from the
-/// store.
+/// store, and for names from the parties projection (its index of names
+/// is the one look-ups use).
 pub(crate) struct StoreWorld<'a> {
     pub(crate) store: &'a Store,
+    pub(crate) parties: &'a Parties,
 }
 
 impl World for StoreWorld<'_> {
@@ -448,6 +463,10 @@ impl World for StoreWorld<'_> {
 
     fn party_country(&self, party: &Slug) -> Result<Option<String>, Self::Error> {
         stored_country(self.store, party)
+    }
+
+    fn name_holders(&self, key: &NameKey) -> Result<Vec<NameHolder>, Self::Error> {
+        Ok(self.parties.name_holders(key))
     }
 
     fn partnership_exists(&self, partnership: &Slug) -> Result<bool, Self::Error> {
@@ -523,6 +542,7 @@ pub(crate) fn map_store_error(e: pacta_store::Error) -> CommandError {
 /// groups them. Nothing is written before `append`.
 pub(crate) struct Batch<'r> {
     store: &'r Store,
+    parties: &'r Parties,
     actor: Actor,
     clock: Timestamp,
     streams: HashMap<StreamId, Staged>,
@@ -548,8 +568,26 @@ struct Staged {
 #[derive(Default)]
 struct Accepted {
     parties: HashMap<Slug, String>,
+    /// The names and aliases of the parties accepted, as `name_holders`
+    /// answers them.
+    names: HashMap<NameKey, Vec<NameHolder>>,
     partnerships: HashSet<Slug>,
     events: HashMap<EventId, Located>,
+}
+
+impl Accepted {
+    /// Notes that `party` answers to these names.
+    fn hold<'n>(&mut self, party: &Slug, names: impl Iterator<Item = (&'n str, Held)>) {
+        for (name, held) in names {
+            let holders = self.names.entry(NameKey::of(name)).or_default();
+            if !holders.iter().any(|h| &h.party == party) {
+                holders.push(NameHolder {
+                    party: party.clone(),
+                    held,
+                });
+            }
+        }
+    }
 }
 
 struct BatchWorld<'a> {
@@ -565,6 +603,28 @@ impl World for BatchWorld<'_> {
             Some(country) => Ok(Some(country.clone())),
             None => self.store.party_country(party),
         }
+    }
+
+    fn name_holders(&self, key: &NameKey) -> Result<Vec<NameHolder>, Self::Error> {
+        let mut holders = self.store.name_holders(key)?;
+        if let Some(party) = self
+            .accepted
+            .parties
+            .get_key_value(key.as_str())
+            .map(|p| p.0)
+            && !holders.iter().any(|h| &h.party == party)
+        {
+            holders.push(NameHolder {
+                party: party.clone(),
+                held: Held::Id,
+            });
+        }
+        for accepted in self.accepted.names.get(key).into_iter().flatten() {
+            if !holders.iter().any(|h| h.party == accepted.party) {
+                holders.push(accepted.clone());
+            }
+        }
+        Ok(holders)
     }
 
     fn partnership_exists(&self, partnership: &Slug) -> Result<bool, Self::Error> {
@@ -585,6 +645,7 @@ impl<'r> Batch<'r> {
     pub(crate) fn new(registry: &'r Registry, actor: Actor, clock: Timestamp) -> Batch<'r> {
         Batch {
             store: &registry.store,
+            parties: registry.projections.parties(),
             actor,
             clock,
             streams: HashMap::new(),
@@ -620,7 +681,10 @@ impl<'r> Batch<'r> {
         authorize(&self.actor, stream, home.as_ref(), &events)?;
         let world = BatchWorld {
             accepted: &self.accepted,
-            store: StoreWorld { store: self.store },
+            store: StoreWorld {
+                store: self.store,
+                parties: self.parties,
+            },
         };
         let events = decide(stream, &staged.state, events, self.clock, &world)?;
         // Folded into a copy first, so that a failure keeps the state.
@@ -652,6 +716,18 @@ impl<'r> Batch<'r> {
                     self.accepted
                         .parties
                         .insert(stream.id.clone(), r.country.clone());
+                    let names = r.names.all().map(|n| (n, Held::Name));
+                    let aliases = r.aliases.iter().map(|a| (a.as_str(), Held::Alias));
+                    self.accepted.hold(&stream.id, names.chain(aliases));
+                }
+                Payload::PartyAmended(a) => {
+                    let names = a
+                        .names
+                        .iter()
+                        .flat_map(|n| n.all())
+                        .map(|n| (n, Held::Name));
+                    let aliases = a.add_aliases.iter().map(|a| (a.as_str(), Held::Alias));
+                    self.accepted.hold(&stream.id, names.chain(aliases));
                 }
                 Payload::PartnershipOpened(_) => {
                     self.accepted.partnerships.insert(stream.id.clone());
