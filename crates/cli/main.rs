@@ -930,7 +930,26 @@ fn rebuild(
     indexes: bool,
     chunk: Option<usize>,
 ) -> anyhow::Result<()> {
+    // The views are derived: a database of them sled cannot open is set
+    // aside, and the empty one in its place is filled from the log by
+    // the catch-up of opening the registry.
+    let aside = Store::open(data)?.set_aside_damaged_views()?;
+    if let Some(aside) = &aside {
+        eprintln!(
+            "the views database cannot be opened: moved it to {} and rebuilding every \
+             projection from the log",
+            aside.display()
+        );
+    }
+    let started = Instant::now();
     let registry = open_registry(data)?;
+    if aside.is_some() && !indexes {
+        eprintln!(
+            "rebuilt every projection from {} events in {:.2}s",
+            registry.store().head().position,
+            started.elapsed().as_secs_f64()
+        );
+    }
     if let Some(chunk) = chunk {
         registry.projections().set_chunk(chunk);
     }
@@ -944,7 +963,7 @@ fn rebuild(
             "rebuilt the stream and event-id indexes from {records} records in {:.2}s",
             started.elapsed().as_secs_f64()
         );
-        if indexes {
+        if indexes || aside.is_some() {
             return Ok(());
         }
     }
@@ -987,14 +1006,70 @@ fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     };
     let mut out = BufWriter::new(out);
     let bar = progress_bar(store.head().position, "export");
-    for record in store.read_from(0) {
-        serde_json::to_writer(&mut out, &record?)?;
-        out.write_all(b"\n")?;
+    // A record that cannot be read is named and skipped: everything the
+    // log can still give is written, and the gaps are said at the end.
+    let mut missing = Ranges::default();
+    for (position, record) in store.read_past_damage(0) {
+        match record {
+            Ok(record) => {
+                serde_json::to_writer(&mut out, &record)?;
+                out.write_all(b"\n")?;
+            }
+            Err(e) => {
+                // The first few in full; the summary names them all.
+                if missing.count < 10 {
+                    bar.suspend(|| eprintln!("export: skipped {e}"));
+                }
+                missing.push(position);
+            }
+        }
         bar.inc(1);
     }
     out.flush()?;
     bar.finish_and_clear();
+    if missing.count > 0 {
+        bail!(
+            "{} of {} records could not be read and are missing from the export: positions {}",
+            missing.count,
+            store.head().position,
+            missing
+        );
+    }
     Ok(())
+}
+
+/// Positions as inclusive ranges, in the order pushed.
+#[derive(Default)]
+struct Ranges {
+    ranges: Vec<(u64, u64)>,
+    count: u64,
+}
+
+impl Ranges {
+    fn push(&mut self, position: u64) {
+        self.count += 1;
+        match self.ranges.last_mut() {
+            Some((_, end)) if *end + 1 == position => *end = position,
+            _ => self.ranges.push((position, position)),
+        }
+    }
+}
+
+impl std::fmt::Display for Ranges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        f.write_str(&text.join(", "))
+    }
 }
 
 /// Whether a file is an export (records with hashes) rather than seed data.
@@ -1142,10 +1217,10 @@ fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
     let store = Store::open(data)?;
     let started = Instant::now();
     let mut progress = progress("verify", 500_000);
-    let (ok, report) = match digest {
+    let (ok, report, chain) = match digest {
         None => {
             let report = store.verify(&mut progress)?;
-            (report.ok, serde_json::to_value(&report)?)
+            (report.ok, serde_json::to_value(&report)?, report)
         }
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -1160,7 +1235,7 @@ fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
                 },
                 &mut progress,
             )?;
-            (check.ok, serde_json::to_value(&check)?)
+            (check.ok, serde_json::to_value(&check)?, check.chain)
         }
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -1173,6 +1248,36 @@ fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
             .get("reason")
             .and_then(|r| r.as_str())
             .unwrap_or("the chain is broken");
-        bail!("verification failed: {what}")
+        bail!("verification failed: {what}{}", extent(&chain))
     }
+}
+
+/// How far the damage a verification found reaches, as a clause to end
+/// its one-line message with (empty when the chain is intact).
+fn extent(report: &pacta_store::VerifyReport) -> String {
+    let Some(first) = report.first_bad_position else {
+        return String::new();
+    };
+    let mut parts = vec![format!("first bad position {first}")];
+    if report.unreadable_count > 0 {
+        let ranges = Ranges {
+            ranges: report.unreadable.clone(),
+            count: report.unreadable_count,
+        };
+        parts.push(format!(
+            "{} position(s) unreadable ({ranges})",
+            report.unreadable_count
+        ));
+    }
+    if report.mismatched_count > 0 {
+        parts.push(format!(
+            "{} record(s) not fitting the chain",
+            report.mismatched_count
+        ));
+    }
+    parts.push(format!(
+        "intact from 1 to {}, last readable position {} of {}",
+        report.intact_to, report.last_readable_position, report.head_position
+    ));
+    format!(" ({})", parts.join("; "))
 }

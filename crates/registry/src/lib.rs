@@ -113,7 +113,21 @@ impl Registry {
             projections,
             catching_up: Mutex::new(()),
         };
-        registry.catch_up_with(progress)?;
+        match registry.catch_up_with(progress) {
+            Ok(_) => {}
+            // A store opened damaged still answers what it can read: the
+            // projections answer as of where they stopped, and writes are
+            // refused by the store.
+            Err(e)
+                if matches!(
+                    registry.store.health(),
+                    Err(pacta_store::Error::Damaged { .. })
+                ) =>
+            {
+                tracing::error!(error = %e, "the projections cannot catch up past the damaged log");
+            }
+            Err(e) => return Err(e),
+        }
         Ok(registry)
     }
 

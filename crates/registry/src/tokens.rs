@@ -1,9 +1,11 @@
 //! Bearer tokens: named, with a role, stored only as SHA-256 hashes.
 //!
-//! A token is shown once, when it is made. The store's `tokens` keyspace
-//! keeps `n/NAME` → the token's record (JSON) and `h/HASH` → `NAME`, so a
-//! presented token is found by its hash. Names are never reused: events
-//! record them as `recorded_by`.
+//! A token is shown once, when it is made. The store's tokens keyspace
+//! ([`Store::tokens_keyspace`], a database of its own, apart from the
+//! derived views that a rebuild may set aside) keeps `n/NAME` → the
+//! token's record (JSON) and `h/HASH` → `NAME`, so a presented token is
+//! found by its hash. Names are never reused: events record them as
+//! `recorded_by`.
 //!
 //! Tokens are not derived from the log, so nothing rebuilds them: their
 //! keyspace has no checkpoint, and its writes are ordered so that a crash
@@ -127,7 +129,7 @@ impl Tokens {
     /// The tokens of a store.
     pub fn open(store: &Store) -> Result<Tokens, TokenError> {
         Ok(Tokens {
-            keyspace: store.keyspace("tokens")?,
+            keyspace: store.tokens_keyspace()?,
         })
     }
 

@@ -505,6 +505,8 @@ pub struct VerifyDto {
     pub first_bad_position: Option<u64>,
     /// What does not fit.
     pub reason: Option<String>,
+    /// How many positions have no readable record.
+    pub unreadable_count: u64,
     /// The digest checked, if one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestDto>,
@@ -637,6 +639,7 @@ impl From<&pacta_registry::audit::Dossiers> for DossiersDto {
                 head_hash: d.head.hash.to_string(),
                 first_bad_position: d.verification.first_bad_position,
                 reason: d.verification.reason.clone(),
+                unreadable_count: d.verification.unreadable_count,
                 digest: None,
             },
             made_at: d.made_at.to_string(),

@@ -168,7 +168,7 @@ impl AppError {
                      acknowledged event is kept",
                 )
             }
-            E::Stopped { .. } | E::Shutdown => {
+            E::Stopped { .. } | E::Damaged { .. } | E::Shutdown => {
                 tracing::error!(error = %e, "write refused");
                 AppError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -555,6 +555,7 @@ async fn verify(
                     head_hash: r.head_hash.to_string(),
                     first_bad_position: r.first_bad_position,
                     reason: r.reason,
+                    unreadable_count: r.unreadable_count,
                     digest: None,
                 }
             }
@@ -566,6 +567,7 @@ async fn verify(
                     head_hash: c.chain.head_hash.to_string(),
                     first_bad_position: c.chain.first_bad_position,
                     reason: c.reason,
+                    unreadable_count: c.chain.unreadable_count,
                     digest: Some(api::DigestDto {
                         position: d.position,
                         hash: d.hash.to_string(),

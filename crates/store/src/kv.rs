@@ -695,16 +695,38 @@ impl<'a> Dec<'a> {
     }
 }
 
+/// The tree of the tokens' database that holds the tokens' keyspace.
+pub(crate) const TOKENS_TREE: &str = "aux/tokens";
+
 impl crate::Store {
-    /// The keyspace `name` for state kept beside the log (projections,
-    /// tokens). It lives in the database beside the log's (`DATA/views`),
-    /// so its writes never add to the flushes that acknowledge appends.
+    /// The keyspace `name` for derived state kept beside the log
+    /// (projections). It lives in the database beside the log's
+    /// (`DATA/views`, opened on first use), so its writes never add to the
+    /// flushes that acknowledge appends, and a rebuild may set the whole
+    /// database aside ([`crate::Store::set_aside_damaged_views`]).
     pub fn keyspace(&self, name: &str) -> Result<Keyspace, crate::Error> {
         Keyspace::open(
-            &self.inner.aux,
-            &self.inner.path.join("views"),
+            &self.views()?,
+            &self.inner.path.join(crate::VIEWS),
             name,
             &format!("{}{name}", crate::AUX_PREFIX),
+        )
+    }
+
+    /// The tokens' keyspace: state that is not derived from the log, so
+    /// it lives in a database of its own (`DATA/tokens`, opened on first
+    /// use), which no rebuild touches. It is a sled database like the
+    /// views', so it keeps [`Keyspace::write`]'s promise (a crash leaves
+    /// a prefix of a write set, which the tokens' ordering of writes
+    /// relies on) and [`Keyspace::flush`]'s fdatasync, with no second
+    /// storage format. Tokens an older Pacta kept in the views database
+    /// move into it the first time it opens empty.
+    pub fn tokens_keyspace(&self) -> Result<Keyspace, crate::Error> {
+        Keyspace::open(
+            &self.tokens_db()?,
+            &self.inner.path.join(crate::TOKENS),
+            "tokens",
+            TOKENS_TREE,
         )
     }
 }

@@ -7,8 +7,10 @@
 //! indexes (trees `streams`, `event_ids` and their checkpoint in `meta`,
 //! written behind the acknowledgement by the index builder, see
 //! [`index`]), and the state kept beside the log in a second database,
-//! `DATA/views` (projections, tokens), whose writes never add to the
-//! flushes that acknowledge appends.
+//! `DATA/views` (projections), whose writes never add to the flushes that
+//! acknowledge appends. Tokens, which are not derived from the log, live
+//! in a third, `DATA/tokens` ([`Store::tokens_keyspace`]). Both are
+//! opened on first use: reading and verifying the log never needs them.
 //!
 //! | tree | key | value |
 //! |---|---|---|
@@ -30,6 +32,13 @@
 //!   [`canonical`]; [`Store::verify`] recomputes the chain.
 //! - A storage error on the write path stops every later write
 //!   ([`Store::health`] says why) until the process restarts.
+//! - Opening reads the last [`TAIL_CHECKED`] records and checks them
+//!   against the chain; if they cannot be read or do not fit, the store
+//!   opens damaged: it answers the reads it can, and [`Store::health`]
+//!   and every write answer [`Error::Damaged`] naming the position.
+//! - [`Store::verify`] and [`Store::read_past_damage`] go on past a
+//!   position sled cannot read (see `scan.rs`), so one pass names the
+//!   first damaged position and the extent of the damage.
 //!
 //! Only this crate knows sled, the stored bytes and how they are hashed.
 #![deny(missing_docs)]
@@ -38,6 +47,7 @@
 pub mod canonical;
 mod index;
 pub mod kv;
+mod scan;
 mod testing;
 mod verify;
 mod writer;
@@ -217,6 +227,19 @@ pub enum Error {
     /// The store is closing.
     #[error("the store is closing")]
     Shutdown,
+    /// The log's last records, checked when the store opened, cannot be
+    /// read or do not fit the hash chain: the store answers the reads it
+    /// can and refuses every write.
+    #[error(
+        "the log is damaged at position {position}: {reason}; the store refuses writes \
+         (`pacta verify` shows the extent)"
+    )]
+    Damaged {
+        /// The first position found damaged.
+        position: u64,
+        /// What is wrong there.
+        reason: String,
+    },
 }
 
 impl From<sled::Error> for Error {
@@ -303,6 +326,8 @@ impl Recent {
 struct Failure {
     reason: String,
     disk_full: bool,
+    /// The log was found damaged at this position when the store opened.
+    damaged: Option<u64>,
 }
 
 /// State the writer, the pipeline's threads, the index builder and the
@@ -332,7 +357,21 @@ impl Shared {
     /// Stops the store for good; the first failure is the one reported.
     fn fail(&self, reason: String, disk_full: bool) {
         tracing::error!(%reason, disk_full, "the store stops accepting writes; restart to recover");
-        let _ = self.failure.set(Failure { reason, disk_full });
+        let _ = self.failure.set(Failure {
+            reason,
+            disk_full,
+            damaged: None,
+        });
+    }
+
+    /// Refuses every write because the log is damaged at `position`.
+    fn damaged(&self, position: u64, reason: String) {
+        tracing::error!(position, %reason, "the log is damaged; the store refuses writes");
+        let _ = self.failure.set(Failure {
+            reason,
+            disk_full: false,
+            damaged: Some(position),
+        });
     }
 
     /// Leave to read the index trees: waits while they are rebuilt.
@@ -342,6 +381,14 @@ impl Shared {
 
     fn stopped(&self) -> Error {
         match self.failure() {
+            Some(Failure {
+                reason,
+                damaged: Some(position),
+                ..
+            }) => Error::Damaged {
+                position: *position,
+                reason: reason.clone(),
+            },
             Some(f) => Error::Stopped {
                 reason: f.reason.clone(),
                 disk_full: f.disk_full,
@@ -353,10 +400,8 @@ impl Shared {
 
 struct Inner {
     db: sled::Db,
-    /// A second database for state kept beside the log (projections,
-    /// tokens): its writes never add to the flushes that acknowledge
-    /// appends.
-    aux: sled::Db,
+    /// The databases beside the log, opened when first asked for.
+    side: Side,
     log: sled::Tree,
     index: index::Index,
     shared: Arc<Shared>,
@@ -372,6 +417,52 @@ struct Inner {
 }
 
 const AUX_PREFIX: &str = "aux/";
+
+/// The directory of the database of derived state beside the log
+/// (projections), `DATA/views`.
+const VIEWS: &str = "views";
+
+/// The directory of the database of tokens, `DATA/tokens`: state that is
+/// not derived from the log, kept apart from `views` so that setting a
+/// damaged `views` aside and rebuilding it never touches it.
+const TOKENS: &str = "tokens";
+
+/// How many of the log's last records are read and checked against the
+/// chain when the store opens. Damage there (a flipped byte sled cannot
+/// read past, a record that no longer hashes) opens the store refusing
+/// writes ([`Error::Damaged`]) instead of appending onto it. 1000 records
+/// read and hashed cost a few milliseconds; older damage is `verify`'s to
+/// find.
+pub const TAIL_CHECKED: u64 = 1000;
+
+/// The databases kept beside the log, each opened on first use, so that
+/// reading the log (`verify`, `export`, `rebuild`'s first step) never
+/// depends on them.
+#[derive(Default)]
+struct Side {
+    /// Derived state (projections): `DATA/views`.
+    views: Mutex<Option<sled::Db>>,
+    /// Tokens: `DATA/tokens`.
+    tokens: Mutex<Option<sled::Db>>,
+    /// Which were opened, for the [`Closer`].
+    opened: Arc<Opened>,
+}
+
+/// Which side databases a store opened.
+#[derive(Default)]
+struct Opened {
+    views: std::sync::atomic::AtomicBool,
+    tokens: std::sync::atomic::AtomicBool,
+}
+
+impl Opened {
+    fn names(&self) -> impl Iterator<Item = &'static str> {
+        let flag = |f: &std::sync::atomic::AtomicBool| f.load(std::sync::atomic::Ordering::Acquire);
+        [(VIEWS, flag(&self.views)), (TOKENS, flag(&self.tokens))]
+            .into_iter()
+            .filter_map(|(name, opened)| opened.then_some(name))
+    }
+}
 
 /// The append-only log. Cheap to clone; all clones share one writer.
 #[derive(Clone)]
@@ -391,10 +482,7 @@ impl Store {
         };
         private_dir(&path)?;
         let db = open_db(&path.join("log")).map_err(named)?;
-        let aux = open_db(&path.join("views")).map_err(named)?;
-        for sub in ["log", "views"] {
-            make_private(&path.join(sub))?;
-        }
+        make_private(&path.join("log"))?;
         let log = db.open_tree("log")?;
         let index = index::Index::open(&db)?;
         // The data file sled writes the log into; `fdatasync` on it makes
@@ -403,25 +491,36 @@ impl Store {
         // What a crash left written but unsynced is synced now: from here
         // on every record the log holds is durable.
         file.sync_data().map_err(Error::from_io)?;
-        let (head, last_recorded) = match log.last()? {
-            None => (Head::EMPTY, Timestamp::MIN),
-            Some((k, v)) => {
-                let last = decode_value(key_position(&k)?, &v)?;
+        let (head, last_recorded, mut damage) = match last_record(&log) {
+            Ok(None) => (Head::EMPTY, Timestamp::MIN, None),
+            Ok(Some(last)) => {
                 let head = Head {
                     position: last.envelope.position,
                     hash: last.hash,
                 };
-                (head, last.envelope.recorded_at)
+                let damage = verify::check_tail(&log, head, TAIL_CHECKED);
+                (head, last.envelope.recorded_at, damage)
+            }
+            Err(e) => {
+                let (head, recorded_at, damage) = head_past_damage(&log, &index, &e);
+                (head, recorded_at, Some(damage))
             }
         };
         // The index catches up before the writer starts, so that every
         // stream the writer has not written since is whole in the index.
-        let caught_up = index.catch_up(&log, head.position, &mut |_, _| {})?;
-        if caught_up > 0 {
-            tracing::info!(
+        match index.catch_up(&log, head.position, &mut |_, _| {}) {
+            Ok(0) => {}
+            Ok(caught_up) => tracing::info!(
                 records = caught_up,
                 "indexed records written after the last index checkpoint"
-            );
+            ),
+            // Damaged records cannot be indexed; the store refuses writes
+            // anyway, and reads of what is indexed still answer.
+            Err(e) if damage.is_some() => {
+                tracing::warn!(error = %e, "the index could not catch up past the damage");
+            }
+            Err(Error::Corrupt { position, reason }) => damage = Some((position, reason)),
+            Err(e) => return Err(e),
         }
         let shared = Arc::new(Shared {
             tail: RwLock::default(),
@@ -432,6 +531,9 @@ impl Store {
             index_paused: Default::default(),
             fail_next_sync: Default::default(),
         });
+        if let Some((position, reason)) = damage {
+            shared.damaged(position, reason);
+        }
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = std::sync::mpsc::channel();
         let (index_tx, index_rx) = std::sync::mpsc::channel();
@@ -476,10 +578,12 @@ impl Store {
             })?,
         ];
         let quiet = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let side = Side::default();
+        let opened = side.opened.clone();
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
-                aux,
+                side,
                 log,
                 index,
                 shared,
@@ -490,7 +594,11 @@ impl Store {
                 quiet: quiet.clone(),
                 path: path.clone(),
             }),
-            _closer: Arc::new(Closer { path, quiet }),
+            _closer: Arc::new(Closer {
+                path,
+                quiet,
+                opened,
+            }),
         })
     }
 
@@ -640,6 +748,169 @@ impl Store {
         })
     }
 
+    /// Every durable position from `after + 1` to the head, in order, with
+    /// its record or why it has none ([`Error::Corrupt`] naming the
+    /// position: the storage cannot read it, it is absent, or it does not
+    /// decode). Unlike [`Store::read_from`] it goes on past a position
+    /// that cannot be read, so that everything readable can be salvaged.
+    pub fn read_past_damage(
+        &self,
+        after: u64,
+    ) -> impl Iterator<Item = (u64, Result<Recorded, Error>)> + use<> {
+        let head = self.head().position;
+        scan::Walk::new(&self.inner.log, after.saturating_add(1), head).map(|(position, slot)| {
+            let record = match slot {
+                Ok(v) => decode_value(position, &v),
+                Err(gap) => Err(Error::Corrupt {
+                    position,
+                    reason: format!("the record {}", gap.reason()),
+                }),
+            };
+            (position, record)
+        })
+    }
+
+    /// The database of derived state beside the log (`DATA/views`),
+    /// opened on first use.
+    pub(crate) fn views(&self) -> Result<sled::Db, Error> {
+        let mut views = self
+            .inner
+            .side
+            .views
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(db) = views.as_ref() {
+            return Ok(db.clone());
+        }
+        let db = self.open_side(VIEWS)?;
+        self.inner
+            .side
+            .opened
+            .views
+            .store(true, std::sync::atomic::Ordering::Release);
+        *views = Some(db.clone());
+        Ok(db)
+    }
+
+    /// The tokens' database (`DATA/tokens`), opened on first use; tokens
+    /// an older Pacta kept in the views database are moved into it then.
+    pub(crate) fn tokens_db(&self) -> Result<sled::Db, Error> {
+        let mut tokens = self
+            .inner
+            .side
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(db) = tokens.as_ref() {
+            return Ok(db.clone());
+        }
+        let db = self.open_side(TOKENS)?;
+        self.inner
+            .side
+            .opened
+            .tokens
+            .store(true, std::sync::atomic::Ordering::Release);
+        // Under the lock, so no one reads the tokens before they moved.
+        self.migrate_tokens(&db)?;
+        *tokens = Some(db.clone());
+        Ok(db)
+    }
+
+    fn open_side(&self, name: &str) -> Result<sled::Db, Error> {
+        let dir = self.inner.path.join(name);
+        let db = open_db(&dir).map_err(|e| match e {
+            Error::Locked { .. } => Error::Locked {
+                path: self.inner.path.clone(),
+            },
+            e => e,
+        })?;
+        make_private(&dir)?;
+        Ok(db)
+    }
+
+    /// Moves the tokens an older Pacta kept in the views database (tree
+    /// `aux/tokens`) into the tokens' database, once: when the new tree is
+    /// empty and the old one is not. The copy is made durable before the
+    /// old tree is cleared, so a crash between leaves both (and the next
+    /// open sees the new tree filled and copies nothing).
+    fn migrate_tokens(&self, tokens: &sled::Db) -> Result<(), Error> {
+        let new = tokens.open_tree(kv::TOKENS_TREE)?;
+        if !new.is_empty() || !self.inner.path.join(VIEWS).exists() {
+            return Ok(());
+        }
+        let views = match self.views() {
+            Ok(views) => views,
+            Err(e @ Error::Locked { .. }) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for tokens to move out of the views database");
+                return Ok(());
+            }
+        };
+        let old = views.open_tree(format!("{AUX_PREFIX}tokens"))?;
+        if old.is_empty() {
+            return Ok(());
+        }
+        let mut moved = 0usize;
+        for item in old.iter() {
+            let (k, v) = item?;
+            new.insert(k, v)?;
+            moved += 1;
+        }
+        tokens.flush()?;
+        File::open(data_file(&self.inner.path.join(TOKENS)))
+            .and_then(|f| f.sync_data())
+            .map_err(Error::from_io)?;
+        old.clear()?;
+        views.flush()?;
+        tracing::info!(
+            entries = moved,
+            "moved the tokens from the views database to their own"
+        );
+        Ok(())
+    }
+
+    /// Sets the views database aside when sled cannot open it (a damaged
+    /// data file or snapshot): renames `DATA/views` to
+    /// `DATA/views.damaged-SECONDS` and starts an empty one, which the
+    /// projections then rebuild from the log. Returns where the damaged
+    /// one went; `None` when it opens (or is open) as it is. Tokens are
+    /// not in it (see [`Store::tokens_keyspace`]).
+    pub fn set_aside_damaged_views(&self) -> Result<Option<PathBuf>, Error> {
+        let mut views = self
+            .inner
+            .side
+            .views
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if views.is_some() {
+            return Ok(None);
+        }
+        let dir = self.inner.path.join(VIEWS);
+        let reason = match self.open_side(VIEWS) {
+            Ok(db) => {
+                *views = Some(db);
+                self.inner
+                    .side
+                    .opened
+                    .views
+                    .store(true, std::sync::atomic::Ordering::Release);
+                return Ok(None);
+            }
+            Err(Error::Open { reason, .. }) => reason,
+            Err(e) => return Err(e),
+        };
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = self.inner.path.join(format!("{VIEWS}.damaged-{secs}"));
+        tracing::warn!(%reason, aside = %aside.display(), "the views database cannot be opened; setting it aside");
+        std::fs::rename(&dir, &aside).map_err(Error::from_io)?;
+        File::open(&self.inner.path)
+            .and_then(|d| d.sync_all())
+            .map_err(Error::from_io)?;
+        Ok(Some(aside))
+    }
+
     /// The durable (version, position) pairs of a stream, in version
     /// order: the tail first, then the index (see [`index`]).
     fn stream_positions(&self, stream: &StreamId) -> Result<Vec<(u64, u64)>, Error> {
@@ -719,7 +990,12 @@ impl Store {
     /// Flushes everything written so far, auxiliary trees included.
     pub fn flush(&self) -> Result<(), Error> {
         self.inner.db.flush()?;
-        self.inner.aux.flush()?;
+        for side in [&self.inner.side.views, &self.inner.side.tokens] {
+            let db = side.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(db) = db {
+                db.flush()?;
+            }
+        }
         Ok(())
     }
 
@@ -755,7 +1031,11 @@ impl Drop for Inner {
             }
         }
         let _ = self.db.flush();
-        let _ = self.aux.flush();
+        for side in [&self.side.views, &self.side.tokens] {
+            if let Some(db) = side.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = db.flush();
+            }
+        }
         if *self.head.borrow() == self.opened_at {
             // Nothing appended: the next open has little to replay.
             self.quiet.store(true, std::sync::atomic::Ordering::Release);
@@ -772,6 +1052,8 @@ struct Closer {
     path: PathBuf,
     /// Set by the store's last handle when nothing was appended.
     quiet: Arc<std::sync::atomic::AtomicBool>,
+    /// The side databases this store opened (the log always is).
+    opened: Arc<Opened>,
 }
 
 impl Drop for Closer {
@@ -780,7 +1062,7 @@ impl Drop for Closer {
             return;
         }
         let started = std::time::Instant::now();
-        for db in ["log", "views"] {
+        for db in std::iter::once("log").chain(self.opened.names()) {
             match open_db(&self.path.join(db)) {
                 Ok(db) => drop(db),
                 Err(e) => tracing::debug!(error = %e, "no compaction at closing"),
@@ -872,6 +1154,52 @@ fn remove_torn_snapshots(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// When the newest snapshot file of the database in `path` fails its own
+/// checksum (as sled 0.34 checks it: a CRC-32 of the body in the last four
+/// bytes, little-endian, after an 8-byte length), renames it to
+/// `damaged-snap.…` (a name sled does not read) and says so. sled then
+/// rebuilds its page table by reading its data file from the start,
+/// which only costs time: a snapshot is an index of the data file, never
+/// the only copy of anything. A snapshot that checks out is left alone,
+/// so this never makes sled replay past damage in the data file (which
+/// sled would answer by cutting the log at the damaged spot).
+fn set_aside_damaged_snapshot(path: &Path) -> Result<bool, Error> {
+    let mut snapshots: Vec<PathBuf> = match std::fs::read_dir(path) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("snap.") && !n.ends_with(".in___motion"))
+            })
+            .collect(),
+        Err(e) => return Err(Error::from_io(e)),
+    };
+    snapshots.sort();
+    let Some(newest) = snapshots.pop() else {
+        return Ok(false);
+    };
+    let bytes = std::fs::read(&newest).map_err(Error::from_io)?;
+    let intact = bytes.len() > 12 && {
+        let (body, trailer) = bytes.split_at(bytes.len() - 12);
+        let mut stored = [0u8; 4];
+        stored.copy_from_slice(&trailer[8..]);
+        crc32fast::hash(body) == u32::from_le_bytes(stored)
+    };
+    if intact {
+        return Ok(false);
+    }
+    let name = newest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = path.join(format!("damaged-{name}"));
+    tracing::warn!(snapshot = %newest.display(), aside = %aside.display(),
+        "the database's snapshot is damaged; setting it aside and reading the data file instead");
+    std::fs::rename(&newest, &aside).map_err(Error::from_io)?;
+    Ok(true)
+}
+
 fn open_db(path: &Path) -> Result<sled::Db, Error> {
     let started = std::time::Instant::now();
     remove_torn_snapshots(path)?;
@@ -890,6 +1218,7 @@ fn open_db(path: &Path) -> Result<sled::Db, Error> {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
+            Err(sled::Error::Corruption { .. }) if set_aside_damaged_snapshot(path)? => {}
             Err(source) => {
                 return Err(Error::Open {
                     path: path.to_path_buf(),
@@ -951,4 +1280,60 @@ fn read_record(log: &sled::Tree, position: u64) -> Result<Option<Recorded>, Erro
     log.get(position.to_be_bytes())?
         .map(|v| decode_value(position, &v))
         .transpose()
+}
+
+/// The log's last record.
+fn last_record(log: &sled::Tree) -> Result<Option<Recorded>, Error> {
+    match log.last()? {
+        None => Ok(None),
+        Some((k, v)) => decode_value(key_position(&k)?, &v).map(Some),
+    }
+}
+
+/// When the log's last record cannot be read: the last record that can,
+/// as the head, its record time, and where the damage starts. Reads what
+/// it must to find it (the whole log up to the index checkpoint, then
+/// on as far as the log reads): only a damaged store pays for that.
+fn head_past_damage(
+    log: &sled::Tree,
+    index: &index::Index,
+    error: &Error,
+) -> (Head, Timestamp, (u64, String)) {
+    let indexed = index.checkpoint().unwrap_or(0);
+    let mut last: Option<(u64, sled::IVec)> = None;
+    for (position, slot) in scan::Walk::new(log, 1, indexed) {
+        if let Ok(v) = slot {
+            last = Some((position, v));
+        }
+    }
+    for item in log.range(indexed.saturating_add(1).to_be_bytes()..) {
+        match item
+            .map_err(Error::from)
+            .and_then(|(k, v)| Ok((key_position(&k)?, v)))
+        {
+            Ok(found) => last = Some(found),
+            Err(_) => break,
+        }
+    }
+    let (head, recorded_at) = match &last {
+        None => (Head::EMPTY, Timestamp::MIN),
+        Some((position, v)) => {
+            let hash = split_value(*position, v).map_or(Digest::ZERO, |v| v.0);
+            let recorded_at =
+                decode_value(*position, v).map_or(Timestamp::MIN, |r| r.envelope.recorded_at);
+            (
+                Head {
+                    position: *position,
+                    hash,
+                },
+                recorded_at,
+            )
+        }
+    };
+    let position = head.position + 1;
+    let reason = format!(
+        "the log's last record cannot be read ({error}); the last record that can is at position {}",
+        head.position
+    );
+    (head, recorded_at, (position, reason))
 }

@@ -319,9 +319,12 @@ fn the_data_directory_is_private() {
     }
     // An existing directory made open to others is narrowed again.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let _store = Store::open(&data).unwrap();
+    let store = Store::open(&data).unwrap();
+    // The databases beside the log open on first use.
+    store.keyspace("parties").unwrap();
+    store.tokens_keyspace().unwrap();
     assert_eq!(mode(&data), 0o700);
-    for sub in ["log", "views"] {
+    for sub in ["log", "views", "tokens"] {
         let sub = data.join(sub);
         assert_eq!(mode(&sub), 0o700, "{}", sub.display());
         let db = sub.join("db");
