@@ -80,16 +80,30 @@ pub(crate) async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> 
 /// The `party` parameter, an id or any name of a party; 404 if none.
 fn party_param(state: &AppState, party: Option<&str>) -> Result<Option<Slug>, AppError> {
     party
-        .map(|text| {
-            state
-                .registry
-                .projections()
-                .parties()
-                .find(text)
-                .map(|p| p.id)
-                .ok_or_else(|| AppError::not_found(format!("no party {text:?}")))
-        })
+        .map(|text| lookup_party(state, text).map(|p| p.id))
         .transpose()
+}
+
+/// The party an id or a name names: 404 when none does; 409 listing the
+/// candidates when a name is more than one party's.
+fn lookup_party(state: &AppState, text: &str) -> Result<pacta_registry::PartyView, AppError> {
+    use pacta_registry::Lookup;
+    state.registry.lookup_party(text).map_err(|e| match e {
+        Lookup::NotFound => AppError::not_found(format!("no party {text:?}")),
+        Lookup::Ambiguous(candidates) => {
+            let ids: Vec<String> = candidates.iter().map(|p| p.id.to_string()).collect();
+            AppError::new(
+                StatusCode::CONFLICT,
+                "ambiguous",
+                "Ambiguous name",
+                format!(
+                    "{text:?} is a name of several parties: {}; ask by one of these ids",
+                    ids.join(", ")
+                ),
+            )
+            .with_candidates(ids)
+        }
+    })
 }
 
 fn today() -> Day {
@@ -202,17 +216,15 @@ async fn list_parties(State(state): State<AppState>, _: Query<NoQuery>) -> Json<
 /// One party, by id or by any of its names.
 #[utoipa::path(get, path = "/api/v1/parties/{id}", tag = "parties",
     params(("id" = String, Path, description = "Party id, name or alias")),
-    responses((status = 200, description = "The party", body = api::PartyDto), (status = 404, description = "Not found", body = Problem)))]
+    responses((status = 200, description = "The party", body = api::PartyDto),
+        (status = 404, description = "Not found", body = Problem),
+        (status = 409, description = "The name is more than one party's; `candidates` lists their ids", body = Problem)))]
 async fn get_party(
     State(state): State<AppState>,
     Path(id): Path<String>,
     _: Query<NoQuery>,
 ) -> Result<Json<api::PartyDto>, AppError> {
-    let parties = state.registry.projections().parties();
-    let party = parties
-        .get(&id)
-        .or_else(|| parties.find(&id))
-        .ok_or_else(|| AppError::not_found(format!("no party {id:?}")))?;
+    let party = lookup_party(&state, &id)?;
     Ok(Json(api::PartyDto::from(&party)))
 }
 

@@ -751,9 +751,10 @@ async fn appending_events_and_every_refusal() {
     let big =
         json!({"type":"ActivityRecorded","data":{"kind":"visit"},"note":"x".repeat(1_100_000)});
     problem(&post(&f, uri, Some(&f.clerk), big).await, 413, "too-large");
-    // Under 1 MiB, but a record larger than the log takes (64 KiB): 413.
-    let big = json!({"type":"ActivityRecorded","data":{"kind":"visit"},
-        "source":{"title":"x".repeat(100_000)}});
+    // Under 1 MiB, every field within its limit, but a record larger than
+    // the log takes (64 KiB): 413.
+    let big = json!({"type":"ActivityRecorded","data":{"kind":"visit",
+        "participants":vec!["x".repeat(300); 200],"areas":vec!["x".repeat(300); 200]}});
     problem(&post(&f, uri, Some(&f.clerk), big).await, 413, "too-large");
     // Unknown partnership: 404; another region's: 403; no token: 401.
     problem(
@@ -1243,4 +1244,24 @@ async fn a_long_history_is_bounded_in_every_answer() {
     assert_eq!(history.body["items"].as_array().unwrap().len(), 100);
     assert!(history.body["next_after"].is_u64());
     assert!(history.body["total"].as_u64().unwrap() > 105);
+}
+
+#[tokio::test]
+async fn a_party_cannot_take_another_partys_names() {
+    let f = fixture();
+    let before = head(&f);
+    let evil = json!({"id":"zzz-evil","names":{"native":"Plzeň Region"},
+        "aliases":["liberecky-kraj","ustecky-kraj"],"kind":"town","country":"DE"});
+    let a = post(&f, "/api/v1/parties", Some(&f.clerk), evil).await;
+    problem(&a, 422, "invalid");
+    assert!(
+        a.text.contains("plzensky-kraj") || a.text.contains("liberecky-kraj"),
+        "names the owner: {}",
+        a.text
+    );
+    assert_eq!(head(&f), before, "nothing stored");
+    let a = get(&f, "/api/v1/partnerships?party=liberecky-kraj").await;
+    assert!(!a.body["items"].as_array().unwrap().is_empty());
+    let a = get(&f, "/api/v1/parties/Plze%C5%88%20Region").await;
+    assert_eq!(a.body["id"], "plzensky-kraj", "{}", a.text);
 }
