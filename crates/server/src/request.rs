@@ -195,6 +195,10 @@ mod schema {
         )
     }
 
+    pub fn role() -> Object {
+        names(false, ["reader", "clerk", "admin"])
+    }
+
     /// A country code: ISO 3166-1 alpha-2, upper case.
     pub fn country() -> Object {
         text(false).pattern(Some("^[A-Z]{2}$")).build()
@@ -602,4 +606,20 @@ pub struct ResumeHeader {
     /// Resume after this position: the `id` of the last event received.
     #[param(rename = "Last-Event-ID", value_type = String, required = false, pattern = "^[0-9]{1,18}$")]
     pub last_event_id: Option<String>,
+}
+
+/// The body of `POST /api/v1/admin/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddTokenBody {
+    /// Its name, recorded as the author of what it writes; never reused.
+    #[schema(schema_with = schema::slug, example = "plzen-clerk-2")]
+    pub name: Slug,
+    /// `reader`, `clerk` or `admin`.
+    #[schema(schema_with = schema::role)]
+    pub role: pacta_registry::Role,
+    /// A clerk's own party (clerks only).
+    #[serde(default)]
+    #[schema(schema_with = schema::slug_optional)]
+    pub party: Option<Slug>,
 }

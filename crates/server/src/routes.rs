@@ -37,6 +37,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terminations))
         .routes(routes!(termination))
         .routes(routes!(annual_report))
+        .routes(routes!(crate::admin::list_tokens, crate::admin::add_token))
+        .routes(routes!(crate::admin::revoke_token))
 }
 
 fn openapi_info() -> utoipa::openapi::OpenApi {

@@ -1265,3 +1265,99 @@ async fn a_party_cannot_take_another_partys_names() {
     let a = get(&f, "/api/v1/parties/Plze%C5%88%20Region").await;
     assert_eq!(a.body["id"], "plzensky-kraj", "{}", a.text);
 }
+
+#[tokio::test]
+async fn admins_manage_tokens_while_the_server_runs() {
+    let f = fixture();
+    let tokens = "/api/v1/admin/tokens";
+    let new_clerk = json!({"name":"liberec-clerk-2","role":"clerk","party":"liberecky-kraj"});
+    // Only admins.
+    problem(
+        &post(&f, tokens, Some(&f.clerk), new_clerk.clone()).await,
+        403,
+        "forbidden",
+    );
+    problem(
+        &call(&f.state, "GET", tokens, Some(&f.reader), None).await,
+        403,
+        "forbidden",
+    );
+    problem(
+        &call(&f.state, "GET", tokens, None, None).await,
+        401,
+        "unauthorized",
+    );
+    let a = post(&f, tokens, Some(&f.admin), new_clerk.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let token = a.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(a.body["role"], "clerk");
+    // It works at once...
+    let activity = json!({"type":"ActivityRecorded","date":"2025-02","data":{"kind":"letter"}});
+    let uri = "/api/v1/partnerships/liberecky-kraj--bursa/events";
+    let a = post(&f, uri, Some(&token), activity.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    // ...names are never reused, and a clerk needs a real party.
+    problem(
+        &post(&f, tokens, Some(&f.admin), new_clerk).await,
+        409,
+        "exists",
+    );
+    let a = post(
+        &f,
+        tokens,
+        Some(&f.admin),
+        json!({"name":"x-clerk","role":"clerk","party":"atlantis"}),
+    )
+    .await;
+    problem(&a, 422, "invalid");
+    problem(
+        &post(
+            &f,
+            tokens,
+            Some(&f.admin),
+            json!({"name":"x","role":"root"}),
+        )
+        .await,
+        422,
+        "invalid",
+    );
+    // Revoked: refused at once, and listed as revoked.
+    let a = call(
+        &f.state,
+        "DELETE",
+        &format!("{tokens}/liberec-clerk-2"),
+        Some(&f.admin),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert!(a.body["revoked_at"].is_string());
+    problem(
+        &post(&f, uri, Some(&token), activity).await,
+        401,
+        "unauthorized",
+    );
+    let list = call(&f.state, "GET", tokens, Some(&f.admin), None).await;
+    let listed = list.body["items"].as_array().unwrap();
+    assert!(
+        listed.iter().all(|t| t.get("token").is_none()),
+        "never the tokens"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|t| t["name"] == "liberec-clerk-2" && t["revoked_at"].is_string())
+    );
+    problem(
+        &call(
+            &f.state,
+            "DELETE",
+            &format!("{tokens}/nobody"),
+            Some(&f.admin),
+            None,
+        )
+        .await,
+        404,
+        "not-found",
+    );
+}
