@@ -199,6 +199,9 @@ async fn health_and_openapi() {
     );
     assert!(dossier["text/html"].is_object(), "{dossier}");
     problem(&get(&f, "/api/v1/nothing-here").await, 404, "not-found");
+    // A request target too long for any endpoint: 414 problem+json.
+    let long = format!("/api/v1/partnerships/{}", "a".repeat(20_000));
+    problem(&get(&f, &long).await, 414, "uri-too-long");
     // What axum refuses before a handler runs is a problem too.
     problem(&get(&f, "/api/v1/partnerships/%FF").await, 400, "malformed");
     problem(&get(&f, "/api/v1/parties/%FF%FE").await, 400, "malformed");
