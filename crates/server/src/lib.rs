@@ -180,6 +180,7 @@ const EVERY_OPERATION: &[(&str, &str)] = &[
         "The request cannot be read: a parameter the operation does not take, or a value of the wrong form",
     ),
     ("408", "The request did not arrive in time"),
+    ("414", "The request target is longer than 8 KiB"),
     (
         "503",
         "The server is busy (see `Retry-After`) or not accepting writes",
