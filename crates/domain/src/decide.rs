@@ -839,8 +839,7 @@ mod tests {
         ActivityRecorded, Attested, Corrected, Retracted";
     const ACTIVE_ALLOWS: &str = "Amended, ActivityRecorded, Stagnated, Suspended, Terminated, \
         Attested, Corrected, Retracted";
-    const IN_ORDER: &str =
-        "events apply in order of their effective dates (by the last day each date allows)";
+    const IN_ORDER: &str = "events apply in order of their effective dates (by the last day each date allows; a date open at its end by its first day)";
 
     const SIGNED_2010: &str =
         r#"{"type":"Signed","date":"2010-05-01","data":{"instrument":"cooperation_agreement"}}"#;
@@ -1096,7 +1095,8 @@ mod tests {
             &[SIGNED_2010, r#"{"type":"Stagnated","date":"2012-06-01"}"#],
             &[r#"{"type":"Terminated","date":"2011-01-01","data":{"mode":"mutual","reason":"x"}}"#],
             &format!(
-                "Stagnated is refused in state terminated (effective 2012-06-01); allowed there: Corrected, Retracted. {IN_ORDER}"
+                "Stagnated is refused in state terminated (effective 2012-06-01); allowed there: Corrected, Retracted. \
+                 it would follow Terminated dated 2011-01-01; {IN_ORDER}"
             ),
         );
         // Ordered by the last day a date allows: May 2010 may end after

@@ -23,12 +23,34 @@
 //! `uncertain` otherwise. A termination takes effect at the start of its
 //! day.
 //!
-//! A fact is never later than the registry's knowledge of it: a range
-//! open at its end (`[A..]`) ends on the day it was recorded (or on `A`,
-//! if that is later), and an event without a date counts from the day it
-//! was recorded, as if dated that day. (Its record keeps no date: the
-//! source gave none.) A date with a known end may lie in the future (a
-//! denunciation taking effect next year).
+//! A fact is never later than the evidence of it: a range open at its end
+//! (`[A..]`) ends on the last day of the date of the source that reports
+//! it, where that date is closed (a source cannot report a later event),
+//! else on the day it was recorded (or on `A`, if that is later). An event
+//! without a date counts from the day it was recorded, as if dated that
+//! day. (Its record keeps no date: the source gave none.) A date with a
+//! known end may lie in the future (a denunciation taking effect next
+//! year).
+//!
+//! **Order.** Steps fold in order of effective date: a step with a closed
+//! date by the last day it allows, a step whose date is open at its end by
+//! its first day (where its end was bounded says nothing of when it
+//! happened, so a later fact is never refused because of that bound). A
+//! refusal names the step refused and the step before it, with both dates.
+//!
+//! **Certain and pending.** On day D a step is certain when its last day
+//! is on or before D, or when a termination certain by D follows it
+//! (nothing follows a termination, so it happened before). The status on D is the state after the longest run of
+//! certain steps; the steps after it whose first day is on or before D
+//! are pending (they may or may not have happened by D), and the statuses
+//! after each of them are the possible statuses.
+//!
+//! **Evidence.** The last evidence of a partnership is its latest step
+//! that shows it alive: a signing, an attestation, an amendment, a
+//! revival, an activity that took place (or whose outcome is not given).
+//! It counts up to the last day its date allows. On a day after it, with
+//! no end recorded, an agreement in force is *presumed* in force; on or
+//! before it, *evidenced*.
 
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +154,9 @@ pub struct Fact {
     pub target: u64,
     /// For `Corrected`: whether it replaces the date.
     pub corrects_date: bool,
+    /// Whether the date is open at its end (`[A..]`), so that the end of
+    /// `effective` is a bound (the source's date, or the record day).
+    pub open_end: bool,
 }
 
 impl Fact {
@@ -144,7 +169,8 @@ impl Fact {
         target_position: impl FnOnce(EventId) -> Option<u64>,
     ) -> Result<Fact, String> {
         let ty = event.event_type();
-        let effective = known_by(event.date.as_ref(), recorded_at);
+        let source_date = event.source.as_ref().and_then(|s| s.date.as_ref());
+        let (effective, open_end) = bounded(event.date.as_ref(), source_date, recorded_at);
         let mut fact = Fact {
             position,
             recorded_at,
@@ -153,6 +179,7 @@ impl Fact {
             detail: Detail::default(),
             target: 0,
             corrects_date: false,
+            open_end,
         };
         match &event.payload {
             Payload::Signed(s) => fact.detail.instrument = Some(s.instrument),
@@ -171,7 +198,7 @@ impl Fact {
                     )
                 })?;
                 if let Some(date) = &c.date {
-                    fact.effective = known_by(Some(date), recorded_at);
+                    (fact.effective, fact.open_end) = bounded(Some(date), source_date, recorded_at);
                     fact.corrects_date = true;
                 }
                 if let Some(data) = &c.data {
@@ -192,21 +219,41 @@ impl Fact {
     }
 }
 
-/// The days an event may have happened on, given when it was recorded:
-/// see the module docs.
-pub fn known_by(date: Option<&crate::PartialDate>, recorded_at: Timestamp) -> Interval {
+/// The days an event may have happened on, given the date of the source
+/// that reports it and when it was recorded (see the module docs), and
+/// whether its end is such a bound rather than the date's own.
+pub fn bounded(
+    date: Option<&crate::PartialDate>,
+    source_date: Option<&crate::PartialDate>,
+    recorded_at: Timestamp,
+) -> (Interval, bool) {
     let recorded = recorded_at.day().number();
     match date {
-        None => Interval::new(recorded, recorded).expect("a day is an interval"),
+        None => (
+            Interval::new(recorded, recorded).expect("a day is an interval"),
+            false,
+        ),
         Some(d) => {
             let i = d.interval();
-            if i.hi() == Interval::OPEN_HI {
-                Interval::new(i.lo(), recorded.max(i.lo())).expect("lo <= max(lo, recorded)")
-            } else {
-                i
+            if i.hi() != Interval::OPEN_HI {
+                return (i, false);
             }
+            let bound = source_date
+                .map(|s| s.interval().hi())
+                .filter(|&hi| hi != Interval::OPEN_HI)
+                .unwrap_or(recorded);
+            (
+                Interval::new(i.lo(), bound.max(i.lo())).expect("lo <= max(lo, bound)"),
+                true,
+            )
         }
     }
+}
+
+/// The days an event may have happened on, given only when it was
+/// recorded (no source date): see [`bounded`].
+pub fn known_by(date: Option<&crate::PartialDate>, recorded_at: Timestamp) -> Interval {
+    bounded(date, None, recorded_at).0
 }
 
 fn detail_patch(data: &serde_json::Map<String, serde_json::Value>) -> Result<Detail, String> {
@@ -260,12 +307,60 @@ pub struct Step {
     pub detail: Detail,
     /// The position of the last correction applied to it, 0 if none.
     pub corrected_by: u64,
+    /// Whether its date is open at its end (see [`Fact::open_end`]).
+    pub open_end: bool,
+}
+
+impl Step {
+    /// The day it folds at: the last day of a closed date, the first of
+    /// one open at its end.
+    pub fn order_day(&self) -> i32 {
+        if self.open_end {
+            self.effective.lo()
+        } else {
+            self.effective.hi()
+        }
+    }
+
+    /// Whether it shows the partnership alive (see the module docs).
+    pub fn is_evidence(&self) -> bool {
+        match self.ty {
+            EventType::Signed | EventType::Attested | EventType::Amended | EventType::Revived => {
+                true
+            }
+            EventType::ActivityRecorded => {
+                matches!(self.detail.outcome, None | Some(ActivityOutcome::TookPlace))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether an agreement in force on a day rests on evidence up to that day.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// A fact dated on or after the day shows it alive.
+    Evidenced,
+    /// No end is recorded, but no fact shows it alive after its last
+    /// evidence either.
+    Presumed,
+}
+
+impl Evidence {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Evidenced => "evidenced",
+            Evidence::Presumed => "presumed",
+        }
+    }
 }
 
 /// A partnership's history as known at one record time, in effective
 /// order, ready to answer for any day.
 ///
-/// Invariant: `steps` is sorted by `(effective.hi, effective.lo, position)`
+/// Invariant: `steps` is sorted by `(order_day, effective.lo, position)`
 /// and `status_after[i]` is the status after applying `steps[..=i]`.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Timeline {
@@ -273,6 +368,8 @@ pub struct Timeline {
     status_after: Vec<Status>,
     signing: Option<Interval>,
     termination: Option<Interval>,
+    /// The index in `steps` of the last evidence (latest last day).
+    last_evidence: Option<usize>,
 }
 
 /// The answer for one day.
@@ -284,6 +381,27 @@ pub struct DayState {
     pub in_force: InForce,
     /// How many of [`Timeline::steps`] count by that day.
     pub applied: usize,
+    /// When in force is `yes`: whether evidence reaches the day.
+    pub evidence: Option<Evidence>,
+}
+
+impl DayState {
+    /// In force as an auditor reads it: a presumed `yes` is `uncertain`.
+    pub fn in_force_strict(&self) -> InForce {
+        match (self.in_force, self.evidence) {
+            (InForce::Yes, Some(Evidence::Presumed)) => InForce::Uncertain,
+            (in_force, _) => in_force,
+        }
+    }
+
+    /// In force, strictly read or not.
+    pub fn in_force_read(&self, strict: bool) -> InForce {
+        if strict {
+            self.in_force_strict()
+        } else {
+            self.in_force
+        }
+    }
 }
 
 impl Timeline {
@@ -302,6 +420,7 @@ impl Timeline {
                     if let Some(step) = steps.iter_mut().find(|s| s.position == fact.target) {
                         if fact.corrects_date {
                             step.effective = fact.effective;
+                            step.open_end = fact.open_end;
                         }
                         step.detail.overlay(fact.detail);
                         step.corrected_by = fact.position;
@@ -314,6 +433,7 @@ impl Timeline {
                     effective: fact.effective,
                     detail: fact.detail,
                     corrected_by: 0,
+                    open_end: fact.open_end,
                 }),
                 _ => {}
             }
@@ -321,23 +441,31 @@ impl Timeline {
         if !retracted.is_empty() {
             steps.retain(|s| !retracted.contains(&s.position));
         }
-        steps.sort_by_key(|s| (s.effective.hi(), s.effective.lo(), s.position));
+        steps.sort_by_key(|s| (s.order_day(), s.effective.lo(), s.position));
 
         let mut status = Status::Proposed;
         let mut status_after = Vec::with_capacity(steps.len());
         let mut signing = None;
         let mut attested_hi: Option<i32> = None;
         let mut termination = None;
-        for step in &steps {
+        for (i, step) in steps.iter().enumerate() {
             match transition(status, step.ty) {
                 Transition::Move(next) => status = next,
                 Transition::Keep => {}
                 Transition::Refuse => {
-                    let mut refusal = Refusal::partnership(status, step.ty).with_detail(
-                        "events apply in order of their effective dates \
-                         (by the last day each date allows)",
-                    );
-                    refusal.date = Some(describe(step.effective));
+                    let before = match i.checked_sub(1).map(|j| &steps[j]) {
+                        Some(prev) => format!(
+                            "it would follow {} dated {}; ",
+                            prev.ty,
+                            describe_step(prev)
+                        ),
+                        None => String::new(),
+                    };
+                    let mut refusal = Refusal::partnership(status, step.ty).with_detail(format!(
+                        "{before}events apply in order of their effective dates (by the \
+                         last day each date allows; a date open at its end by its first day)"
+                    ));
+                    refusal.date = Some(describe_step(step));
                     return Err(refusal);
                 }
             }
@@ -357,12 +485,69 @@ impl Timeline {
             attested_hi
                 .map(|hi| Interval::new(Interval::OPEN_LO, hi).expect("OPEN_LO is below every day"))
         });
+        let last_evidence = steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_evidence())
+            .max_by_key(|(i, s)| (s.effective.hi(), *i))
+            .map(|(i, _)| i);
         Ok(Timeline {
             steps,
             status_after,
             signing,
             termination,
+            last_evidence,
         })
+    }
+
+    /// The last evidence that the partnership is alive (see the module
+    /// docs), if any.
+    pub fn last_evidence(&self) -> Option<&Step> {
+        self.last_evidence.map(|i| &self.steps[i])
+    }
+
+    /// How many steps count on `day`: the longest run of certain steps
+    /// (see the module docs).
+    fn certain_run(&self, day: i32) -> usize {
+        let certain = |s: &Step| s.effective.hi() <= day;
+        let Some(last_certain) = self.steps.iter().rposition(certain) else {
+            return 0;
+        };
+        let mut applied = 0;
+        while applied <= last_certain {
+            let step = &self.steps[applied];
+            let implied = certain(step)
+                || (applied + 1..=last_certain).any(|k| {
+                    let later = &self.steps[k];
+                    later.ty == EventType::Terminated && certain(later)
+                });
+            if !implied {
+                break;
+            }
+            applied += 1;
+        }
+        applied
+    }
+
+    /// The steps that may or may not have happened by `day`, after those
+    /// that count, and the statuses possible that day: the certain one
+    /// first, then the status after each pending step, without repeats.
+    pub fn pending_on(&self, day: Day) -> (Vec<&Step>, Vec<Status>) {
+        let d = day.number();
+        let applied = self.certain_run(d);
+        let mut possible = vec![self.on(day).status];
+        let mut pending = Vec::new();
+        for (i, step) in self.steps.iter().enumerate().skip(applied) {
+            if step.effective.lo() > d {
+                continue;
+            }
+            pending.push(step);
+            let after = self.status_after[i];
+            if !possible.contains(&after) {
+                possible.push(after);
+            }
+        }
+        (pending, possible)
     }
 
     /// The steps in effective order.
@@ -383,18 +568,22 @@ impl Timeline {
 
     /// Status and in force on `day`.
     pub fn on(&self, day: Day) -> DayState {
-        let applied = self
-            .steps
-            .partition_point(|s| s.effective.hi() <= day.number());
+        let applied = self.certain_run(day.number());
         let status = if applied == 0 {
             Status::Proposed
         } else {
             self.status_after[applied - 1]
         };
+        let in_force = in_force(self.signing, self.termination, day);
+        let evidence = (in_force == InForce::Yes).then(|| match self.last_evidence() {
+            Some(e) if day.number() <= e.effective.hi() => Evidence::Evidenced,
+            _ => Evidence::Presumed,
+        });
         DayState {
             status,
-            in_force: in_force(self.signing, self.termination, day),
+            in_force,
             applied,
+            evidence,
         }
     }
 
@@ -413,10 +602,25 @@ impl Timeline {
             days.push(i.lo());
             days.push(i.hi());
         }
+        if let Some(e) = self.last_evidence() {
+            days.push(e.effective.hi().saturating_add(1));
+        }
         days.retain(|&d| d != Interval::OPEN_LO && d != Interval::OPEN_HI);
         days.sort_unstable();
         days.dedup();
         days
+    }
+}
+
+/// A step's date as the fold used it: an open end says where it was bounded.
+fn describe_step(step: &Step) -> String {
+    if step.open_end {
+        match step.effective.earliest() {
+            Some(lo) => format!("[{lo}..] (bounded at {})", describe(step.effective)),
+            None => describe(step.effective),
+        }
+    } else {
+        describe(step.effective)
     }
 }
 
@@ -504,7 +708,135 @@ mod tests {
             detail: Detail::default(),
             target: 0,
             corrects_date: false,
+            open_end: false,
         }
+    }
+
+    /// A fact as `from_event` makes it: an open end bounded by the
+    /// source's date (or the record day, 2026-01-01 here).
+    fn sourced(position: u64, ty: EventType, date: &str, source_date: Option<&str>) -> Fact {
+        let recorded = Timestamp::start_of(day("2026-01-01"));
+        let date = PartialDate::parse(date).unwrap();
+        let source_date = source_date.map(|d| PartialDate::parse(d).unwrap());
+        let (effective, open_end) = bounded(Some(&date), source_date.as_ref(), recorded);
+        Fact {
+            position,
+            recorded_at: recorded,
+            ty,
+            effective,
+            detail: Detail::default(),
+            target: 0,
+            corrects_date: false,
+            open_end,
+        }
+    }
+
+    #[test]
+    fn an_open_end_is_bounded_by_the_source_then_by_the_record_day() {
+        let f = sourced(1, EventType::Stagnated, "[2009-04-22..]", Some("2013"));
+        assert_eq!(f.effective, interval("[2009-04-22..2013-12-31]"));
+        assert!(f.open_end);
+        // A source itself open at its end bounds nothing: the record day does.
+        let f = sourced(
+            1,
+            EventType::Stagnated,
+            "[2009-04-22..]",
+            Some("[2022-03-01..]"),
+        );
+        assert_eq!(f.effective, interval("[2009-04-22..2026-01-01]"));
+        let f = sourced(1, EventType::Stagnated, "2009", Some("2013"));
+        assert!(!f.open_end);
+    }
+
+    /// Ha Tinh (source 001, Liberec's page): signed 2009-04-22, stagnated
+    /// at some time since, a planned visit in the first half of 2011 that
+    /// did not happen.
+    fn ha_tinh(extra: &[Fact]) -> Result<Timeline, Refusal> {
+        use EventType as E;
+        let mut facts = vec![
+            sourced(1, E::PartnershipOpened, "2009", None),
+            sourced(2, E::Signed, "2009-04-22", None),
+            {
+                let mut f = sourced(3, E::ActivityRecorded, "2011-40", None);
+                f.detail.outcome = Some(ActivityOutcome::DidNotTakePlace);
+                f
+            },
+            sourced(4, E::Stagnated, "[2009-04-22..]", Some("[2022-03-01..]")),
+        ];
+        facts.extend_from_slice(extra);
+        Timeline::resolve(&facts, None)
+    }
+
+    #[test]
+    fn an_open_stagnation_is_pending_not_hidden() {
+        let t = ha_tinh(&[]).unwrap();
+        let on = t.on(day("2015-01-01"));
+        assert_eq!(on.status, Status::Active, "only what is certain");
+        let (pending, possible) = t.pending_on(day("2015-01-01"));
+        assert_eq!(
+            pending.iter().map(|s| s.ty).collect::<Vec<_>>(),
+            [EventType::Stagnated, EventType::ActivityRecorded]
+        );
+        assert_eq!(possible, [Status::Active, Status::Stagnating]);
+        // Before the signing nothing is pending.
+        let (pending, _) = t.pending_on(day("2009-01-01"));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn a_later_fact_is_not_refused_for_where_an_open_end_was_bounded() {
+        // Terminated in 2025, after a stagnation bounded at the record day
+        // (2026-01-01): accepted, and certain from its day on; the
+        // stagnation before it is then certain too (nothing follows a
+        // termination).
+        let t = ha_tinh(&[sourced(5, EventType::Terminated, "2025-06-01", None)]).unwrap();
+        let on = t.on(day("2025-07-01"));
+        assert_eq!(on.status, Status::Terminated);
+        assert_eq!(on.in_force, InForce::No);
+        assert!(t.pending_on(day("2025-07-01")).0.is_empty());
+    }
+
+    #[test]
+    fn a_refusal_names_both_dates() {
+        use EventType as E;
+        let facts = [
+            sourced(1, E::PartnershipOpened, "2009", None),
+            sourced(2, E::Signed, "2009-04-22", None),
+            sourced(3, E::Terminated, "2012-01-01", None),
+            sourced(4, E::Revived, "2015", None),
+        ];
+        let refusal = Timeline::resolve(&facts, None).unwrap_err();
+        let text = refusal.to_string();
+        assert!(text.contains("2015"), "{text}");
+        assert!(text.contains("Terminated dated 2012-01-01"), "{text}");
+    }
+
+    #[test]
+    fn presumed_after_the_last_evidence() {
+        use EventType as E;
+        // Nový Bor–Mědnogorsk: only the 2007 signing.
+        let facts = [
+            sourced(1, E::PartnershipOpened, "2007", None),
+            sourced(2, E::Signed, "2007-05", None),
+        ];
+        let t = Timeline::resolve(&facts, None).unwrap();
+        let on = t.on(day("2007-05-31"));
+        assert_eq!(on.evidence, Some(Evidence::Evidenced));
+        let on = t.on(day("2022-03-01"));
+        assert_eq!(on.in_force, InForce::Yes);
+        assert_eq!(on.evidence, Some(Evidence::Presumed));
+        assert_eq!(on.in_force_strict(), InForce::Uncertain);
+        assert_eq!(t.last_evidence().unwrap().ty, E::Signed);
+        // The day the answer changes is a breakpoint.
+        assert!(t.breakpoints().contains(&(day("2007-05-31").number() + 1)));
+        // An attestation "for 2013" carries the evidence to the end of 2013.
+        let mut facts = facts.to_vec();
+        facts.push(sourced(3, E::Attested, "2013", None));
+        let t = Timeline::resolve(&facts, None).unwrap();
+        assert_eq!(t.on(day("2013-12-31")).evidence, Some(Evidence::Evidenced));
+        assert_eq!(t.on(day("2014-01-01")).evidence, Some(Evidence::Presumed));
+        // Not in force: no evidence claim.
+        assert_eq!(t.on(day("2006-01-01")).evidence, None);
     }
 
     #[test]

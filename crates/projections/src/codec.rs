@@ -38,7 +38,7 @@ impl EncodeDomain for Enc {
         self.u8(code(ActivityKind::ALL, f.detail.activity));
         self.u8(code(ActivityOutcome::ALL, f.detail.outcome));
         self.u64(f.target);
-        self.u8(u8::from(f.corrects_date));
+        self.u8(u8::from(f.corrects_date) | u8::from(f.open_end) << 1);
     }
 
     fn initiative(&mut self, i: Option<Initiative>) {
@@ -64,14 +64,17 @@ impl DecodeDomain for Dec<'_> {
             activity: decode(ActivityKind::ALL, self.u8()?)?,
             outcome: decode(ActivityOutcome::ALL, self.u8()?)?,
         };
+        let target = self.u64()?;
+        let flags = self.u8()?;
         Ok(Fact {
             position,
             recorded_at,
             ty,
             effective,
             detail,
-            target: self.u64()?,
-            corrects_date: self.u8()? != 0,
+            target,
+            corrects_date: flags & 1 != 0,
+            open_end: flags & 2 != 0,
         })
     }
 
@@ -118,6 +121,7 @@ mod tests {
             },
             target: 3,
             corrects_date: true,
+            open_end: true,
         };
         let mut e = Enc::default();
         e.fact(&f);

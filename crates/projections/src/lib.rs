@@ -88,8 +88,17 @@ pub struct ApplyContext<'a> {
 
 /// A read model fed by the log.
 pub trait Projection: Send + Sync + 'static {
-    /// A stable name: its keyspace is `projection/NAME`.
+    /// A stable name: its keyspace is `projection/NAME` (format 1) or
+    /// `projection/NAME/vFORMAT`.
     fn name(&self) -> &'static str;
+
+    /// The version of the form it stores. Bump it when that form changes:
+    /// the projection then starts from a keyspace of its own and is
+    /// rebuilt from the log, so a store written by an older version is
+    /// never misread and never blocks a command.
+    fn format(&self) -> u32 {
+        1
+    }
 
     /// Whether it reads events of this type.
     fn reads(&self, ty: EventType) -> bool;
@@ -168,8 +177,11 @@ pub struct Projections {
     writing: Mutex<()>,
 }
 
-fn keyspace_name(name: &str) -> String {
-    format!("projection/{name}")
+fn keyspace_name(name: &str, format: u32) -> String {
+    match format {
+        1 => format!("projection/{name}"),
+        n => format!("projection/{name}/v{n}"),
+    }
 }
 
 /// Loads a projection's state from its keyspace into its emptied memory;
@@ -216,7 +228,8 @@ impl Projections {
     ) -> Result<Projections, Error> {
         let mut entries = Vec::new();
         for projection in projections {
-            let keyspace = store.keyspace(&keyspace_name(projection.name()))?;
+            let keyspace =
+                store.keyspace(&keyspace_name(projection.name(), projection.format()))?;
             let checkpoint = load(&keyspace, projection.as_ref())?;
             entries.push(Entry {
                 projection,

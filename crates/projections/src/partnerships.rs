@@ -422,6 +422,13 @@ impl Projection for Partnerships {
         NAME
     }
 
+    /// 2: facts say whether their date is open at its end, and such an end
+    /// is bounded by the source's date (format 1 bounded it by the record
+    /// day alone).
+    fn format(&self) -> u32 {
+        2
+    }
+
     fn reads(&self, ty: EventType) -> bool {
         ty.stream_kind() == StreamKind::Partnership
             || matches!(ty, EventType::PartyRegistered | EventType::PartyAmended)

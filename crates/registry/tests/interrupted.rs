@@ -51,7 +51,7 @@ fn a_commit_cut_short_is_seen_and_the_projection_rebuilt() {
     // marker and its first write, which overwrites the first segment.
     {
         let store = pacta_store::Store::open(dir.path()).unwrap();
-        let keyspace = store.keyspace("projection/partnerships").unwrap();
+        let keyspace = store.keyspace("projection/partnerships/v2").unwrap();
         assert_eq!(keyspace.checkpoint().unwrap(), Checkpoint::Clean(head));
         let first = keyspace.read().iter().next().unwrap().unwrap().0;
         let mut writes = WriteSet::new();
@@ -73,7 +73,7 @@ fn a_commit_cut_short_is_seen_and_the_projection_rebuilt() {
     registry.projections().persist().unwrap();
     let keyspace = registry
         .store()
-        .keyspace("projection/partnerships")
+        .keyspace("projection/partnerships/v2")
         .unwrap();
     assert_eq!(keyspace.checkpoint().unwrap(), Checkpoint::Clean(head));
     drop((keyspace, registry));
