@@ -104,6 +104,10 @@ enum Command {
         /// Answer as the registry knew it at this moment (RFC 3339).
         #[arg(long)]
         as_known_at: Option<Timestamp>,
+        /// Read evidence strictly: a `yes` that no fact reaching the day
+        /// supports (presumed) reads `uncertain`.
+        #[arg(long)]
+        strict: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -122,6 +126,10 @@ enum Command {
         /// Answer as the registry knew it at this moment (RFC 3339).
         #[arg(long)]
         as_known_at: Option<Timestamp>,
+        /// Read evidence strictly: a `yes` that no fact reaching the day
+        /// supports (presumed) reads `uncertain`.
+        #[arg(long)]
+        strict: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -136,6 +144,10 @@ enum Command {
         /// Answer as the registry knew it at this moment (RFC 3339).
         #[arg(long)]
         as_known_at: Option<Timestamp>,
+        /// Read evidence strictly: a `yes` that no fact reaching the day
+        /// supports (presumed) reads `uncertain`.
+        #[arg(long)]
+        strict: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -331,14 +343,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             party,
             status,
             as_known_at,
+            strict,
             format,
         } => list(
             data,
+            ListFilter {
+                party: None,
+                status,
+                valid_on: Some(date),
+                as_known_at,
+                today: today(),
+            },
             party,
-            status,
-            Some(date),
-            as_known_at,
-            today(),
+            strict,
             format,
         ),
         Command::List {
@@ -346,26 +363,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             status,
             on,
             as_known_at,
+            strict,
             format,
         } => list(
             data,
+            ListFilter {
+                party: None,
+                status,
+                valid_on: None,
+                as_known_at,
+                today: on.unwrap_or_else(today),
+            },
             party,
-            status,
-            None,
-            as_known_at,
-            on.unwrap_or_else(today),
+            strict,
             format,
         ),
         Command::Show {
             id,
             valid_on,
             as_known_at,
+            strict,
             format,
         } => show(
             data,
             &id,
             valid_on.unwrap_or_else(today),
             as_known_at,
+            strict,
             format,
         ),
         Command::History {
@@ -564,39 +588,47 @@ fn resolve_party(registry: &Registry, text: &str) -> anyhow::Result<Slug> {
 /// `valid-on` (in force on a day) and `list` (every one, status on a day).
 fn list(
     data: &Path,
+    mut filter: ListFilter,
     party: Option<String>,
-    status: Option<Status>,
-    valid_on: Option<Day>,
-    as_known_at: Option<Timestamp>,
-    today: Day,
+    strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
-    let filter = ListFilter {
-        party: party.map(|p| resolve_party(&registry, &p)).transpose()?,
-        status,
-        valid_on,
-        as_known_at,
-        today,
-    };
-    print_list(&registry, &filter, format)
+    filter.party = party.map(|p| resolve_party(&registry, &p)).transpose()?;
+    print_list(&registry, &filter, strict, format)
 }
 
-fn print_list(registry: &Registry, filter: &ListFilter, format: Format) -> anyhow::Result<()> {
+fn print_list(
+    registry: &Registry,
+    filter: &ListFilter,
+    strict: bool,
+    format: Format,
+) -> anyhow::Result<()> {
     let rows = registry.list(filter);
+    let dtos: Vec<api::PartnershipRowDto> = rows
+        .iter()
+        .map(|r| api::PartnershipRowDto::of(r, strict))
+        .collect();
     match format {
-        Format::Json => output::json(&api::PartnershipList {
-            items: rows.iter().map(api::PartnershipRowDto::from).collect(),
-        }),
+        Format::Json => output::json(&api::PartnershipList { items: dtos }),
         Format::Table => {
-            let mut t = Table::new(&["ID", "HOME", "PARTNER", "STATUS", "IN FORCE", "INSTRUMENT"]);
-            for r in &rows {
+            let mut t = Table::new(&[
+                "ID",
+                "HOME",
+                "PARTNER",
+                "STATUS",
+                "IN FORCE",
+                "EVIDENCE",
+                "INSTRUMENT",
+            ]);
+            for (r, dto) in rows.iter().zip(&dtos) {
                 t.row(vec![
                     r.id.to_string(),
                     r.home.name.to_string(),
                     r.partner.name.to_string(),
                     r.status.to_string(),
-                    r.in_force.to_string(),
+                    dto.in_force.clone(),
+                    cell(dto.evidence.as_ref()),
                     cell(r.instrument),
                 ]);
             }
@@ -611,6 +643,7 @@ fn show(
     id: &str,
     day: Day,
     as_known_at: Option<Timestamp>,
+    strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
@@ -622,7 +655,7 @@ fn show(
             _ => bail!("no partnership {id} (see `pacta list`)"),
         }
     };
-    let dto = api::PartnershipDto::from(&detail);
+    let dto = api::PartnershipDto::of(&detail, strict);
     match format {
         Format::Json => output::json(&dto),
         Format::Table => {
@@ -639,6 +672,31 @@ fn show(
                 dto.status,
                 dto.in_force
             )?;
+            if let Some(e) = &dto.evidence {
+                let last = dto.last_evidence.as_ref().map_or(String::new(), |l| {
+                    format!(
+                        " (last evidence: {} {})",
+                        l.event_type,
+                        l.date.as_deref().unwrap_or("undated")
+                    )
+                });
+                writeln!(out, "evidence: {e}{last}")?;
+            }
+            if dto.possible_statuses.len() > 1 {
+                writeln!(
+                    out,
+                    "possible statuses: {}",
+                    dto.possible_statuses.join(", ")
+                )?;
+            }
+            for p in &dto.pending {
+                writeln!(
+                    out,
+                    "pending (may or may not have happened by then): {} {}",
+                    p.event_type,
+                    date_text(p)
+                )?;
+            }
             writeln!(out, "instrument: {}", cell(dto.instrument.as_ref()))?;
             if !dto.areas.is_empty() {
                 writeln!(out, "areas: {}", dto.areas.join(", "))?;

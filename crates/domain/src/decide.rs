@@ -526,11 +526,11 @@ fn decide_partnership<W: World + ?Sized>(
     {
         let fact =
             Fact::from_event(NEW_POSITIONS, now, &p.event, |_| None).map_err(Rejection::Invalid)?;
-        let key = (fact.effective.hi(), fact.effective.lo());
+        let key = (fact.order_day(), fact.effective.lo());
         let last = timeline
             .steps()
             .last()
-            .map(|s| (s.effective.hi(), s.effective.lo()));
+            .map(|s| (s.order_day(), s.effective.lo()));
         if last.is_none_or(|l| key >= l) {
             let state = timeline.final_status();
             return match transition(state, fact.ty) {

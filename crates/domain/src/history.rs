@@ -219,6 +219,22 @@ impl Fact {
     }
 }
 
+impl Fact {
+    /// The day it folds at (see [`Step::order_day`]).
+    pub fn order_day(&self) -> i32 {
+        order_day(self.effective, self.open_end)
+    }
+}
+
+/// The last day of a closed date, the first of one open at its end.
+fn order_day(effective: Interval, open_end: bool) -> i32 {
+    if open_end {
+        effective.lo()
+    } else {
+        effective.hi()
+    }
+}
+
 /// The days an event may have happened on, given the date of the source
 /// that reports it and when it was recorded (see the module docs), and
 /// whether its end is such a bound rather than the date's own.
@@ -315,11 +331,7 @@ impl Step {
     /// The day it folds at: the last day of a closed date, the first of
     /// one open at its end.
     pub fn order_day(&self) -> i32 {
-        if self.open_end {
-            self.effective.lo()
-        } else {
-            self.effective.hi()
-        }
+        order_day(self.effective, self.open_end)
     }
 
     /// Whether it shows the partnership alive (see the module docs).
@@ -529,16 +541,17 @@ impl Timeline {
         applied
     }
 
-    /// The steps that may or may not have happened by `day`, after those
-    /// that count, and the statuses possible that day: the certain one
-    /// first, then the status after each pending step, without repeats.
+    /// The steps that may or may not have happened by `day` (its date
+    /// allows both), after those that count, and the statuses possible
+    /// that day: the certain one first, then the status after each
+    /// pending step, without repeats.
     pub fn pending_on(&self, day: Day) -> (Vec<&Step>, Vec<Status>) {
         let d = day.number();
         let applied = self.certain_run(d);
         let mut possible = vec![self.on(day).status];
         let mut pending = Vec::new();
         for (i, step) in self.steps.iter().enumerate().skip(applied) {
-            if step.effective.lo() > d {
+            if step.effective.lo() > d || step.effective.hi() <= d {
                 continue;
             }
             pending.push(step);
@@ -775,7 +788,7 @@ mod tests {
         let (pending, possible) = t.pending_on(day("2015-01-01"));
         assert_eq!(
             pending.iter().map(|s| s.ty).collect::<Vec<_>>(),
-            [EventType::Stagnated, EventType::ActivityRecorded]
+            [EventType::Stagnated]
         );
         assert_eq!(possible, [Status::Active, Status::Stagnating]);
         // Before the signing nothing is pending.

@@ -6,8 +6,8 @@
 //! through the store's stream index.
 
 use pacta_domain::{
-    Day, EventType, InForce, Initiative, Instrument, PartialDate, Payload, Recorded, Slug, Status,
-    StreamId, Timestamp,
+    Day, EventType, Evidence, InForce, Initiative, Instrument, PartialDate, Payload, Recorded,
+    Slug, Status, StreamId, Timestamp,
 };
 use pacta_projections::{ListFilter, Lookup, PartyView};
 
@@ -114,10 +114,42 @@ pub struct PartnershipDetail {
     pub terminated: Option<EventView>,
     /// The last activity on or before the day.
     pub last_activity: Option<EventView>,
-    /// The lifecycle events that count on the day, in effective order.
+    /// The lifecycle events that count on the day, and those that
+    /// certainly happened by then after a pending one, in effective order.
     pub steps: Vec<EventView>,
     /// Every record of the stream known at the time, in log order.
     pub version: u64,
+    /// When in force is `yes`: whether evidence reaches the day.
+    pub evidence: Option<Evidence>,
+    /// The latest event that shows it alive.
+    pub last_evidence: Option<EventView>,
+    /// Events whose date allows the day both before and after them: they
+    /// may or may not have happened by then.
+    pub pending: Vec<EventView>,
+    /// The statuses possible on the day: `status` first, then the status
+    /// after each pending event.
+    pub possible_statuses: Vec<Status>,
+}
+
+impl PartnershipDetail {
+    /// In force, strictly read (a presumed `yes` is `uncertain`) or not.
+    pub fn in_force_read(&self, strict: bool) -> InForce {
+        read_in_force(self.in_force, self.evidence, strict)
+    }
+}
+
+impl ListRow {
+    /// In force, strictly read (a presumed `yes` is `uncertain`) or not.
+    pub fn in_force_read(&self, strict: bool) -> InForce {
+        read_in_force(self.in_force, self.evidence, strict)
+    }
+}
+
+fn read_in_force(in_force: InForce, evidence: Option<Evidence>, strict: bool) -> InForce {
+    match (strict, in_force, evidence) {
+        (true, InForce::Yes, Some(Evidence::Presumed)) => InForce::Uncertain,
+        (_, in_force, _) => in_force,
+    }
 }
 
 /// A row of a listing.
@@ -135,6 +167,8 @@ pub struct ListRow {
     pub in_force: InForce,
     /// The instrument on the day.
     pub instrument: Option<Instrument>,
+    /// When in force is `yes`: whether evidence reaches the day.
+    pub evidence: Option<Evidence>,
 }
 
 impl Registry {
@@ -198,8 +232,17 @@ impl Registry {
                 .cloned()
         };
         let all_steps = resolved.timeline.steps();
-        let applied = &all_steps[..resolved.state.applied];
-        let steps: Vec<EventView> = applied
+        // What counts on the day, and what certainly happened by then
+        // although a pending step comes before it.
+        let day = valid_on.number();
+        let steps: Vec<EventView> = all_steps
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| *i < resolved.state.applied || s.effective.hi() <= day)
+            .filter_map(|(_, s)| by_position(s.position))
+            .collect();
+        let (pending, possible_statuses) = resolved.timeline.pending_on(valid_on);
+        let pending: Vec<EventView> = pending
             .iter()
             .filter_map(|s| by_position(s.position))
             .collect();
@@ -251,6 +294,13 @@ impl Registry {
             last_activity,
             steps,
             version: records.len() as u64,
+            evidence: resolved.state.evidence,
+            last_evidence: resolved
+                .timeline
+                .last_evidence()
+                .and_then(|s| by_position(s.position)),
+            pending,
+            possible_statuses,
         }))
     }
 
@@ -288,6 +338,7 @@ impl Registry {
                 status: row.state.status,
                 in_force: row.state.in_force,
                 instrument: row.instrument,
+                evidence: row.state.evidence,
             });
         });
         rows

@@ -235,6 +235,8 @@ struct Item {
     ty: EventType,
     lo: i32,
     hi: i32,
+    /// The date is open at its end: `hi` is where it was bounded.
+    open: bool,
     retracted: bool,
 }
 
@@ -250,13 +252,13 @@ fn oracle(log: &[Recorded], p: usize, d: Day, t: Timestamp) -> Option<(Status, I
         return None;
     }
     // An undated event counts from the day it was recorded; an open range
-    // ends then.
-    let effective = |date: Option<&PartialDate>, at: Timestamp| -> (i32, i32) {
+    // ends then (these events cite no source whose date could bound it).
+    let effective = |date: Option<&PartialDate>, at: Timestamp| -> (i32, i32, bool) {
         let recorded = at.day().number();
         match date.map(|d| d.interval()) {
-            None => (recorded, recorded),
-            Some(i) if i.hi() == Interval::OPEN_HI => (i.lo(), recorded.max(i.lo())),
-            Some(i) => (i.lo(), i.hi()),
+            None => (recorded, recorded, false),
+            Some(i) if i.hi() == Interval::OPEN_HI => (i.lo(), recorded.max(i.lo()), true),
+            Some(i) => (i.lo(), i.hi(), false),
         }
     };
     let mut items: Vec<Item> = Vec::new();
@@ -267,7 +269,7 @@ fn oracle(log: &[Recorded], p: usize, d: Day, t: Timestamp) -> Option<(Status, I
                 if let Some(item) = items.iter_mut().find(|x| x.id == c.target)
                     && let Some(date) = &c.date
                 {
-                    (item.lo, item.hi) = effective(Some(date), r.envelope.recorded_at);
+                    (item.lo, item.hi, item.open) = effective(Some(date), r.envelope.recorded_at);
                 }
             }
             Payload::Retracted(x) => {
@@ -278,31 +280,42 @@ fn oracle(log: &[Recorded], p: usize, d: Day, t: Timestamp) -> Option<(Status, I
             }
             Payload::PartnershipOpened(_) => {}
             _ => {
-                let (lo, hi) = effective(e.date.as_ref(), r.envelope.recorded_at);
+                let (lo, hi, open) = effective(e.date.as_ref(), r.envelope.recorded_at);
                 items.push(Item {
                     id: r.envelope.event_id,
                     position: r.envelope.position,
                     ty: e.event_type(),
                     lo,
                     hi,
+                    open,
                     retracted: false,
                 });
             }
         }
     }
     items.retain(|x| !x.retracted);
-    items.sort_by_key(|x| (x.hi, x.lo, x.position));
+    // A closed date folds at its last day, an open one at its first.
+    items.sort_by_key(|x| (if x.open { x.lo } else { x.hi }, x.lo, x.position));
+    // Certain on D: its last day is by then, or a termination certain by
+    // then comes after it. The status is that after the first run of
+    // certain steps.
+    let last_termination = items
+        .iter()
+        .rposition(|x| x.ty == EventType::Terminated && x.hi <= d.number());
     let mut status = Status::Proposed;
+    let mut counting = true;
     let mut signing = None;
     let mut attested: Option<i32> = None;
     let mut termination = None;
-    for item in &items {
-        if item.hi <= d.number() {
-            match transition(status, item.ty) {
-                Transition::Move(s) => status = s,
-                Transition::Keep => {}
-                Transition::Refuse => panic!("the registry accepted an impossible history"),
+    for (i, item) in items.iter().enumerate() {
+        let certain = item.hi <= d.number() || last_termination.is_some_and(|j| j > i);
+        counting &= certain;
+        match transition(status, item.ty) {
+            Transition::Move(s) if counting => status = s,
+            Transition::Refuse if counting => {
+                panic!("the registry accepted an impossible history")
             }
+            _ => {}
         }
         match item.ty {
             EventType::Signed if signing.is_none() => signing = Interval::new(item.lo, item.hi),

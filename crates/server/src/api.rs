@@ -178,10 +178,27 @@ pub struct PartnershipDto {
     pub valid_on: String,
     /// The record time asked about (absent: now).
     pub as_known_at: Option<String>,
-    /// Status on the day: `proposed`, `negotiating`, `active`, `stagnating`, `suspended`, `terminated`.
+    /// Status on the day: `proposed`, `negotiating`, `active`, `stagnating`, `suspended`, `terminated`
+    /// (what is certain by then; see `possible_statuses`).
     pub status: String,
-    /// In force on the day: `yes`, `no` or `uncertain`.
+    /// The statuses possible on the day: `status` first, then the status
+    /// after each pending event.
+    pub possible_statuses: Vec<String>,
+    /// Events whose date allows the day both before and after them (they
+    /// may or may not have happened by then), in effective order.
+    pub pending: Vec<EventDto>,
+    /// In force on the day: `yes`, `no` or `uncertain` (with
+    /// `evidence=strict`, a presumed `yes` reads `uncertain`).
     pub in_force: String,
+    /// When in force is `yes`: `evidenced` (a fact dated on or after the
+    /// day shows it alive) or `presumed` (no end is recorded, but its last
+    /// evidence is older).
+    pub evidence: Option<String>,
+    /// The latest event that shows it alive (a signing, an attestation, an
+    /// amendment, a revival, an activity that took place).
+    pub last_evidence: Option<EvidenceDto>,
+    /// Whether `in_force` was read strictly (`evidence=strict`).
+    pub strict: bool,
     /// The instrument on the day.
     pub instrument: Option<String>,
     /// Areas of cooperation of the agreement.
@@ -202,8 +219,40 @@ pub struct PartnershipDto {
     pub version: u64,
 }
 
+/// The event an answer's evidence rests on.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EvidenceDto {
+    /// Its id.
+    pub event_id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Its effective date, as the source gives it.
+    pub date: Option<String>,
+    /// Its source.
+    pub source: Option<SourceDto>,
+}
+
+impl From<&EventView> for EvidenceDto {
+    fn from(v: &EventView) -> Self {
+        EvidenceDto {
+            event_id: v.record.envelope.event_id.to_string(),
+            event_type: v.record.event.event_type().to_string(),
+            date: v.date.map(|d| d.to_string()),
+            source: v.record.event.source.as_ref().map(SourceDto::from),
+        }
+    }
+}
+
 impl From<&PartnershipDetail> for PartnershipDto {
     fn from(d: &PartnershipDetail) -> Self {
+        PartnershipDto::of(d, false)
+    }
+}
+
+impl PartnershipDto {
+    /// The state of `d`, its in force read strictly or not.
+    pub fn of(d: &PartnershipDetail, strict: bool) -> Self {
         PartnershipDto {
             id: d.id.to_string(),
             home: (&d.home).into(),
@@ -212,7 +261,12 @@ impl From<&PartnershipDetail> for PartnershipDto {
             valid_on: d.valid_on.to_string(),
             as_known_at: d.as_known_at.map(|t| t.to_string()),
             status: d.status.to_string(),
-            in_force: d.in_force.to_string(),
+            possible_statuses: d.possible_statuses.iter().map(|s| s.to_string()).collect(),
+            pending: d.pending.iter().map(EventDto::from).collect(),
+            in_force: d.in_force_read(strict).to_string(),
+            evidence: d.evidence.map(|e| e.as_str().to_owned()),
+            last_evidence: d.last_evidence.as_ref().map(EvidenceDto::from),
+            strict,
             instrument: d.instrument.map(|i| i.to_string()),
             areas: d.areas.clone(),
             signed: d.signed.as_ref().map(EventDto::from),
@@ -239,20 +293,30 @@ pub struct PartnershipRowDto {
     pub partner: PartyRefDto,
     /// Status on the day.
     pub status: String,
-    /// In force on the day.
+    /// In force on the day (with `evidence=strict`, a presumed `yes` reads `uncertain`).
     pub in_force: String,
+    /// When in force is `yes`: `evidenced` or `presumed` (see the partnership's state).
+    pub evidence: Option<String>,
     /// The instrument on the day.
     pub instrument: Option<String>,
 }
 
 impl From<&ListRow> for PartnershipRowDto {
     fn from(r: &ListRow) -> Self {
+        PartnershipRowDto::of(r, false)
+    }
+}
+
+impl PartnershipRowDto {
+    /// A row, its in force read strictly or not.
+    pub fn of(r: &ListRow, strict: bool) -> Self {
         PartnershipRowDto {
             id: r.id.to_string(),
             home: (&r.home).into(),
             partner: (&r.partner).into(),
             status: r.status.to_string(),
-            in_force: r.in_force.to_string(),
+            in_force: r.in_force_read(strict).to_string(),
+            evidence: r.evidence.map(|e| e.as_str().to_owned()),
             instrument: r.instrument.map(|i| i.to_string()),
         }
     }

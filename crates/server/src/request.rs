@@ -195,6 +195,9 @@ mod schema {
         )
     }
 
+    pub fn reading() -> Object {
+        names(false, ["presumed", "strict"])
+    }
     pub fn role() -> Object {
         names(false, ["reader", "clerk", "admin"])
     }
@@ -492,6 +495,27 @@ pub struct ListQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     #[serde(default, deserialize_with = "parsed")]
     pub as_known_at: Option<Timestamp>,
+    /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
+    #[param(schema_with = schema::reading)]
+    pub evidence: Option<Reading>,
+}
+
+/// How an answer reads evidence.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reading {
+    /// A `yes` with no end recorded stays `yes` (marked `presumed`).
+    #[default]
+    Presumed,
+    /// A presumed `yes` reads `uncertain`.
+    Strict,
+}
+
+impl Reading {
+    /// Whether to read strictly.
+    pub fn strict(reading: Option<Reading>) -> bool {
+        reading == Some(Reading::Strict)
+    }
 }
 
 /// `GET /api/v1/partnerships/{id}`.
@@ -507,6 +531,9 @@ pub struct DayQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     #[serde(default, deserialize_with = "parsed")]
     pub as_known_at: Option<Timestamp>,
+    /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
+    #[param(schema_with = schema::reading)]
+    pub evidence: Option<Reading>,
 }
 
 /// `GET /api/v1/partnerships/{id}/events`: a page of a stream's events.

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::api::{self, AppendedDto};
 use crate::error::{AppError, Problem};
+use crate::request::Reading;
 use crate::request::{
     AppendBody, Body, DayQuery, EventIn, HistoryQuery, ListQuery, NoQuery, OffersQuery,
     OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery, VerifyQuery,
@@ -291,6 +292,7 @@ async fn list_partnerships(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<api::PartnershipList>, AppError> {
+    let strict = Reading::strict(q.evidence);
     let filter = ListFilter {
         party: party_param(&state, q.party.as_deref())?,
         status: q.status,
@@ -300,7 +302,10 @@ async fn list_partnerships(
     };
     let rows = state.registry.list(&filter);
     Ok(Json(api::PartnershipList {
-        items: rows.iter().map(api::PartnershipRowDto::from).collect(),
+        items: rows
+            .iter()
+            .map(|r| api::PartnershipRowDto::of(r, strict))
+            .collect(),
     }))
 }
 
@@ -325,7 +330,10 @@ async fn get_partnership(
             Some(t) => AppError::not_found(format!("no partnership {id:?} was recorded by {t}")),
             None => AppError::not_found(format!("no partnership {id:?}")),
         })?;
-    Ok(Json(api::PartnershipDto::from(&detail)))
+    Ok(Json(api::PartnershipDto::of(
+        &detail,
+        Reading::strict(q.evidence),
+    )))
 }
 
 /// Opens a partnership: `{"home":ID,"partner":ID,"event":EVENT}` with

@@ -657,7 +657,17 @@ async fn appending_events_and_every_refusal() {
     )
     .await;
     problem(&a, 422, "refused");
-    assert_eq!(a.body["state"], "active");
+    // It would fold after the stagnation since [2011-11-01..] (at its
+    // first day) and before today's revival.
+    assert_eq!(a.body["state"], "stagnating");
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("it would follow ActivityRecorded dated [2011-11-01..]"),
+        "{}",
+        a.text
+    );
     assert!(
         a.body["allowed"]
             .as_array()
@@ -1362,5 +1372,89 @@ async fn admins_manage_tokens_while_the_server_runs() {
         .await,
         404,
         "not-found",
+    );
+}
+
+/// What each answer rests on, from the bundled sources (seeds/ cites them).
+#[tokio::test]
+async fn answers_say_what_the_evidence_says() {
+    let f = fixture();
+    let state = |id: &str, q: &str| {
+        let uri = format!("/api/v1/partnerships/{id}?{q}");
+        let f = &f;
+        async move {
+            let a = get(f, &uri).await;
+            assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text);
+            a.body
+        }
+    };
+    // Nový Bor–Mědnogorsk rests on its 2007 signing alone (source 003).
+    let b = state("novy-bor--mednogorsk", "valid_on=2022-03-01").await;
+    assert_eq!(b["in_force"], "yes");
+    assert_eq!(b["evidence"], "presumed");
+    assert_eq!(b["last_evidence"]["type"], "Signed");
+    let b = state(
+        "novy-bor--mednogorsk",
+        "valid_on=2022-03-01&evidence=strict",
+    )
+    .await;
+    assert_eq!(b["in_force"], "uncertain");
+    assert_eq!(b["strict"], true);
+    // Orenburg (001): signed 2012-05-24, its last evidence: evidenced on
+    // that day, presumed the day after (until its end in 2022).
+    let b = state("liberecky-kraj--orenburg-oblast", "valid_on=2012-05-24").await;
+    assert_eq!(b["evidence"], "evidenced", "{b}");
+    let b = state("liberecky-kraj--orenburg-oblast", "valid_on=2012-05-25").await;
+    assert_eq!(b["evidence"], "presumed", "{b}");
+    // Inside the suspension [2022-02-24..2022-03-01]: it is pending, and
+    // suspended is a possible status.
+    let b = state("liberecky-kraj--orenburg-oblast", "valid_on=2022-02-26").await;
+    assert_eq!(b["status"], "active");
+    let possible: Vec<&str> = b["possible_statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(possible.contains(&"suspended"), "{b}");
+    assert!(
+        b["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "Suspended"),
+        "{b}"
+    );
+    // Ha Tinh (001): the stagnation since [2009-04-22..] shows as pending.
+    let b = state("liberecky-kraj--ha-tinh", "valid_on=2015-01-01").await;
+    assert_eq!(b["status"], "active");
+    assert_eq!(b["possible_statuses"], json!(["active", "stagnating"]));
+    // ...and a termination in 2025 is not refused for where that open
+    // stagnation was bounded.
+    let a = post(
+        &f,
+        "/api/v1/partnerships/liberecky-kraj--ha-tinh/events",
+        Some(&f.clerk),
+        json!({"type":"Terminated","date":"2025-06-30","data":{"mode":"mutual","reason":"no contact for years"}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let b = state("liberecky-kraj--ha-tinh", "valid_on=2025-07-01").await;
+    assert_eq!(b["in_force"], "no");
+    assert_eq!(b["status"], "terminated");
+    // Listings carry the evidence and the strict reading too.
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_on=2022-03-01&party=novy-bor&evidence=strict",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let rows = a.body["items"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["id"] == "novy-bor--mednogorsk"
+            && r["in_force"] == "uncertain"
+            && r["evidence"] == "presumed"),
+        "{}",
+        a.text
     );
 }
