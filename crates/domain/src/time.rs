@@ -59,13 +59,29 @@ impl Timestamp {
     /// last day included (jiff's own instants stop a day short of it, to
     /// leave room for offsets; those are computed here instead).
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
-        match jiff::Timestamp::from_str(text) {
-            Ok(ts) => Ok(Timestamp(ts.as_microsecond())),
+        let parsed = match jiff::Timestamp::from_str(text) {
+            // Digits below a microsecond are dropped toward the past,
+            // before 1970 as after (so the instant stays on its day).
+            Ok(ts) => Timestamp(
+                i64::try_from(ts.as_nanosecond().div_euclid(1000))
+                    .expect("jiff's range fits in i64 microseconds"),
+            ),
             Err(e) => Timestamp::from_pieces(text).ok_or_else(|| TimestampError {
                 input: text.to_owned(),
                 reason: e.to_string(),
-            }),
+            })?,
+        };
+        let first = Day::from_ymd(1, 1, 1).expect("1 January of the year 1 is a day");
+        let after_last = Day::from_ymd(9999, 12, 31)
+            .expect("31 December 9999 is a day")
+            .succ();
+        if parsed < Timestamp::start_of(first) || parsed >= Timestamp::start_of(after_last) {
+            return Err(TimestampError {
+                input: text.to_owned(),
+                reason: "it lies outside the years 1 to 9999, which RFC 3339 can print".to_owned(),
+            });
         }
+        Ok(parsed)
     }
 
     /// An RFC 3339 instant at the edges of jiff's range, from its parts:
