@@ -889,6 +889,7 @@ mod tests {
         let end = Payload::Terminated(Terminated {
             mode: TerminationMode::Mutual,
             reason: "x".into(),
+            effective: None,
             decided_by: None,
             resolution: None,
             notice: None,
