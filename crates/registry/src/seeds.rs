@@ -6,14 +6,26 @@
 //! the store and the lines before it) and writes nothing if any line is
 //! wrong; events whose ids are stored already are skipped, so loading
 //! twice adds nothing.
+//!
+//! The bundled seed data carries one fixed record time,
+//! [`RECORD_TIME`]: the registry learned these facts when the seed data
+//! was compiled, not when a store happened to be filled. So every fresh
+//! install holds the same log, has the same head hash and answers every
+//! question (open-ended dates end at record time) the same way.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use pacta_domain::{Event, EventId, Proposed, StreamId, StreamKind};
+use pacta_domain::{Event, EventId, Proposed, StreamId, StreamKind, Timestamp};
 
 use crate::write::Batch;
 use crate::{Actor, CommandError, Registry, now};
+
+/// The record time of the bundled seed data: 2026-11-28T00:00:00Z, the
+/// day this revision of `seeds/` was compiled (whole seconds, UTC). Change
+/// it whenever the seed data changes, to the day of the change: it is
+/// when the registry learned what the files say.
+pub const RECORD_TIME: Timestamp = Timestamp::from_micros(1_795_824_000 * 1_000_000);
 
 /// The seed files compiled into the binary, in loading order.
 pub fn bundled() -> Vec<SeedFile> {
@@ -167,6 +179,16 @@ pub fn parse(files: &[SeedFile]) -> Result<Vec<SeedEvent>, SeedErrors> {
     }
 }
 
+/// Whether `files` are the bundled seed data: the same files with the
+/// same text, in any order.
+pub fn is_bundled(files: &[SeedFile]) -> bool {
+    let bundled = bundled();
+    files.len() == bundled.len()
+        && bundled
+            .iter()
+            .all(|b| files.iter().any(|f| f.name == b.name && f.text == b.text))
+}
+
 /// The load error: bad data, or a failing store.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -229,7 +251,12 @@ impl Registry {
         };
         order.sort_by_key(|s| rank(s.kind));
 
-        let mut batch = Batch::new(self, actor.clone(), now());
+        // The bundled data (compiled in, or the same files read from
+        // `seeds/`) is recorded at its own fixed time; other seed files
+        // when they are loaded.
+        let fixed = is_bundled(files).then_some(RECORD_TIME);
+        let mut batch = Batch::new(self, actor.clone(), fixed.unwrap_or_else(now));
+        batch.recorded_at = fixed;
         let mut report = SeedReport {
             events: events.len(),
             ..SeedReport::default()
@@ -398,5 +425,25 @@ mod tests {
             Some(Precision::Range)
         );
         assert!(matches!(end.event.payload, Payload::Terminated(_)));
+    }
+
+    #[test]
+    fn the_bundled_seeds_are_recorded_at_their_fixed_time() {
+        assert_eq!(RECORD_TIME.to_string(), "2026-11-28T00:00:00.000000Z");
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(dir.path()).unwrap();
+        registry
+            .load_seeds(&bundled(), &crate::Actor::system("seed"), false)
+            .unwrap();
+        let head = registry.store().head();
+        for position in 1..=head.position {
+            let record = registry.store().get(position).unwrap().unwrap();
+            assert_eq!(record.envelope.recorded_at, RECORD_TIME, "@{position}");
+        }
+        // Other seed data is recorded when it is loaded.
+        let mut edited = bundled();
+        edited[0].text.push_str("# an edit\n");
+        assert!(!is_bundled(&edited));
+        assert!(is_bundled(&bundled().into_iter().rev().collect::<Vec<_>>()));
     }
 }
