@@ -32,6 +32,7 @@ fn sample_store_from(dir: &std::path::Path, first: u64, n: u64) {
                 title: "Uzavřená dohoda".into(),
                 url: None,
                 reference: Some("001_3457ff16fb4a1bf4.txt".into()),
+                locator: None,
                 date: Some("[2022-03-01..]".parse().unwrap()),
             }),
             note: Some(format!("letter {i} \u{1}")),

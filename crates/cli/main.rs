@@ -739,7 +739,7 @@ fn date_text(e: &api::EventDto) -> String {
 }
 
 fn events_table(events: &[api::EventDto]) -> anyhow::Result<()> {
-    let mut t = Table::new(&["POS", "TYPE", "DATE", "RECORDED", "BY", "NOTE"]);
+    let mut t = Table::new(&["POS", "TYPE", "DATE", "RECORDED", "BY", "NOTE", "SOURCE"]);
     for e in events {
         let mut kind = e.event_type.clone();
         if !e.corrected_by.is_empty() {
@@ -758,10 +758,26 @@ fn events_table(events: &[api::EventDto]) -> anyhow::Result<()> {
             e.recorded_at[..19].replace('T', " "),
             e.recorded_by.clone(),
             cell(e.note.as_ref()),
+            source_text(e.source.as_ref()),
         ]);
     }
     t.print()?;
     Ok(())
+}
+
+/// A citation in one line: the document (its reference, else its title)
+/// and where in it, so that a reader can find the fact.
+fn source_text(source: Option<&api::SourceDto>) -> String {
+    match source {
+        None => "-".into(),
+        Some(s) => {
+            let document = s.reference.as_deref().unwrap_or(&s.title);
+            match &s.locator {
+                Some(at) => format!("{document} @ {at}"),
+                None => document.to_owned(),
+            }
+        }
+    }
 }
 
 fn history(
@@ -827,7 +843,10 @@ fn offers(
                     cell(o.published.as_ref().map(|d| d.date.clone())),
                     o.party.name.clone(),
                     o.status.clone(),
-                    cell(o.population),
+                    match (o.population, o.population_bound.as_deref()) {
+                        (Some(n), Some(bound)) => format!("{bound} {n}"),
+                        (n, _) => cell(n),
+                    },
                     o.interests.join(", "),
                 ]);
             }
@@ -863,6 +882,12 @@ fn audit(data: &Path, id: Option<&str>, format: DocFormat) -> anyhow::Result<()>
                 )?;
                 writeln!(
                     out,
+                    "  takes effect {}: {}",
+                    cell(t.takes_effect.as_ref()),
+                    t.takes_effect_note
+                )?;
+                writeln!(
+                    out,
                     "  decided by {}, resolution {}",
                     cell(t.decided_by.as_ref()),
                     cell(t.resolution.as_ref())
@@ -870,11 +895,7 @@ fn audit(data: &Path, id: Option<&str>, format: DocFormat) -> anyhow::Result<()>
                 writeln!(
                     out,
                     "  evidence: {}; recorded {} by {}; position {} hash {}",
-                    t.event
-                        .source
-                        .as_ref()
-                        .map(|s| s.title.as_str())
-                        .unwrap_or("-"),
+                    source_text(t.event.source.as_ref()),
                     t.event.recorded_at,
                     t.event.recorded_by,
                     t.event.position,

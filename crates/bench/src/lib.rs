@@ -23,6 +23,7 @@ pub fn sample_event(i: u64) -> Event {
             title: "Uzavřená dohoda".into(),
             url: Some("https://www.kraj-lbc.cz/".into()),
             reference: Some("001_3457ff16fb4a1bf4.txt".into()),
+            locator: None,
             date: Some("[2022-03-01..]".parse().expect("a valid date")),
         }),
         note: Some(format!(

@@ -207,6 +207,8 @@ wire_enum! {
         Lapsed = "lapsed",
         /// A newer agreement replaced it.
         Superseded = "superseded",
+        /// It ended, and the source does not say how.
+        Unknown = "unknown",
     }
 }
 
@@ -237,6 +239,19 @@ wire_enum! {
         DidNotTakePlace = "did_not_take_place",
         /// A letter that got no answer.
         Unanswered = "unanswered",
+    }
+}
+
+wire_enum! {
+    /// How a population figure relates to the town's population, as the
+    /// notice words it ("under 5 thousand", "over 4 thousand").
+    PopulationBound {
+        /// Fewer than the figure ("necelých", "under").
+        Under = "under",
+        /// More than the figure ("přes", "více než", "over").
+        Over = "over",
+        /// Near the figure, on either side ("zhruba", "kolem", "téměř").
+        About = "about",
     }
 }
 
@@ -295,6 +310,11 @@ pub struct Source {
     /// A reference within or of it: a file name, a resolution number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Where in the document the fact stands, so that a reader can find
+    /// it: a section heading, a paragraph, a notice's date. Absent from
+    /// the record (and from its canonical bytes) when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locator: Option<String>,
     /// The source's own date, at its own precision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<PartialDate>,
@@ -464,10 +484,15 @@ data_struct! {
 data_struct! {
     /// Data of `Terminated`.
     Terminated {
-        /// How it ended.
+        /// How it ended (`unknown` where the source does not say).
         mode: TerminationMode,
         /// Why (required).
         reason: String,
+        /// When the ending takes effect, where the source gives it (a
+        /// notice period, an agreed day); the event's `date` stays the
+        /// day of the act (the decision, the denunciation). In force is
+        /// reckoned from this date when present, else from the act's.
+        effective: Option<PartialDate> = (default, skip_serializing_if = "Option::is_none"),
         /// The body that decided it.
         decided_by: Option<String> = (default, skip_serializing_if = "Option::is_none"),
         /// The resolution number of the decision.
@@ -522,7 +547,12 @@ data_struct! {
         home: PartyId,
         /// Population as the notice gives it.
         population: Option<u64> = (default, skip_serializing_if = "Option::is_none"),
-        /// Whether the population is approximate ("about", "over").
+        /// How `population` bounds the real figure, where the notice words
+        /// it as a bound ("under 5 thousand": `under`, 5000). Absent: the
+        /// figure as given.
+        population_bound: Option<PopulationBound> = (default, skip_serializing_if = "Option::is_none"),
+        /// Whether the population is approximate: the form of records
+        /// written before `population_bound` (read as `about`).
         population_approximate: bool = (default, skip_serializing_if = "is_false"),
         /// Region of the town, as the notice names it.
         region: Option<String> = (default, skip_serializing_if = "Option::is_none"),
@@ -727,7 +757,17 @@ impl Event {
                     check_name(name)?;
                 }
             }
-            Payload::Terminated(t) => nonempty("data.reason", &t.reason)?,
+            Payload::Terminated(t) => {
+                nonempty("data.reason", &t.reason)?;
+                if let (Some(act), Some(effective)) = (&self.date, &t.effective)
+                    && effective.interval().hi() < act.interval().lo()
+                {
+                    return Err(EventError::new(format!(
+                        "Terminated: data.effective {effective} ends before the act's date \
+                         {act}; an ending takes effect on or after the act that ends it"
+                    )));
+                }
+            }
             Payload::Corrected(c) => {
                 nonempty("data.reason", &c.reason)?;
                 if c.date.is_none() && c.data.as_ref().is_none_or(|d| d.is_empty()) {

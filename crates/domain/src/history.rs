@@ -185,7 +185,15 @@ impl Fact {
             Payload::Signed(s) => fact.detail.instrument = Some(s.instrument),
             Payload::Attested(a) => fact.detail.instrument = a.instrument,
             Payload::Amended(a) => fact.detail.instrument = a.instrument,
-            Payload::Terminated(t) => fact.detail.mode = Some(t.mode),
+            Payload::Terminated(t) => {
+                fact.detail.mode = Some(t.mode);
+                // In force ends when the ending takes effect: the
+                // effective date where the source gives one, else the
+                // act's date (the event's `date`).
+                if let Some(effective) = &t.effective {
+                    fact.effective = known_by(Some(effective), recorded_at);
+                }
+            }
             Payload::ActivityRecorded(a) => {
                 fact.detail.activity = Some(a.kind);
                 fact.detail.outcome = a.outcome;
@@ -203,6 +211,15 @@ impl Fact {
                 }
                 if let Some(data) = &c.data {
                     fact.detail = detail_patch(data)?;
+                    // A corrected effective date of a `Terminated` moves
+                    // its end as the date of any other step would.
+                    if let Some(value) = data.get("effective") {
+                        let effective: crate::PartialDate =
+                            serde_json::from_value(value.clone())
+                                .map_err(|e| format!("Corrected data.effective: {e}"))?;
+                        fact.effective = known_by(Some(&effective), recorded_at);
+                        fact.corrects_date = true;
+                    }
                 }
             }
             Payload::Retracted(r) => {

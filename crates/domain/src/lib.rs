@@ -36,7 +36,7 @@ pub use date::{DateError, Day, Interval, PartialDate, Precision, Qualifier};
 pub use decide::{DecideError, Held, NameHolder, Proposed, Rejection, State, World, decide};
 pub use event::{
     ActivityKind, ActivityOutcome, Event, EventError, EventType, Initiative, Instrument, Names,
-    PartyKind, Payload, Source, TerminationMode,
+    PartyKind, Payload, PopulationBound, Source, TerminationMode,
 };
 pub use history::{DayState, Evidence, Fact, InForce, Step, Timeline, in_force};
 pub use id::{EventId, IdError, OfferId, PartnershipId, PartyId, Slug, StreamId, StreamKind};

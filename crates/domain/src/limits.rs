@@ -41,6 +41,9 @@ pub const MAX_URL_CHARS: usize = 2000;
 /// number): `source.reference`, `data.notice.reference`,
 /// `data.resolution` (seeds: 24).
 pub const MAX_REFERENCE_CHARS: usize = 200;
+/// Where in a document a fact stands (a section heading, a paragraph, a
+/// notice's date): `source.locator`, `data.notice.locator` (seeds: 120).
+pub const MAX_LOCATOR_CHARS: usize = 200;
 /// A short line: `data.place`, `data.decided_by`, `data.region`,
 /// `data.intermediary`, `data.wished_partner`, and each item of a list
 /// (seeds: 79).
@@ -179,6 +182,12 @@ fn check_source(prefix: &str, source: &Source) -> Result<(), EventError> {
         "reference",
         source.reference.as_deref(),
         MAX_REFERENCE_CHARS,
+    )?;
+    text(
+        prefix,
+        "locator",
+        source.locator.as_deref(),
+        MAX_LOCATOR_CHARS,
     )
 }
 
@@ -325,6 +334,8 @@ mod tests {
             ("Attested", "source.title", MAX_TITLE_CHARS),
             ("Attested", "source.url", MAX_URL_CHARS),
             ("Attested", "source.reference", MAX_REFERENCE_CHARS),
+            ("Attested", "source.locator", MAX_LOCATOR_CHARS),
+            ("Terminated", "data.notice.locator", MAX_LOCATOR_CHARS),
             ("Attested", "data.document", MAX_TITLE_CHARS),
             ("PartyRegistered", "data.names.en", MAX_NAME_CHARS),
             ("PartyRegistered", "data.names.native", MAX_NAME_CHARS),

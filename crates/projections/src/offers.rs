@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::RwLock;
 
 use pacta_domain::{
-    EventType, OfferStatus, PartialDate, Payload, Recorded, Slug, Source, StreamKind, Timestamp,
-    lifecycle::offer_transition,
+    EventType, OfferStatus, PartialDate, Payload, PopulationBound, Recorded, Slug, Source,
+    StreamKind, Timestamp, lifecycle::offer_transition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +31,12 @@ pub struct OfferView {
     pub published: Option<PartialDate>,
     /// Population, as the notice gives it.
     pub population: Option<u64>,
-    /// Whether the population is approximate.
+    /// Whether the population is approximate (any bound).
     pub population_approximate: bool,
+    /// How the population bounds the real figure (`under`, `over`,
+    /// `about`), where the notice words it so.
+    #[serde(default)]
+    pub population_bound: Option<PopulationBound>,
     /// The town's region.
     pub region: Option<String>,
     /// What it wants to cooperate on.
@@ -132,7 +136,13 @@ impl Projection for Offers {
                     status,
                     published: record.event.date,
                     population: p.population,
-                    population_approximate: p.population_approximate,
+                    population_approximate: p.population_approximate
+                        || p.population_bound.is_some(),
+                    // Records written before `population_bound` said only
+                    // "approximate": read as `about`.
+                    population_bound: p
+                        .population_bound
+                        .or(p.population_approximate.then_some(PopulationBound::About)),
                     region: p.region.clone(),
                     interests: p.interests.clone(),
                     wished_partner: p.wished_partner.clone(),

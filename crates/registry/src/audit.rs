@@ -2,7 +2,7 @@
 //! on what evidence, who recorded it and when, and whether the record has
 //! changed since.
 
-use pacta_domain::{EventType, Instrument, Slug, StreamId, Timestamp};
+use pacta_domain::{EventType, Instrument, PartialDate, Slug, StreamId, Timestamp};
 use pacta_store::{Head, VerifyReport};
 
 use crate::query::{EventView, PartyRef, annotate};
@@ -24,12 +24,75 @@ pub struct Dossier {
     pub instrument: Option<Instrument>,
     /// The `Terminated` event (date as corrected, original beside it).
     pub termination: EventView,
+    /// When the ending took effect, and whether the source says so.
+    pub takes_effect: TakesEffect,
     /// What preceded it, in effective order: signing (or attestation),
     /// stagnation, suspension, revival, and the last activities.
     pub preceding: Vec<EventView>,
     /// Every `Corrected` or `Retracted` event that touches the
     /// termination or anything preceding it.
     pub corrections: Vec<EventView>,
+}
+
+/// When an ending takes effect, as the registry reckons in force.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TakesEffect {
+    /// The date in force ends on: the termination's `data.effective`
+    /// where the source gives one, else the act's date.
+    pub date: Option<PartialDate>,
+    /// Where that date comes from.
+    pub basis: EffectiveBasis,
+}
+
+/// Where a dossier's "takes effect" date comes from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EffectiveBasis {
+    /// The source gives the day the ending takes effect.
+    Stated,
+    /// The source gives no effective date: the act's date (decision,
+    /// denunciation) is taken in its place. A dossier says so rather than
+    /// stating it as fact.
+    ActDate,
+}
+
+impl EffectiveBasis {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectiveBasis::Stated => "stated",
+            EffectiveBasis::ActDate => "act_date",
+        }
+    }
+
+    /// What a reader is told of it.
+    pub fn explain(self) -> &'static str {
+        match self {
+            EffectiveBasis::Stated => "the source gives the date the ending takes effect",
+            EffectiveBasis::ActDate => {
+                "the source gives no effective date; the date of the act is taken"
+            }
+        }
+    }
+}
+
+impl TakesEffect {
+    /// From a termination as corrected.
+    pub fn of(termination: &EventView) -> TakesEffect {
+        let stated = termination
+            .data
+            .get("effective")
+            .and_then(|v| serde_json::from_value::<PartialDate>(v.clone()).ok());
+        match stated {
+            Some(date) => TakesEffect {
+                date: Some(date),
+                basis: EffectiveBasis::Stated,
+            },
+            None => TakesEffect {
+                date: termination.date,
+                basis: EffectiveBasis::ActDate,
+            },
+        }
+    }
 }
 
 /// Dossiers with the verification of the chain they rest on.
@@ -159,6 +222,7 @@ impl Registry {
                 &resolved.timeline,
                 end_index,
             ),
+            takes_effect: TakesEffect::of(&termination),
             termination,
             preceding,
             corrections,

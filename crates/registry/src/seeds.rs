@@ -6,14 +6,26 @@
 //! the store and the lines before it) and writes nothing if any line is
 //! wrong; events whose ids are stored already are skipped, so loading
 //! twice adds nothing.
+//!
+//! The bundled seed data carries one fixed record time,
+//! [`RECORD_TIME`]: the registry learned these facts when the seed data
+//! was compiled, not when a store happened to be filled. So every fresh
+//! install holds the same log, has the same head hash and answers every
+//! question (open-ended dates end at record time) the same way.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use pacta_domain::{Event, EventId, Proposed, StreamId, StreamKind};
+use pacta_domain::{Event, EventId, Proposed, StreamId, StreamKind, Timestamp};
 
 use crate::write::Batch;
 use crate::{Actor, CommandError, Registry, now};
+
+/// The record time of the bundled seed data: 2026-11-28T00:00:00Z, the
+/// day this revision of `seeds/` was compiled (whole seconds, UTC). Change
+/// it whenever the seed data changes, to the day of the change: it is
+/// when the registry learned what the files say.
+pub const RECORD_TIME: Timestamp = Timestamp::from_micros(1_795_824_000 * 1_000_000);
 
 /// The seed files compiled into the binary, in loading order.
 pub fn bundled() -> Vec<SeedFile> {
@@ -167,6 +179,16 @@ pub fn parse(files: &[SeedFile]) -> Result<Vec<SeedEvent>, SeedErrors> {
     }
 }
 
+/// Whether `files` are the bundled seed data: the same files with the
+/// same text, in any order.
+pub fn is_bundled(files: &[SeedFile]) -> bool {
+    let bundled = bundled();
+    files.len() == bundled.len()
+        && bundled
+            .iter()
+            .all(|b| files.iter().any(|f| f.name == b.name && f.text == b.text))
+}
+
 /// The load error: bad data, or a failing store.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -229,7 +251,12 @@ impl Registry {
         };
         order.sort_by_key(|s| rank(s.kind));
 
-        let mut batch = Batch::new(self, actor.clone(), now());
+        // The bundled data (compiled in, or the same files read from
+        // `seeds/`) is recorded at its own fixed time; other seed files
+        // when they are loaded.
+        let fixed = is_bundled(files).then_some(RECORD_TIME);
+        let mut batch = Batch::new(self, actor.clone(), fixed.unwrap_or_else(now));
+        batch.recorded_at = fixed;
         let mut report = SeedReport {
             events: events.len(),
             ..SeedReport::default()
@@ -290,13 +317,17 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pacta_domain::{EventType, Payload, Precision};
+    use pacta_domain::{
+        EventType, Initiative, PartyKind, Payload, PopulationBound, Precision, TerminationMode,
+    };
 
     /// Each source document's file name and own date (none: undated).
     const SOURCES: &[(&str, Option<&str>)] = &[
         ("000_968e688faa1f11d9.txt", Some("2020-02-05")),
         ("001_3457ff16fb4a1bf4.txt", Some("[2022-03-01..]")),
-        ("002_391f1423bad53a67.txt", Some("[2012-10..2013-03]")),
+        // The paper gives no date of its own; it is the paper for 2013
+        // (002:9, 002:128).
+        ("002_391f1423bad53a67.txt", Some("2013")),
         ("003_243f8dd02ec98ead.txt", None), // each notice has its own date
         ("004_62f59063397ba68f.txt", None),
     ];
@@ -398,5 +429,228 @@ mod tests {
             Some(Precision::Range)
         );
         assert!(matches!(end.event.payload, Payload::Terminated(_)));
+    }
+
+    fn in_stream<'a>(events: &'a [SeedEvent], stream: &str) -> Vec<&'a SeedEvent> {
+        events
+            .iter()
+            .filter(|e| e.stream.to_string() == stream)
+            .collect()
+    }
+
+    #[test]
+    fn every_event_says_where_in_its_source_the_fact_stands() {
+        for e in events() {
+            let at = format!("{}:{}", e.file, e.line);
+            let source = e.event.source.as_ref().expect("a source");
+            let locator = source
+                .locator
+                .as_deref()
+                .unwrap_or_else(|| panic!("{at}: no source.locator"));
+            assert!(!locator.trim().is_empty(), "{at}: empty locator");
+            if let Payload::Terminated(t) = &e.event.payload
+                && let Some(notice) = &t.notice
+            {
+                assert!(notice.locator.is_some(), "{at}: the notice has no locator");
+            }
+            // A notice of 003 is found by its date.
+            if source.reference.as_deref() == Some("003_243f8dd02ec98ead.txt") {
+                let date = source.date.expect("a notice has its date").to_string();
+                let (y, rest) = date.split_at(4);
+                let dotted = format!("{}.{}.{y}", &rest[4..6], &rest[1..3]);
+                assert!(
+                    locator.starts_with(&format!("notice of {dotted}: ")),
+                    "{at}: {locator:?} names the notice of {dotted}"
+                );
+            }
+        }
+    }
+
+    /// The facts each row names, as the source line cited beside it says.
+    #[test]
+    fn the_seeds_say_what_the_sources_say() {
+        let events = events();
+        let find = |stream: &str, ty: EventType| -> &SeedEvent {
+            in_stream(&events, stream)
+                .into_iter()
+                .find(|e| e.event.event_type() == ty)
+                .unwrap_or_else(|| panic!("{stream} has a {ty}"))
+        };
+        let types = |stream: &str| -> Vec<EventType> {
+            in_stream(&events, stream)
+                .iter()
+                .map(|e| e.event.event_type())
+                .collect()
+        };
+        let date = |e: &SeedEvent| e.event.date.map(|d| d.to_string());
+
+        // 002:71 names "the towns of South Banat", not the district.
+        let banat = find("party/south-banat", EventType::PartyRegistered);
+        let Payload::PartyRegistered(p) = &banat.event.payload else {
+            unreachable!()
+        };
+        assert_eq!(p.kind, PartyKind::Other);
+        assert_eq!(p.names.en.as_deref(), Some("towns of South Banat"));
+        assert_eq!(p.iso_3166_2, None, "RS-04 is the district's code");
+
+        // 002:67 names Hangzhou with no province.
+        let hangzhou = find("party/hangzhou", EventType::PartyRegistered);
+        let Payload::PartyRegistered(p) = &hangzhou.event.payload else {
+            unreachable!()
+        };
+        assert_eq!(p.parent, None);
+
+        // 000:9: working groups and regional conferences of the
+        // cross-border cooperation with both Bavarian regions.
+        for partner in ["upper-palatinate", "lower-bavaria"] {
+            let stream = format!("partnership/plzensky-kraj--{partner}");
+            let Payload::Signed(s) = &find(&stream, EventType::Signed).event.payload else {
+                unreachable!()
+            };
+            assert!(
+                s.areas.iter().any(|a| a == "municipal cooperation"),
+                "{stream}"
+            );
+            let conference = in_stream(&events, &stream).into_iter().any(|e| {
+                matches!(&e.event.payload, Payload::ActivityRecorded(a)
+                    if a.kind == pacta_domain::ActivityKind::Conference)
+            });
+            assert!(conference, "{stream}: the regional conferences");
+        }
+
+        // 001:23: August 2005 is the first contact with the regional
+        // administration; 001:21 the April offer came through the embassy.
+        let aosta = "partnership/liberecky-kraj--valle-d-aosta";
+        assert_eq!(
+            date(find(aosta, EventType::ContactEstablished)).as_deref(),
+            Some("2005-08")
+        );
+        assert!(!types(aosta).contains(&EventType::NegotiationStarted));
+
+        // 001:53: town contacts from which the regional partnership grew;
+        // nothing of negotiations.
+        assert_eq!(
+            types("partnership/ceska-lipa--molde"),
+            [EventType::PartnershipOpened, EventType::ContactEstablished]
+        );
+
+        // 001:53, 001:81: the page does not say who started Møre og
+        // Romsdal or Bursa; 001:21 and 001:37 say it for the others.
+        for (partner, initiative) in [
+            ("more-og-romsdal", None),
+            ("bursa", None),
+            ("valle-d-aosta", Some(Initiative::ForeignSide)),
+            ("orenburg-oblast", Some(Initiative::ForeignSide)),
+        ] {
+            let stream = format!("partnership/liberecky-kraj--{partner}");
+            let Payload::PartnershipOpened(o) =
+                &find(&stream, EventType::PartnershipOpened).event.payload
+            else {
+                unreachable!()
+            };
+            assert_eq!(o.initiative, initiative, "{stream}");
+        }
+
+        // 001:57: ended, with no date and no word of how.
+        let Payload::Terminated(t) = &find(
+            "partnership/liberecky-kraj--more-og-romsdal",
+            EventType::Terminated,
+        )
+        .event
+        .payload
+        else {
+            unreachable!()
+        };
+        assert_eq!((t.mode, t.effective), (TerminationMode::Unknown, None));
+
+        // 001:41: denounced on 2022-03-01; no effective date is given.
+        let Payload::Terminated(t) = &find(
+            "partnership/liberecky-kraj--orenburg-oblast",
+            EventType::Terminated,
+        )
+        .event
+        .payload
+        else {
+            unreachable!()
+        };
+        assert_eq!((t.mode, t.effective), (TerminationMode::Denounced, None));
+    }
+
+    #[test]
+    fn populations_keep_the_direction_of_the_notices_bounds() {
+        use PopulationBound::*;
+        let expected: &[(&str, u64, Option<PopulationBound>)] = &[
+            ("magliano-sabina-2011-10-10", 5000, Some(Under)), // 003:135 "necelými 5 tisíci"
+            ("vadul-lui-voda-2011-08-15", 4000, Some(Over)),   // 003:141 "více než čtyřmi tisíci"
+            ("colletorto-2009-09-03", 2500, Some(Under)),      // 003:250 "necelých 2 500"
+            ("gracanica-2011-03-04", 55000, Some(Over)),       // 003:178 "přes 55 tisíc"
+            ("stip-2010-12-16", 50000, Some(Under)),           // 003:184 "téměř 50 000"
+            ("fushe-arrez-2019-11-05", 11000, Some(Over)),     // 003:123 "více než 11 000"
+            ("chuhuiv-2023-07-31", 40000, Some(About)),        // 003:25 "Čtyřicetitisícové"
+            ("kfar-masaryk-2020-03-19", 760, Some(About)),     // 003:111 "kolem 760"
+            ("dura-2020-03-05", 41000, Some(About)),           // 003:117 "zhruba 41 000"
+            ("aubange-2011-06-21", 15900, None),               // 003:154 "s 15 900 obyvateli"
+        ];
+        let events = events();
+        for &(offer, n, bound) in expected {
+            let stream = format!("offer/{offer}");
+            let e = in_stream(&events, &stream)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| panic!("{stream}"));
+            let Payload::OfferPublished(o) = &e.event.payload else {
+                panic!("{stream} starts with OfferPublished")
+            };
+            assert_eq!(
+                (o.population, o.population_bound),
+                (Some(n), bound),
+                "{stream}"
+            );
+            assert!(!o.population_approximate, "{stream}: the bound says it");
+        }
+    }
+
+    /// 000:5 (updated 2020-02-05) lists all eleven partners as current;
+    /// 002:67-71 lists seven with a valid contract, as of the paper for
+    /// 2013; 001 lists three stagnating agreements with no end.
+    #[test]
+    fn sources_that_list_partnerships_as_current_attest_them() {
+        let events = events();
+        let attested = |stream_prefix: &str, date: &str| -> usize {
+            events
+                .iter()
+                .filter(|e| {
+                    e.stream.to_string().starts_with(stream_prefix)
+                        && e.event.event_type() == EventType::Attested
+                        && e.event.date.map(|d| d.to_string()).as_deref() == Some(date)
+                })
+                .count()
+        };
+        assert_eq!(attested("partnership/plzensky-kraj--", "2020-02-05"), 11);
+        assert_eq!(attested("partnership/ustecky-kraj--", "2013"), 7);
+        assert_eq!(
+            attested("partnership/liberecky-kraj--", "[2022-03-01..]"),
+            3
+        );
+    }
+
+    #[test]
+    fn the_bundled_seeds_are_recorded_at_their_fixed_time() {
+        assert_eq!(RECORD_TIME.to_string(), "2026-11-28T00:00:00.000000Z");
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(dir.path()).unwrap();
+        registry
+            .load_seeds(&bundled(), &crate::Actor::system("seed"), false)
+            .unwrap();
+        let head = registry.store().head();
+        for position in 1..=head.position {
+            let record = registry.store().get(position).unwrap().unwrap();
+            assert_eq!(record.envelope.recorded_at, RECORD_TIME, "@{position}");
+        }
+        // Other seed data is recorded when it is loaded.
+        let mut edited = bundled();
+        edited[0].text.push_str("# an edit\n");
+        assert!(!is_bundled(&edited));
+        assert!(is_bundled(&bundled().into_iter().rev().collect::<Vec<_>>()));
     }
 }

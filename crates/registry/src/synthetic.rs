@@ -70,6 +70,7 @@ fn source(date: Day) -> Source {
         title: "Synthetic register extract".into(),
         url: None,
         reference: Some("synthetic".into()),
+        locator: None,
         date: Some(PartialDate::day(date)),
     }
 }
@@ -212,6 +213,7 @@ fn history(rng: &mut Rng, n: u64, id_base: u64) -> (StreamId, Vec<(EventId, Even
             Payload::Terminated(Terminated {
                 mode: TerminationMode::ALL[rng.below(TerminationMode::ALL.len() as u64) as usize],
                 reason: "synthetic end".into(),
+                effective: None,
                 decided_by: None,
                 resolution: None,
                 notice: None,

@@ -545,6 +545,9 @@ pub(crate) struct Batch<'r> {
     parties: &'r Parties,
     actor: Actor,
     clock: Timestamp,
+    /// The record time the store gives the batch's events (none: the
+    /// store's clock at appending).
+    pub(crate) recorded_at: Option<Timestamp>,
     streams: HashMap<StreamId, Staged>,
     accepted: Accepted,
     /// Where the next accepted event will land if no one else writes
@@ -648,6 +651,7 @@ impl<'r> Batch<'r> {
             parties: registry.projections.parties(),
             actor,
             clock,
+            recorded_at: None,
             streams: HashMap::new(),
             accepted: Accepted::default(),
             next_position: registry.store.head().position + 1,
@@ -780,7 +784,10 @@ impl<'r> Batch<'r> {
             .map(|a| a.events.iter().map(|e| e.event_id).collect())
             .collect();
         let mut landed = Vec::new();
-        for (ids, result) in ids.into_iter().zip(self.store.append_many_blocking(queue)) {
+        for (ids, result) in ids
+            .into_iter()
+            .zip(self.store.append_many_at_blocking(queue, self.recorded_at))
+        {
             let done = result.map_err(map_store_error)?;
             landed.extend(ids.into_iter().zip(done.events.iter().map(|l| l.position)));
         }
@@ -889,6 +896,7 @@ mod tests {
         let end = Payload::Terminated(Terminated {
             mode: TerminationMode::Mutual,
             reason: "x".into(),
+            effective: None,
             decided_by: None,
             resolution: None,
             notice: None,

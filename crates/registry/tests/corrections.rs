@@ -252,6 +252,7 @@ fn a_new_partnership_through_its_whole_life() {
     let mut end = Event::new(Payload::Terminated(Terminated {
         mode: TerminationMode::Expired,
         reason: "term ran out".into(),
+        effective: None,
         decided_by: Some("regional council".into()),
         resolution: Some("RK 12/2026".into()),
         notice: None,

@@ -102,6 +102,7 @@ fn payload(kind: u8) -> Payload {
         _ => Payload::Terminated(Terminated {
             mode: TerminationMode::Mutual,
             reason: "test".into(),
+            effective: None,
             decided_by: None,
             resolution: None,
             notice: None,

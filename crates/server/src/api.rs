@@ -68,6 +68,9 @@ pub struct SourceDto {
     /// A file name or resolution number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Where in the document: a section heading, a paragraph, a notice's date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locator: Option<String>,
     /// The source's own date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
@@ -79,6 +82,7 @@ impl From<&Source> for SourceDto {
             title: s.title.clone(),
             url: s.url.clone(),
             reference: s.reference.clone(),
+            locator: s.locator.clone(),
             date: s.date.map(|d| d.to_string()),
         }
     }
@@ -423,8 +427,12 @@ pub struct OfferDto {
     pub published: Option<DateDto>,
     /// Population, as the notice gives it.
     pub population: Option<u64>,
-    /// Whether the population is approximate.
+    /// Whether the population is approximate (any bound).
     pub population_approximate: bool,
+    /// `under`, `over` or `about`: how the population bounds the real
+    /// figure, where the notice words it so ("under 5 thousand").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population_bound: Option<String>,
     /// The town's region.
     pub region: Option<String>,
     /// What it wants to cooperate on.
@@ -457,6 +465,7 @@ pub fn offer_dto(o: &OfferView, name: impl Fn(&str) -> std::sync::Arc<str>) -> O
         published: o.published.as_ref().map(DateDto::from),
         population: o.population,
         population_approximate: o.population_approximate,
+        population_bound: o.population_bound.map(|b| b.to_string()),
         region: o.region.clone(),
         interests: o.interests.clone(),
         wished_partner: o.wished_partner.clone(),
@@ -593,8 +602,16 @@ pub struct DigestDto {
 pub struct TerminationDto {
     /// The `Terminated` event (effective date after corrections, original beside it).
     pub event: EventDto,
-    /// `denounced`, `mutual`, `expired`, `lapsed` or `superseded`.
+    /// `denounced`, `mutual`, `expired`, `lapsed`, `superseded` or `unknown`.
     pub mode: Option<String>,
+    /// The date the ending takes effect, as in-force reckons it: the
+    /// source's effective date, else the act's date.
+    pub takes_effect: Option<String>,
+    /// `stated` (the source gives the effective date) or `act_date` (it
+    /// gives none; the act's date is taken).
+    pub takes_effect_basis: String,
+    /// `takes_effect_basis` in words.
+    pub takes_effect_note: String,
     /// Why.
     pub reason: Option<String>,
     /// The body that decided it.
@@ -645,6 +662,9 @@ impl From<&pacta_registry::audit::Dossier> for DossierDto {
             instrument: d.instrument.map(|i| i.to_string()),
             termination: TerminationDto {
                 mode: field("mode"),
+                takes_effect: d.takes_effect.date.map(|x| x.to_string()),
+                takes_effect_basis: d.takes_effect.basis.as_str().to_owned(),
+                takes_effect_note: d.takes_effect.basis.explain().to_owned(),
                 reason: field("reason"),
                 decided_by: field("decided_by"),
                 resolution: field("resolution"),

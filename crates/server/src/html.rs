@@ -50,6 +50,9 @@ fn citation(s: Option<&SourceDto>) -> String {
             if let Some(d) = &s.date {
                 let _ = write!(out, " ({})", esc(d));
             }
+            if let Some(l) = &s.locator {
+                let _ = write!(out, ", at: {}", esc(l));
+            }
             if let Some(u) = &s.url {
                 let _ = write!(out, ", {}", esc(u));
             }
@@ -144,7 +147,16 @@ pub fn dossiers(d: &DossiersDto) -> String {
             "Instrument",
             esc(x.instrument.as_deref().unwrap_or("—")),
         );
-        row(&mut out, "Ended (effective)", date(&t.event));
+        row(&mut out, "Act (decision, denunciation)", date(&t.event));
+        row(
+            &mut out,
+            "Takes effect",
+            format!(
+                "{} <small>({})</small>",
+                esc(t.takes_effect.as_deref().unwrap_or("—")),
+                esc(&t.takes_effect_note)
+            ),
+        );
         row(&mut out, "Mode", esc(t.mode.as_deref().unwrap_or("—")));
         row(&mut out, "Reason", esc(t.reason.as_deref().unwrap_or("—")));
         row(

@@ -338,6 +338,9 @@ pub struct SourceIn {
     /// A file name or resolution number.
     #[serde(default)]
     pub reference: Option<String>,
+    /// Where in the document: a section heading, a paragraph, a notice's date.
+    #[serde(default)]
+    pub locator: Option<String>,
     /// The source's own date (EDTF).
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "2013")]
@@ -350,6 +353,7 @@ impl From<SourceIn> for Source {
             title: s.title,
             url: s.url,
             reference: s.reference,
+            locator: s.locator,
             date: s.date,
         }
     }

@@ -252,6 +252,7 @@ mod tests {
                 payload: Payload::Terminated(Terminated {
                     mode: pacta_domain::TerminationMode::Denounced,
                     reason: "invasion \"of\" Ukraine\n\u{1}".into(),
+                    effective: None,
                     decided_by: None,
                     resolution: Some("č. 1/22".into()),
                     notice: None,
@@ -261,6 +262,7 @@ mod tests {
                     title: "Uzavřená dohoda".into(),
                     url: None,
                     reference: None,
+                    locator: None,
                     date: None,
                 }),
                 note: Some("ž".into()),

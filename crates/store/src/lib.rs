@@ -624,13 +624,13 @@ impl Store {
 
     /// Appends durably: resolves once the events are on disk.
     pub async fn append(&self, append: Append) -> Result<Appended, Error> {
-        let rx = self.enqueue(append)?;
+        let rx = self.enqueue(append, None)?;
         rx.await.map_err(|_| self.inner.shared.stopped())?
     }
 
     /// [`Store::append`] for callers outside an async runtime.
     pub fn append_blocking(&self, append: Append) -> Result<Appended, Error> {
-        let rx = self.enqueue(append)?;
+        let rx = self.enqueue(append, None)?;
         rx.blocking_recv()
             .map_err(|_| self.inner.shared.stopped())?
     }
@@ -639,7 +639,24 @@ impl Store {
     /// for all; for callers outside an async runtime. Appends to the same
     /// stream are decided in the order given.
     pub fn append_many_blocking(&self, appends: Vec<Append>) -> Vec<Result<Appended, Error>> {
-        let receivers: Vec<_> = appends.into_iter().map(|a| self.enqueue(a)).collect();
+        self.append_many_at_blocking(appends, None)
+    }
+
+    /// [`Store::append_many_blocking`] with a record time chosen by the
+    /// caller instead of the clock's (`None`: the clock's), for data whose
+    /// record time is part of what it is: the bundled seed data carries
+    /// one fixed record time, so that every install holds the same log.
+    /// Record times still never go backwards: where a later record is
+    /// stored, the appends take its time.
+    pub fn append_many_at_blocking(
+        &self,
+        appends: Vec<Append>,
+        recorded_at: Option<Timestamp>,
+    ) -> Vec<Result<Appended, Error>> {
+        let receivers: Vec<_> = appends
+            .into_iter()
+            .map(|a| self.enqueue(a, recorded_at))
+            .collect();
         receivers
             .into_iter()
             .map(|rx| {
@@ -651,7 +668,11 @@ impl Store {
 
     /// Serializes the events here, on the caller's thread, checks their
     /// size, and queues the request for the writer.
-    fn enqueue(&self, append: Append) -> Result<oneshot::Receiver<Result<Appended, Error>>, Error> {
+    fn enqueue(
+        &self,
+        append: Append,
+        recorded_at: Option<Timestamp>,
+    ) -> Result<oneshot::Receiver<Result<Appended, Error>>, Error> {
         let prepared = append
             .events
             .iter()
@@ -669,7 +690,7 @@ impl Store {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let (tx, rx) = oneshot::channel();
-        self.send(writer::Request::Append(append, prepared, tx))?;
+        self.send(writer::Request::Append(append, prepared, recorded_at, tx))?;
         Ok(rx)
     }
 

@@ -43,22 +43,28 @@ const MAX_GROUP_EVENTS: usize = 4096;
 const MAX_GROUP_BYTES: usize = 8 << 20;
 
 pub(crate) enum Request {
-    /// An append with each event's members already in canonical form.
-    Append(Append, Vec<CanonicalEvent>, Reply<Appended>),
+    /// An append with each event's members already in canonical form,
+    /// and the record time the caller asks for (none: now).
+    Append(
+        Append,
+        Vec<CanonicalEvent>,
+        Option<Timestamp>,
+        Reply<Appended>,
+    ),
     Import(Vec<Recorded>, Reply<Head>),
 }
 
 impl Request {
     fn len(&self) -> usize {
         match self {
-            Request::Append(a, _, _) => a.events.len(),
+            Request::Append(a, _, _, _) => a.events.len(),
             Request::Import(r, _) => r.len(),
         }
     }
 
     fn fail(self, e: Error) {
         match self {
-            Request::Append(_, _, reply) => drop(reply.send(Err(e))),
+            Request::Append(_, _, _, reply) => drop(reply.send(Err(e))),
             Request::Import(_, reply) => drop(reply.send(Err(e))),
         }
     }
@@ -253,8 +259,8 @@ impl Writer {
         let mut rest = requests.into_iter();
         for request in rest.by_ref() {
             match request {
-                Request::Append(append, prepared, reply) => {
-                    let outcome = self.stage_append(append, prepared, &mut staged);
+                Request::Append(append, prepared, at, reply) => {
+                    let outcome = self.stage_append(append, prepared, at, &mut staged);
                     pending.push(Pending::Append(reply, outcome));
                 }
                 Request::Import(records, reply) => {
@@ -392,6 +398,7 @@ impl Writer {
         &mut self,
         append: Append,
         prepared: Vec<CanonicalEvent>,
+        at: Option<Timestamp>,
         staged: &mut Staged,
     ) -> Result<Appended, Error> {
         if append.events.is_empty() {
@@ -461,7 +468,11 @@ impl Writer {
                 actual: current,
             });
         }
-        let now = Timestamp::from_system_time(SystemTime::now()).max(self.last_recorded);
+        // Record times never go backwards: a time asked for (the bundled
+        // seed data's fixed one) holds only if no later record is stored.
+        let now = at
+            .unwrap_or_else(|| Timestamp::from_system_time(SystemTime::now()))
+            .max(self.last_recorded);
         let mut landed = Vec::with_capacity(append.events.len());
         for (i, (e, canonical)) in append.events.into_iter().zip(prepared).enumerate() {
             let envelope = Envelope {
