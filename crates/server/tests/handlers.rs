@@ -657,14 +657,15 @@ async fn appending_events_and_every_refusal() {
     )
     .await;
     problem(&a, 422, "refused");
-    // It would fold after the stagnation since [2011-11-01..] (at its
-    // first day) and before today's revival.
+    // It would fold after the stagnation since [2011-11-01..] and the
+    // attestation of [2022-03-01..] (each at its first day), and before
+    // today's revival.
     assert_eq!(a.body["state"], "stagnating");
     assert!(
         a.body["detail"]
             .as_str()
             .unwrap()
-            .contains("it would follow ActivityRecorded dated [2011-11-01..]"),
+            .contains("it would follow Attested dated [2022-03-01..] (bounded at"),
         "{}",
         a.text
     );
