@@ -236,6 +236,9 @@ enum ReportCommand {
         /// As the registry knew it at this moment (RFC 3339).
         #[arg(long)]
         as_known_at: Option<Timestamp>,
+        /// Read evidence strictly: list a presumed `yes` as perhaps in force.
+        #[arg(long)]
+        strict: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
@@ -406,8 +409,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             year,
             party,
             as_known_at,
+            strict,
             format,
-        }) => report(data, year, party.as_deref(), as_known_at, format),
+        }) => report(data, year, party.as_deref(), as_known_at, strict, format),
         Command::Rebuild {
             projection,
             indexes,
@@ -943,11 +947,12 @@ fn report(
     year: i32,
     party: Option<&str>,
     as_known_at: Option<Timestamp>,
+    strict: bool,
     format: DocFormat,
 ) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
-    let report = registry.annual_report(year, party.as_ref(), as_known_at)?;
+    let report = registry.annual_report(year, party.as_ref(), as_known_at, strict)?;
     let dto = api::ReportDto::from(&report);
     match format {
         DocFormat::Json => output::json(&dto)?,
@@ -971,7 +976,7 @@ fn report(
                     let names: Vec<&str> = lines.iter().map(|l| l.partner.name.as_str()).collect();
                     writeln!(out, "{title} ({}): {}", names.len(), names.join(", "))?;
                 }
-                let events: [(&str, &Vec<api::EventLineDto>); 7] = [
+                let events: [(&str, &Vec<api::EventLineDto>); 8] = [
                     ("signed", &s.signed),
                     ("stagnated", &s.stagnated),
                     ("suspended", &s.suspended),
@@ -979,6 +984,7 @@ fn report(
                     ("terminated", &s.terminated),
                     ("activities", &s.activities),
                     ("offers published", &s.offers),
+                    ("possibly in the year", &s.possibly),
                 ];
                 for (title, lines) in events {
                     writeln!(out, "{title} ({}):", lines.len())?;

@@ -5,9 +5,11 @@
 //! year and the offers published in it — each line citing its source.
 //!
 //! An event counts for a year when its effective date lies wholly within
-//! it: a signing dated `2001` counts for 2001, one known only as
-//! `[..2013]` counts for no year (it shows instead as `uncertain` in the
-//! in-force lists).
+//! it: a signing dated `2001` counts for 2001. One whose date overlaps the
+//! year without lying within it (`[2009-04-22..]`, `[..2013]`) is listed
+//! as *possibly* in that year, in every year it overlaps, rather than
+//! dropped. With a strict reading, a presumed `yes` (no evidence reaching
+//! the day) is listed as perhaps in force.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +70,8 @@ pub struct Section {
     pub activities: Vec<EventLine>,
     /// Offers published in the year.
     pub offers: Vec<EventLine>,
+    /// Events whose date overlaps the year but may lie outside it.
+    pub possibly: Vec<EventLine>,
 }
 
 /// The yearly report.
@@ -77,6 +81,8 @@ pub struct AnnualReport {
     pub year: i32,
     /// The record time it was made as of (`None`: now).
     pub as_known_at: Option<Timestamp>,
+    /// Whether a presumed `yes` was read as uncertain.
+    pub strict: bool,
     /// One section per home party, by id.
     pub sections: Vec<Section>,
 }
@@ -89,10 +95,12 @@ impl Registry {
         year: i32,
         party: Option<&Slug>,
         as_known_at: Option<Timestamp>,
+        strict: bool,
     ) -> Result<AnnualReport, CommandError> {
         let first = Day::from_ymd(year, 1, 1).map_err(|e| CommandError::Invalid(e.to_string()))?;
         let last = Day::from_ymd(year, 12, 31).map_err(|e| CommandError::Invalid(e.to_string()))?;
         let within = |i: Interval| first.number() <= i.lo() && i.hi() <= last.number();
+        let overlaps = |i: Interval| i.lo() <= last.number() && first.number() <= i.hi();
         let mut sections: BTreeMap<Slug, Section> = BTreeMap::new();
 
         // In force at both ends of the year.
@@ -114,11 +122,11 @@ impl Registry {
                 let line = InForceLine {
                     id: row.id.clone(),
                     partner: row.partner.clone(),
-                    in_force: row.in_force,
+                    in_force: row.in_force_read(strict),
                     basis,
                 };
                 let s = sections.entry(row.home.id.clone()).or_default();
-                match (start, row.in_force) {
+                match (start, line.in_force) {
                     (true, InForce::Yes) => s.in_force_start.push(line),
                     (true, _) => s.uncertain_start.push(line),
                     (false, InForce::Yes) => s.in_force_end.push(line),
@@ -148,7 +156,8 @@ impl Registry {
             let views = annotate(&records);
             let partner = self.party_ref(&header.partner);
             for step in resolved.timeline.steps() {
-                if !within(step.effective) {
+                let wholly = within(step.effective);
+                if !wholly && !overlaps(step.effective) {
                     continue;
                 }
                 let Some(view) = views
@@ -163,6 +172,12 @@ impl Registry {
                     event: view.clone(),
                 };
                 let s = sections.entry(header.home.clone()).or_default();
+                if !wholly {
+                    if step.ty != EventType::Amended {
+                        s.possibly.push(line);
+                    }
+                    continue;
+                }
                 match step.ty {
                     EventType::Signed | EventType::Attested => s.signed.push(line),
                     EventType::Stagnated => s.stagnated.push(line),
@@ -215,6 +230,7 @@ impl Registry {
                 &mut s.terminated,
                 &mut s.activities,
                 &mut s.offers,
+                &mut s.possibly,
             ] {
                 list.sort_by_key(by_date);
             }
@@ -223,6 +239,7 @@ impl Registry {
         Ok(AnnualReport {
             year,
             as_known_at,
+            strict,
             sections: out,
         })
     }

@@ -782,6 +782,9 @@ pub struct SectionDto {
     pub activities: Vec<EventLineDto>,
     /// Offers published in the year.
     pub offers: Vec<EventLineDto>,
+    /// Events whose date overlaps the year but may lie outside it
+    /// ("possibly in the year").
+    pub possibly: Vec<EventLineDto>,
 }
 
 /// The yearly report for the assembly.
@@ -791,6 +794,8 @@ pub struct ReportDto {
     pub year: i32,
     /// The record time it was made as of (absent: now).
     pub as_known_at: Option<String>,
+    /// Whether a presumed `yes` was listed as perhaps in force (`evidence=strict`).
+    pub strict: bool,
     /// One section per home party.
     pub sections: Vec<SectionDto>,
 }
@@ -820,6 +825,7 @@ impl From<&pacta_registry::report::AnnualReport> for ReportDto {
         ReportDto {
             year: r.year,
             as_known_at: r.as_known_at.map(|t| t.to_string()),
+            strict: r.strict,
             sections: r
                 .sections
                 .iter()
@@ -836,6 +842,7 @@ impl From<&pacta_registry::report::AnnualReport> for ReportDto {
                     terminated: e(&s.terminated),
                     activities: e(&s.activities),
                     offers: e(&s.offers),
+                    possibly: e(&s.possibly),
                 })
                 .collect(),
         }

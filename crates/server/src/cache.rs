@@ -21,6 +21,8 @@ pub struct ReportKey {
     pub party: Option<Slug>,
     /// The record time asked about.
     pub as_known_at: Option<Timestamp>,
+    /// Whether a presumed `yes` reads uncertain.
+    pub strict: bool,
     /// The head it was computed at.
     pub head: u64,
     /// The printable page rather than JSON.

@@ -308,6 +308,14 @@ pub fn report(r: &ReportDto) -> String {
         event_lines(&mut out, "Terminated", &s.terminated);
         event_lines(&mut out, "Activities", &s.activities);
         event_lines(&mut out, "Offers published", &s.offers);
+        event_lines(
+            &mut out,
+            &format!(
+                "Possibly in {} (the date allows this year and others)",
+                r.year
+            ),
+            &s.possibly,
+        );
     }
     if r.sections.is_empty() {
         out.push_str("<p>Nothing is recorded for this year.</p>\n");

@@ -622,6 +622,9 @@ pub struct ReportQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     #[serde(default, deserialize_with = "parsed")]
     pub as_known_at: Option<Timestamp>,
+    /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) is listed as perhaps in force.
+    #[param(schema_with = schema::reading)]
+    pub evidence: Option<Reading>,
 }
 
 /// The query of an endpoint that takes no parameters: any is refused.

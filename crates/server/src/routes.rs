@@ -709,6 +709,7 @@ async fn annual_report(
         year,
         party,
         as_known_at: q.as_known_at,
+        strict: Reading::strict(q.evidence),
         head: state.registry.store().head().position,
         html: wants_html(&headers),
     };
@@ -728,6 +729,7 @@ async fn annual_report(
                     question.year,
                     question.party.as_ref(),
                     question.as_known_at,
+                    question.strict,
                 )?;
                 let dto = api::ReportDto::from(&report);
                 Ok(axum::body::Bytes::from(if question.html {

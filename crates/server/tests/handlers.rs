@@ -1459,3 +1459,40 @@ async fn answers_say_what_the_evidence_says() {
         a.text
     );
 }
+
+#[tokio::test]
+async fn the_report_lists_what_possibly_happened_in_the_year() {
+    let f = fixture();
+    // Ha Tinh's stagnation, dated [2009-04-22..] (source 001), possibly
+    // happened in 2015: listed so, not dropped.
+    let a = get(&f, "/api/v1/reports/annual?year=2015&party=liberecky-kraj").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let section = &a.body["sections"][0];
+    let possibly = section["possibly"].as_array().unwrap();
+    assert!(
+        possibly
+            .iter()
+            .any(|l| l["id"] == "liberecky-kraj--ha-tinh" && l["event"]["type"] == "Stagnated"),
+        "{}",
+        section
+    );
+    assert!(section["stagnated"].as_array().unwrap().is_empty());
+    // Strictly read, a presumed yes is perhaps in force.
+    let lenient = get(&f, "/api/v1/reports/annual?year=2022&party=novy-bor").await;
+    let strict = get(
+        &f,
+        "/api/v1/reports/annual?year=2022&party=novy-bor&evidence=strict",
+    )
+    .await;
+    let ids = |a: &Answer, list: &str| -> Vec<String> {
+        a.body["sections"][0][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(ids(&lenient, "in_force_end").contains(&"novy-bor--mednogorsk".to_owned()));
+    assert!(ids(&strict, "uncertain_end").contains(&"novy-bor--mednogorsk".to_owned()));
+    assert_eq!(strict.body["strict"], true);
+}
