@@ -118,7 +118,11 @@ fn usti_partners_are_attested_by_the_assembly_paper() {
     check("2013-12-31", "ustecky-kraj", &yes);
     check("2013-04-01", "ustecky-kraj", &uncertain);
     check("2012-06-01", "ustecky-kraj", &uncertain);
-    check("1990-01-01", "ustecky-kraj", &uncertain);
+    check("2000-01-01", "ustecky-kraj", &uncertain);
+    // Before the region existed (from 2000-01-01, constitutional act
+    // 347/1997 Sb.) nothing of it was in force.
+    check("1999-12-31", "ustecky-kraj", &[]);
+    check("1990-01-01", "ustecky-kraj", &[]);
 }
 
 #[test]

@@ -676,6 +676,9 @@ fn show(
                 dto.status,
                 dto.in_force
             )?;
+            if let Some(reason) = &dto.in_force_reason {
+                writeln!(out, "in force limited: {reason}")?;
+            }
             if let Some(e) = &dto.evidence {
                 let last = dto.last_evidence.as_ref().map_or(String::new(), |l| {
                     format!(

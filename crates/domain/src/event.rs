@@ -382,6 +382,12 @@ data_struct! {
         iso_3166_2: Option<String> = (default, skip_serializing_if = "Option::is_none"),
         /// The party it belongs to (a town's region).
         parent: Option<PartyId> = (default, skip_serializing_if = "Option::is_none"),
+        /// When it came into being, where known (the Czech regions:
+        /// 2000-01-01). Nothing of it is in force before.
+        established: Option<PartialDate> = (default, skip_serializing_if = "Option::is_none"),
+        /// When it ceased to exist (dissolved, merged). Nothing of it is in
+        /// force after.
+        dissolved: Option<PartialDate> = (default, skip_serializing_if = "Option::is_none"),
     }
 }
 
@@ -397,6 +403,10 @@ data_struct! {
         iso_3166_2: Option<String> = (default, skip_serializing_if = "Option::is_none"),
         /// A new parent.
         parent: Option<PartyId> = (default, skip_serializing_if = "Option::is_none"),
+        /// When it came into being (see `PartyRegistered`).
+        established: Option<PartialDate> = (default, skip_serializing_if = "Option::is_none"),
+        /// When it ceased to exist (see `PartyRegistered`).
+        dissolved: Option<PartialDate> = (default, skip_serializing_if = "Option::is_none"),
     }
 }
 
@@ -1060,6 +1070,8 @@ mod tests {
                 country: country.into(),
                 iso_3166_2: code.map(Into::into),
                 parent: None,
+                established: None,
+                dissolved: None,
             }))
         };
         party("CZ", Some("CZ-32")).validate().unwrap();

@@ -43,6 +43,15 @@ pub struct PartyView {
     pub source: Option<Source>,
     /// When it was registered.
     pub registered_at: Timestamp,
+    /// When it came into being, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub established: Option<pacta_domain::PartialDate>,
+    /// When it ceased to exist, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dissolved: Option<pacta_domain::PartialDate>,
+    /// The citation of the event that recorded those dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existence_source: Option<Source>,
     /// Position of the last event applied to it.
     pub last_position: u64,
 }
@@ -266,6 +275,11 @@ impl Projection for Parties {
                     parent: p.parent.clone(),
                     source: record.event.source.clone(),
                     registered_at: record.envelope.recorded_at,
+                    established: p.established,
+                    dissolved: p.dissolved,
+                    existence_source: (p.established.is_some() || p.dissolved.is_some())
+                        .then(|| record.event.source.clone())
+                        .flatten(),
                     last_position: record.envelope.position,
                 },
                 Payload::PartyAmended(a) => {
@@ -285,6 +299,11 @@ impl Projection for Parties {
                     }
                     if a.parent.is_some() {
                         view.parent = a.parent.clone();
+                    }
+                    if a.established.is_some() || a.dissolved.is_some() {
+                        view.established = a.established.or(view.established);
+                        view.dissolved = a.dissolved.or(view.dissolved);
+                        view.existence_source = record.event.source.clone();
                     }
                     view.last_position = record.envelope.position;
                     view
@@ -325,6 +344,8 @@ mod tests {
             country: "CZ".into(),
             iso_3166_2: None,
             parent: None,
+            established: None,
+            dissolved: None,
         }));
         store
             .append_blocking(Append {

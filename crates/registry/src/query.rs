@@ -129,6 +129,9 @@ pub struct PartnershipDetail {
     /// The statuses possible on the day: `status` first, then the status
     /// after each pending event.
     pub possible_statuses: Vec<Status>,
+    /// Why in force is less than the partnership's own history says (see
+    /// [`ListRow::in_force_reason`]).
+    pub in_force_reason: Option<String>,
 }
 
 impl PartnershipDetail {
@@ -169,9 +172,78 @@ pub struct ListRow {
     pub instrument: Option<Instrument>,
     /// When in force is `yes`: whether evidence reaches the day.
     pub evidence: Option<Evidence>,
+    /// Why in force is less than the partnership's own history says: a
+    /// party that did not exist yet, or no longer, on the day.
+    pub in_force_reason: Option<String>,
 }
 
 impl Registry {
+    /// How a party's existence limits what is in force on `day`: `No`
+    /// before it came into being or after it ceased to exist, `Uncertain`
+    /// while the dates allow both; with the reason, citing its source.
+    pub fn existence_limit(&self, party: &Slug, day: Day) -> Option<(InForce, String)> {
+        let view = self.projections().parties().get(party.as_str())?;
+        let d = day.number();
+        let name = view.names.display().unwrap_or(view.id.as_str()).to_owned();
+        let cite = view
+            .existence_source
+            .as_ref()
+            .map(|s| format!(" ({})", s.title))
+            .unwrap_or_default();
+        if let Some(e) = view.established {
+            let i = e.interval();
+            if d < i.lo() {
+                return Some((
+                    InForce::No,
+                    format!("{name} did not exist before {e}{cite}"),
+                ));
+            }
+            if d < i.hi() {
+                return Some((
+                    InForce::Uncertain,
+                    format!("{name} came into being within {e}{cite}"),
+                ));
+            }
+        }
+        if let Some(x) = view.dissolved {
+            let i = x.interval();
+            if i.hi() != pacta_domain::Interval::OPEN_HI && d >= i.hi() {
+                return Some((InForce::No, format!("{name} ceased to exist by {x}{cite}")));
+            }
+            if d >= i.lo() {
+                return Some((
+                    InForce::Uncertain,
+                    format!("{name} ceased to exist within {x}{cite}"),
+                ));
+            }
+        }
+        None
+    }
+
+    /// In force on `day` limited by the existence of both parties, with
+    /// the reason when it was limited.
+    fn limited_by_parties(
+        &self,
+        home: &Slug,
+        partner: &Slug,
+        day: Day,
+        in_force: InForce,
+    ) -> (InForce, Option<String>) {
+        let rank = |f: InForce| match f {
+            InForce::No => 0,
+            InForce::Uncertain => 1,
+            InForce::Yes => 2,
+        };
+        let mut out = (in_force, None);
+        for party in [home, partner] {
+            if let Some((limit, reason)) = self.existence_limit(party, day)
+                && rank(limit) < rank(out.0)
+            {
+                out = (limit, Some(reason));
+            }
+        }
+        out
+    }
     /// The party a text names — an id, a name or an alias, as a person
     /// types it: the party with this id (in any letter case) before
     /// anything else, else the one party that answers to it as a name,
@@ -275,6 +347,12 @@ impl Registry {
                     .collect()
             })
             .unwrap_or_default();
+        let (in_force, in_force_reason) = self.limited_by_parties(
+            &header.home,
+            &header.partner,
+            valid_on,
+            resolved.state.in_force,
+        );
         Ok(Some(PartnershipDetail {
             id: header.id.clone(),
             home: self.party_ref(&header.home),
@@ -283,7 +361,7 @@ impl Registry {
             valid_on,
             as_known_at,
             status: resolved.state.status,
-            in_force: resolved.state.in_force,
+            in_force,
             instrument: pacta_projections::partnerships::instrument_of(
                 &resolved.timeline,
                 resolved.state.applied,
@@ -294,7 +372,8 @@ impl Registry {
             last_activity,
             steps,
             version: records.len() as u64,
-            evidence: resolved.state.evidence,
+            evidence: resolved.state.evidence.filter(|_| in_force == InForce::Yes),
+            in_force_reason,
             last_evidence: resolved
                 .timeline
                 .last_evidence()
@@ -324,7 +403,17 @@ impl Registry {
     /// The partnerships matching a filter, with party names.
     pub fn list(&self, filter: &ListFilter) -> Vec<ListRow> {
         let mut rows = Vec::new();
+        let day = filter.valid_on.unwrap_or(filter.today);
         self.projections().partnerships().for_each(filter, |row| {
+            let (in_force, in_force_reason) = self.limited_by_parties(
+                &row.header.home,
+                &row.header.partner,
+                day,
+                row.state.in_force,
+            );
+            if filter.valid_on.is_some() && in_force == InForce::No {
+                return;
+            }
             rows.push(ListRow {
                 id: row.header.id.clone(),
                 home: PartyRef {
@@ -336,9 +425,10 @@ impl Registry {
                     name: row.partner_name.clone(),
                 },
                 status: row.state.status,
-                in_force: row.state.in_force,
+                in_force,
                 instrument: row.instrument,
-                evidence: row.state.evidence,
+                evidence: row.state.evidence.filter(|_| in_force == InForce::Yes),
+                in_force_reason,
             });
         });
         rows

@@ -319,6 +319,8 @@ pub fn generate(
                 country: country.into(),
                 iso_3166_2: None,
                 parent: None,
+                established: None,
+                dissolved: None,
             })),
         };
         let stream = StreamId::party(id);

@@ -133,6 +133,8 @@ fn setup(registry: &Registry) {
             country: "CZ".into(),
             iso_3166_2: None,
             parent: None,
+            established: None,
+            dissolved: None,
         }));
         registry
             .execute_blocking(

@@ -203,6 +203,9 @@ pub struct PartnershipDto {
     pub last_evidence: Option<EvidenceDto>,
     /// Whether `in_force` was read strictly (`evidence=strict`).
     pub strict: bool,
+    /// Why in force is less than the partnership's own history says: a
+    /// party that did not exist yet (or no longer) on the day, with the source.
+    pub in_force_reason: Option<String>,
     /// The instrument on the day.
     pub instrument: Option<String>,
     /// Areas of cooperation of the agreement.
@@ -271,6 +274,7 @@ impl PartnershipDto {
             evidence: d.evidence.map(|e| e.as_str().to_owned()),
             last_evidence: d.last_evidence.as_ref().map(EvidenceDto::from),
             strict,
+            in_force_reason: d.in_force_reason.clone(),
             instrument: d.instrument.map(|i| i.to_string()),
             areas: d.areas.clone(),
             signed: d.signed.as_ref().map(EventDto::from),
@@ -301,6 +305,8 @@ pub struct PartnershipRowDto {
     pub in_force: String,
     /// When in force is `yes`: `evidenced` or `presumed` (see the partnership's state).
     pub evidence: Option<String>,
+    /// Why in force is less than the partnership's own history says.
+    pub in_force_reason: Option<String>,
     /// The instrument on the day.
     pub instrument: Option<String>,
 }
@@ -321,6 +327,7 @@ impl PartnershipRowDto {
             status: r.status.to_string(),
             in_force: r.in_force_read(strict).to_string(),
             evidence: r.evidence.map(|e| e.as_str().to_owned()),
+            in_force_reason: r.in_force_reason.clone(),
             instrument: r.instrument.map(|i| i.to_string()),
         }
     }

@@ -413,6 +413,14 @@ pub struct RegisterPartyBody {
     #[serde(default)]
     #[schema(schema_with = schema::slug_optional)]
     pub parent: Option<Slug>,
+    /// When it came into being, where known (EDTF). Nothing of it is in force before.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2000-01-01")]
+    pub established: Option<PartialDate>,
+    /// When it ceased to exist (EDTF). Nothing of it is in force after.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub dissolved: Option<PartialDate>,
     /// The citation.
     #[serde(default)]
     pub source: Option<SourceIn>,
@@ -439,6 +447,8 @@ impl RegisterPartyBody {
             country: self.country,
             iso_3166_2: self.iso_3166_2,
             parent: self.parent,
+            established: self.established,
+            dissolved: self.dissolved,
         };
         let event = Event {
             payload: Payload::PartyRegistered(data),

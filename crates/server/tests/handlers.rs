@@ -1496,3 +1496,35 @@ async fn the_report_lists_what_possibly_happened_in_the_year() {
     assert!(ids(&strict, "uncertain_end").contains(&"novy-bor--mednogorsk".to_owned()));
     assert_eq!(strict.body["strict"], true);
 }
+
+#[tokio::test]
+async fn nothing_is_in_force_for_a_party_before_it_existed() {
+    let f = fixture();
+    // The Czech regions exist from 2000-01-01 (constitutional act
+    // 347/1997 Sb., cited in seeds/parties.ndjson).
+    let a = get(
+        &f,
+        "/api/v1/partnerships/ustecky-kraj--saxony?valid_on=1999-06-01",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["in_force"], "no");
+    let reason = a.body["in_force_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("2000-01-01") && reason.contains("347/1997"),
+        "{reason}"
+    );
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_on=1999-06-01&party=ustecky-kraj",
+    )
+    .await;
+    assert!(a.body["items"].as_array().unwrap().is_empty(), "{}", a.text);
+    // From that day the partnership's own history decides.
+    let a = get(
+        &f,
+        "/api/v1/partnerships/ustecky-kraj--saxony?valid_on=2014-01-01",
+    )
+    .await;
+    assert!(a.body["in_force_reason"].is_null(), "{}", a.text);
+}
