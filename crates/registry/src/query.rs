@@ -40,6 +40,28 @@ pub struct EventView {
     pub target: Option<u64>,
 }
 
+impl EventView {
+    /// For a date open at its end (`[2009-04-22..]`): the day answers take
+    /// as its end, and why — `source_date` (the last day of the reporting
+    /// source's date: a source cannot report a later event) or
+    /// `recorded` (the day it was recorded, when the source's date is open
+    /// too or missing). See `pacta_domain::history`.
+    pub fn open_end_bound(&self) -> Option<(Day, &'static str)> {
+        let source_date = self.record.event.source.as_ref().and_then(|s| s.date);
+        let (interval, open) = pacta_domain::history::bounded(
+            self.date.as_ref(),
+            source_date.as_ref(),
+            self.record.envelope.recorded_at,
+        );
+        if !open {
+            return None;
+        }
+        let by_source = source_date.is_some_and(|d| d.interval().latest().is_some());
+        let day = interval.latest()?;
+        Some((day, if by_source { "source_date" } else { "recorded" }))
+    }
+}
+
 /// Annotates a stream's records (log order, all known at one time) with
 /// their corrections and retractions.
 pub fn annotate(records: &[Recorded]) -> Vec<EventView> {

@@ -107,6 +107,13 @@ pub struct EventDto {
     /// The date as first recorded, when a correction changed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_date: Option<String>,
+    /// For a date open at its end: the day answers take as its end...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounded_at: Option<String>,
+    /// ...and why: `source_date` (the last day of the reporting source's
+    /// date) or `recorded` (the day it was recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounded_by: Option<String>,
     /// Its data, after corrections.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -139,6 +146,7 @@ impl From<&EventView> for EventDto {
         let r = &v.record;
         let original_data = r.event.payload.to_value();
         let changed_data = original_data != v.data;
+        let bound = v.open_end_bound();
         EventDto {
             position: r.envelope.position,
             version: r.envelope.version,
@@ -149,6 +157,8 @@ impl From<&EventView> for EventDto {
             original_date: (v.date != r.event.date)
                 .then(|| r.event.date.map(|d| d.to_string()))
                 .flatten(),
+            bounded_at: bound.map(|(d, _)| d.to_string()),
+            bounded_by: bound.map(|(_, by)| by.to_owned()),
             data: v.data.clone(),
             original_data: changed_data.then_some(original_data),
             source: r.event.source.as_ref().map(SourceDto::from),

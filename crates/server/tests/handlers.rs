@@ -1430,6 +1430,13 @@ async fn answers_say_what_the_evidence_says() {
     let b = state("liberecky-kraj--ha-tinh", "valid_on=2015-01-01").await;
     assert_eq!(b["status"], "active");
     assert_eq!(b["possible_statuses"], json!(["active", "stagnating"]));
+    // The pending stagnation names where its open end was bounded, and
+    // why: its source (001) is itself dated only [2022-03-01..], so the
+    // seed data's record day.
+    let stagnation = &b["pending"][0];
+    assert_eq!(stagnation["type"], "Stagnated");
+    assert_eq!(stagnation["bounded_by"], "recorded", "{stagnation}");
+    assert!(stagnation["bounded_at"].is_string(), "{stagnation}");
     // ...and a termination in 2025 is not refused for where that open
     // stagnation was bounded.
     let a = post(
