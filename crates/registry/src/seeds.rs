@@ -332,6 +332,9 @@ mod tests {
         ("004_62f59063397ba68f.txt", None),
     ];
 
+    /// Sources other than the five documents, by reference.
+    const OUTSIDE_SOURCES: &[&str] = &["347/1997 Sb."];
+
     fn events() -> Vec<SeedEvent> {
         parse(&bundled()).expect("the bundled seeds parse")
     }
@@ -350,6 +353,13 @@ mod tests {
                 .reference
                 .as_deref()
                 .unwrap_or_else(|| panic!("{at}: no reference"));
+            // Facts the five documents do not state are cited from where
+            // they come: the act that created the Czech regions.
+            if OUTSIDE_SOURCES.contains(&reference) {
+                assert!(source.date.is_some(), "{at}: an outside source is dated");
+                assert!(source.locator.is_some(), "{at}: and located");
+                continue;
+            }
             let (_, date) = SOURCES
                 .iter()
                 .find(|(name, _)| *name == reference)
