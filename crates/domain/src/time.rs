@@ -59,6 +59,32 @@ impl Timestamp {
     /// last day included (jiff's own instants stop a day short of it, to
     /// leave room for offsets; those are computed here instead).
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
+        let parsed = Timestamp::parse_any(text)?;
+        if parsed < Timestamp::FIRST_PRINTABLE || parsed > Timestamp::LAST_PRINTABLE {
+            return Err(TimestampError {
+                input: text.to_owned(),
+                reason: "it lies outside the years 1 to 9999, which RFC 3339 can print".to_owned(),
+            });
+        }
+        Ok(parsed)
+    }
+
+    /// The first instant [`Timestamp::parse`] takes: 0001-01-01T00:00:00Z.
+    pub const FIRST_PRINTABLE: Timestamp = Timestamp(-62_135_596_800_000_000);
+    /// The last instant [`Timestamp::parse`] takes: 9999-12-31T23:59:59.999999Z.
+    pub const LAST_PRINTABLE: Timestamp = Timestamp(253_402_300_799_999_999);
+
+    /// A record time asked about (`as_known_at`): any RFC 3339 instant,
+    /// one outside the years 1 to 9999 taken as the nearest instant inside
+    /// them (every record lies inside, so the answer is the same).
+    pub fn parse_clamped(text: &str) -> Result<Timestamp, TimestampError> {
+        Ok(
+            Timestamp::parse_any(text)?
+                .clamp(Timestamp::FIRST_PRINTABLE, Timestamp::LAST_PRINTABLE),
+        )
+    }
+
+    fn parse_any(text: &str) -> Result<Timestamp, TimestampError> {
         let parsed = match jiff::Timestamp::from_str(text) {
             // Digits below a microsecond are dropped toward the past,
             // before 1970 as after (so the instant stays on its day).
@@ -71,16 +97,6 @@ impl Timestamp {
                 reason: e.to_string(),
             })?,
         };
-        let first = Day::from_ymd(1, 1, 1).expect("1 January of the year 1 is a day");
-        let after_last = Day::from_ymd(9999, 12, 31)
-            .expect("31 December 9999 is a day")
-            .succ();
-        if parsed < Timestamp::start_of(first) || parsed >= Timestamp::start_of(after_last) {
-            return Err(TimestampError {
-                input: text.to_owned(),
-                reason: "it lies outside the years 1 to 9999, which RFC 3339 can print".to_owned(),
-            });
-        }
         Ok(parsed)
     }
 
@@ -197,6 +213,28 @@ mod tests {
         assert!(Timestamp::parse("9999-12-31").is_err());
         assert!(Timestamp::parse("9999-12-31T23:59:59").is_err());
         assert!(Timestamp::parse("9999-12-31T23:59:59Z[Europe/Prague]").is_err());
+    }
+
+    #[test]
+    fn the_printable_range_and_clamping() {
+        let first = Day::from_ymd(1, 1, 1).unwrap();
+        assert_eq!(Timestamp::FIRST_PRINTABLE, Timestamp::start_of(first));
+        let after = Day::from_ymd(9999, 12, 31).unwrap().succ();
+        assert_eq!(
+            Timestamp::LAST_PRINTABLE,
+            Timestamp::from_micros(Timestamp::start_of(after).micros() - 1)
+        );
+        let text = "0001-01-01T02:16:51.853591+22:34";
+        assert!(Timestamp::parse(text).is_err());
+        assert_eq!(
+            Timestamp::parse_clamped(text).unwrap(),
+            Timestamp::FIRST_PRINTABLE
+        );
+        assert_eq!(
+            Timestamp::parse_clamped("9999-12-31T23:59:59-23:59").unwrap(),
+            Timestamp::LAST_PRINTABLE
+        );
+        assert!(Timestamp::parse_clamped("yesterday").is_err());
     }
 
     #[test]

@@ -174,6 +174,7 @@ pub(crate) async fn add_token(
     security(("bearer" = [])),
     responses((status = 200, description = "Revoked; its record", body = TokenDto),
         (status = 403, description = "Not an admin's token", body = Problem),
+        (status = 409, description = "The token of this very request (another admin token revokes it)", body = Problem),
         (status = 404, description = "No token of that name", body = Problem)))]
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
@@ -182,6 +183,16 @@ pub(crate) async fn revoke_token(
     _: Query<NoQuery>,
 ) -> Result<Json<TokenDto>, AppError> {
     admin_only(&actor)?;
+    if actor.name == name {
+        // Revoking the token in use would lock its holder out mid-request;
+        // another admin token does it.
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "token-in-use",
+            "Token in use",
+            format!("{name} is the token of this request; revoke it with another admin token"),
+        ));
+    }
     let tokens = state.tokens.clone();
     let info = blocking(move || tokens.revoke(&name)).await?;
     tracing::info!(by = %actor.name, name = %info.name, "token revoked");

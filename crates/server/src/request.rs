@@ -119,6 +119,15 @@ where
     text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
+/// A record time asked about: any RFC 3339 instant (see
+/// [`Timestamp::parse_clamped`]).
+fn instant<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    let text = String::deserialize(d)?;
+    Timestamp::parse_clamped(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 /// Schemas of values that are text of a stated form, so that the document
 /// says exactly what the server takes.
 mod schema {
@@ -507,7 +516,7 @@ pub struct ListQuery {
     pub valid_on: Option<Day>,
     /// Record time, RFC 3339 (default: now).
     #[param(value_type = Option<String>, format = DateTime)]
-    #[serde(default, deserialize_with = "parsed")]
+    #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
     #[param(schema_with = schema::reading)]
@@ -543,7 +552,7 @@ pub struct DayQuery {
     pub valid_on: Option<Day>,
     /// Record time, RFC 3339 (default: now).
     #[param(value_type = Option<String>, format = DateTime)]
-    #[serde(default, deserialize_with = "parsed")]
+    #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
     #[param(schema_with = schema::reading)]
@@ -557,7 +566,7 @@ pub struct DayQuery {
 pub struct HistoryQuery {
     /// Record time, RFC 3339 (default: now).
     #[param(value_type = Option<String>, format = DateTime)]
-    #[serde(default, deserialize_with = "parsed")]
+    #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// Only events at global positions after this one (the previous page's `next_after`).
     #[param(minimum = 0, maximum = 9223372036854775807_i64)]
@@ -630,7 +639,7 @@ pub struct ReportQuery {
     pub party: Option<String>,
     /// Record time, RFC 3339 (default: now).
     #[param(value_type = Option<String>, format = DateTime)]
-    #[serde(default, deserialize_with = "parsed")]
+    #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) is listed as perhaps in force.
     #[param(schema_with = schema::reading)]

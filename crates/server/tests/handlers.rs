@@ -1374,6 +1374,21 @@ async fn admins_manage_tokens_while_the_server_runs() {
         404,
         "not-found",
     );
+    // An admin does not revoke the token it is using.
+    let own = format!("{tokens}/root");
+    problem(
+        &call(&f.state, "DELETE", &own, Some(&f.admin), None).await,
+        409,
+        "token-in-use",
+    );
+    // A record time before the year 1 asks about no record: answered.
+    let a = get(
+        &f,
+        "/api/v1/partnerships?as_known_at=0001-01-01T02:16:51.853591%2B22:34",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert!(a.body["items"].as_array().unwrap().is_empty());
 }
 
 /// What each answer rests on, from the bundled sources (seeds/ cites them).
