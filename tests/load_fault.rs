@@ -14,7 +14,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use common::http::Response;
 use common::{listening_on, ok, pacta};
 
 /// How long the load runs before the kill.
@@ -43,20 +44,8 @@ const RSS_CEILING_KIB: u64 = 320 * 1024;
 /// only a hung server reaches it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A response, or why there was none.
-struct Response {
-    status: u16,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-/// One request on its own connection, like `common::http::request`, but
-/// a failed connection is an error to handle: the server dies mid-test.
+/// One request on its own connection; a failed connection is an error
+/// to handle: the server dies mid-test.
 fn try_request(
     addr: &str,
     method: &str,
@@ -64,60 +53,7 @@ fn try_request(
     token: Option<&str>,
     body: Option<&str>,
 ) -> std::io::Result<Response> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
-    stream.set_write_timeout(Some(REQUEST_TIMEOUT))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    let body = body.unwrap_or("");
-    if !body.is_empty() {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let Some((head, body)) = text.split_once("\r\n\r\n") else {
-        return Err(std::io::Error::other(format!(
-            "no complete answer: {text:?}"
-        )));
-    };
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status line: {head:?}")))?;
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body).ok_or_else(|| std::io::Error::other("a chunked body cut short"))?
-    } else {
-        body.to_owned()
-    };
-    Ok(Response { status, body })
-}
-
-/// The chunks of a chunked body, or `None` if it ends before its last
-/// chunk.
-fn dechunk(mut body: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n")?;
-        let n = usize::from_str_radix(size.trim(), 16).ok()?;
-        if n == 0 {
-            return Some(out);
-        }
-        out.push_str(rest.get(..n)?);
-        body = rest.get(n..)?.strip_prefix("\r\n")?;
-    }
+    common::http::try_request(addr, method, path, token, body, REQUEST_TIMEOUT)
 }
 
 fn get(addr: &str, path: &str) -> Response {

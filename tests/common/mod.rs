@@ -67,6 +67,7 @@ pub fn stderr(out: &Output) -> String {
 pub mod http {
     use std::io::{Read, Write};
     use std::net::TcpStream;
+    use std::time::Duration;
 
     /// Status and body of a response.
     pub struct Response {
@@ -82,7 +83,8 @@ pub mod http {
         }
     }
 
-    /// Sends a request and reads the whole response.
+    /// Sends a request and reads the whole response (the server must
+    /// answer: any failure to connect, write or read panics).
     pub fn request(
         addr: &str,
         method: &str,
@@ -90,7 +92,75 @@ pub mod http {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Response {
-        let mut stream = TcpStream::connect(addr).expect("the server accepts");
+        let text = exchange(addr, method, path, token, body, None).expect("the server answers");
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = if is_chunked(head) {
+            dechunk(body).0
+        } else {
+            body.to_owned()
+        };
+        Response {
+            status,
+            headers: head.to_owned(),
+            body,
+        }
+    }
+
+    /// [`request`] for a server that may die meanwhile: a failed
+    /// connection, a read or write past `timeout`, or an answer cut short
+    /// is an error to handle.
+    pub fn try_request(
+        addr: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        timeout: Duration,
+    ) -> std::io::Result<Response> {
+        let text = exchange(addr, method, path, token, body, Some(timeout))?;
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return Err(std::io::Error::other(format!(
+                "no complete answer: {text:?}"
+            )));
+        };
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no status line: {head:?}")))?;
+        let body = if is_chunked(head) {
+            match dechunk(body) {
+                (body, true) => body,
+                (_, false) => return Err(std::io::Error::other("a chunked body cut short")),
+            }
+        } else {
+            body.to_owned()
+        };
+        Ok(Response {
+            status,
+            headers: head.to_owned(),
+            body,
+        })
+    }
+
+    /// Sends one request on its own connection and reads the answer to
+    /// its end, as text.
+    fn exchange(
+        addr: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(timeout)?;
+        stream.set_write_timeout(timeout)?;
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         if let Some(t) = token {
             req.push_str(&format!("Authorization: Bearer {t}\r\n"));
@@ -104,41 +174,34 @@ pub mod http {
         }
         req.push_str("\r\n");
         req.push_str(body);
-        stream.write_all(req.as_bytes()).unwrap();
+        stream.write_all(req.as_bytes())?;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        };
-        Response {
-            status,
-            headers: head.to_owned(),
-            body,
-        }
+        stream.read_to_end(&mut raw)?;
+        Ok(String::from_utf8_lossy(&raw).into_owned())
     }
 
-    fn dechunk(mut body: &str) -> String {
+    fn is_chunked(head: &str) -> bool {
+        head.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+    }
+
+    /// The chunks of a chunked body, and whether it reached its last
+    /// chunk (what came before a cut is kept).
+    fn dechunk(mut body: &str) -> (String, bool) {
         let mut out = String::new();
         while let Some((size, rest)) = body.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+                return (out, false);
+            };
             if n == 0 {
-                break;
+                return (out, true);
             }
-            out.push_str(&rest[..n]);
+            let Some(chunk) = rest.get(..n) else {
+                return (out, false);
+            };
+            out.push_str(chunk);
             body = rest[n..].trim_start_matches("\r\n");
         }
-        out
+        (out, false)
     }
 }

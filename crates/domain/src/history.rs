@@ -191,7 +191,8 @@ impl Fact {
                 // effective date where the source gives one, else the
                 // act's date (the event's `date`).
                 if let Some(effective) = &t.effective {
-                    fact.effective = known_by(Some(effective), recorded_at);
+                    (fact.effective, fact.open_end) =
+                        bounded(Some(effective), source_date, recorded_at);
                 }
             }
             Payload::ActivityRecorded(a) => {
@@ -217,7 +218,8 @@ impl Fact {
                         let effective: crate::PartialDate =
                             serde_json::from_value(value.clone())
                                 .map_err(|e| format!("Corrected data.effective: {e}"))?;
-                        fact.effective = known_by(Some(&effective), recorded_at);
+                        (fact.effective, fact.open_end) =
+                            bounded(Some(&effective), source_date, recorded_at);
                         fact.corrects_date = true;
                     }
                 }
@@ -417,19 +419,15 @@ pub struct DayState {
 impl DayState {
     /// In force as an auditor reads it: a presumed `yes` is `uncertain`.
     pub fn in_force_strict(&self) -> InForce {
-        match (self.in_force, self.evidence) {
-            (InForce::Yes, Some(Evidence::Presumed)) => InForce::Uncertain,
-            (in_force, _) => in_force,
-        }
+        read_in_force(self.in_force, self.evidence, true)
     }
+}
 
-    /// In force, strictly read or not.
-    pub fn in_force_read(&self, strict: bool) -> InForce {
-        if strict {
-            self.in_force_strict()
-        } else {
-            self.in_force
-        }
+/// In force read strictly (a presumed `yes` is `uncertain`) or not.
+pub fn read_in_force(in_force: InForce, evidence: Option<Evidence>, strict: bool) -> InForce {
+    match (strict, in_force, evidence) {
+        (true, InForce::Yes, Some(Evidence::Presumed)) => InForce::Uncertain,
+        (_, in_force, _) => in_force,
     }
 }
 
@@ -558,6 +556,13 @@ impl Timeline {
         applied
     }
 
+    /// The status after the first `applied` steps.
+    fn status_after_run(&self, applied: usize) -> Status {
+        applied
+            .checked_sub(1)
+            .map_or(Status::Proposed, |i| self.status_after[i])
+    }
+
     /// The steps that may or may not have happened by `day` (its date
     /// allows both), after those that count, and the statuses possible
     /// that day: the certain one first, then the status after each
@@ -565,7 +570,7 @@ impl Timeline {
     pub fn pending_on(&self, day: Day) -> (Vec<&Step>, Vec<Status>) {
         let d = day.number();
         let applied = self.certain_run(d);
-        let mut possible = vec![self.on(day).status];
+        let mut possible = vec![self.status_after_run(applied)];
         let mut pending = Vec::new();
         for (i, step) in self.steps.iter().enumerate().skip(applied) {
             if step.effective.lo() > d || step.effective.hi() <= d {
@@ -599,11 +604,7 @@ impl Timeline {
     /// Status and in force on `day`.
     pub fn on(&self, day: Day) -> DayState {
         let applied = self.certain_run(day.number());
-        let status = if applied == 0 {
-            Status::Proposed
-        } else {
-            self.status_after[applied - 1]
-        };
+        let status = self.status_after_run(applied);
         let in_force = in_force(self.signing, self.termination, day);
         let evidence = (in_force == InForce::Yes).then(|| match self.last_evidence() {
             Some(e) if day.number() <= e.effective.hi() => Evidence::Evidenced,

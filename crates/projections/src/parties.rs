@@ -56,6 +56,19 @@ pub struct PartyView {
     pub last_position: u64,
 }
 
+/// A party's existence dates ([`Parties::existence`]).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Existence {
+    /// Its display name.
+    pub name: String,
+    /// When it came into being.
+    pub established: Option<pacta_domain::PartialDate>,
+    /// When it ceased to exist.
+    pub dissolved: Option<pacta_domain::PartialDate>,
+    /// The title of the source of those dates.
+    pub source_title: Option<String>,
+}
+
 /// Why a text names no single party ([`Parties::lookup`]).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Lookup {
@@ -146,6 +159,22 @@ impl Parties {
     /// One party.
     pub fn get(&self, id: &str) -> Option<PartyView> {
         self.read().by_id.get(id).cloned()
+    }
+
+    /// When a party came into being and ceased to exist; `None` for a
+    /// party with neither date (most), without copying its view.
+    pub fn existence(&self, id: &str) -> Option<Existence> {
+        let state = self.read();
+        let view = state.by_id.get(id)?;
+        if view.established.is_none() && view.dissolved.is_none() {
+            return None;
+        }
+        Some(Existence {
+            name: view.names.display().unwrap_or(view.id.as_str()).to_owned(),
+            established: view.established,
+            dissolved: view.dissolved,
+            source_title: view.existence_source.as_ref().map(|s| s.title.clone()),
+        })
     }
 
     /// Whether a party exists.

@@ -159,21 +159,14 @@ pub struct PartnershipDetail {
 impl PartnershipDetail {
     /// In force, strictly read (a presumed `yes` is `uncertain`) or not.
     pub fn in_force_read(&self, strict: bool) -> InForce {
-        read_in_force(self.in_force, self.evidence, strict)
+        pacta_domain::history::read_in_force(self.in_force, self.evidence, strict)
     }
 }
 
 impl ListRow {
     /// In force, strictly read (a presumed `yes` is `uncertain`) or not.
     pub fn in_force_read(&self, strict: bool) -> InForce {
-        read_in_force(self.in_force, self.evidence, strict)
-    }
-}
-
-fn read_in_force(in_force: InForce, evidence: Option<Evidence>, strict: bool) -> InForce {
-    match (strict, in_force, evidence) {
-        (true, InForce::Yes, Some(Evidence::Presumed)) => InForce::Uncertain,
-        (_, in_force, _) => in_force,
+        pacta_domain::history::read_in_force(self.in_force, self.evidence, strict)
     }
 }
 
@@ -204,13 +197,13 @@ impl Registry {
     /// before it came into being or after it ceased to exist, `Uncertain`
     /// while the dates allow both; with the reason, citing its source.
     pub fn existence_limit(&self, party: &Slug, day: Day) -> Option<(InForce, String)> {
-        let view = self.projections().parties().get(party.as_str())?;
+        let view = self.projections().parties().existence(party.as_str())?;
         let d = day.number();
-        let name = view.names.display().unwrap_or(view.id.as_str()).to_owned();
+        let name = &view.name;
         let cite = view
-            .existence_source
+            .source_title
             .as_ref()
-            .map(|s| format!(" ({})", s.title))
+            .map(|title| format!(" ({title})"))
             .unwrap_or_default();
         if let Some(e) = view.established {
             let i = e.interval();

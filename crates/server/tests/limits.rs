@@ -220,7 +220,6 @@ async fn live_stream_subscribers_are_capped() {
         taken.is_ok(),
         "a subscriber's place is freed when it leaves"
     );
-    assert_eq!(server.state.limits.max_subscribers, 1);
 }
 
 #[tokio::test]

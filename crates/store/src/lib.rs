@@ -794,46 +794,38 @@ impl Store {
     /// The database of derived state beside the log (`DATA/views`),
     /// opened on first use.
     pub(crate) fn views(&self) -> Result<sled::Db, Error> {
-        let mut views = self
-            .inner
-            .side
-            .views
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(db) = views.as_ref() {
-            return Ok(db.clone());
-        }
-        let db = self.open_side(VIEWS)?;
-        self.inner
-            .side
-            .opened
-            .views
-            .store(true, std::sync::atomic::Ordering::Release);
-        *views = Some(db.clone());
-        Ok(db)
+        let side = &self.inner.side;
+        self.side_db(&side.views, &side.opened.views, VIEWS, |_| Ok(()))
     }
 
     /// The tokens' database (`DATA/tokens`), opened on first use; tokens
     /// an older Pacta kept in the views database are moved into it then.
     pub(crate) fn tokens_db(&self) -> Result<sled::Db, Error> {
-        let mut tokens = self
-            .inner
-            .side
-            .tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(db) = tokens.as_ref() {
+        let side = &self.inner.side;
+        // Under the slot's lock, so no one reads the tokens before they moved.
+        self.side_db(&side.tokens, &side.opened.tokens, TOKENS, |db| {
+            self.migrate_tokens(db)
+        })
+    }
+
+    /// A side database from its slot, opened on first use and marked
+    /// opened (for the [`Closer`]); `prepare` runs once, under the slot's
+    /// lock, before anyone else gets the database.
+    fn side_db(
+        &self,
+        slot: &Mutex<Option<sled::Db>>,
+        opened: &std::sync::atomic::AtomicBool,
+        name: &str,
+        prepare: impl FnOnce(&sled::Db) -> Result<(), Error>,
+    ) -> Result<sled::Db, Error> {
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(db) = slot.as_ref() {
             return Ok(db.clone());
         }
-        let db = self.open_side(TOKENS)?;
-        self.inner
-            .side
-            .opened
-            .tokens
-            .store(true, std::sync::atomic::Ordering::Release);
-        // Under the lock, so no one reads the tokens before they moved.
-        self.migrate_tokens(&db)?;
-        *tokens = Some(db.clone());
+        let db = self.open_side(name)?;
+        opened.store(true, std::sync::atomic::Ordering::Release);
+        prepare(&db)?;
+        *slot = Some(db.clone());
         Ok(db)
     }
 
