@@ -157,6 +157,11 @@ pub struct Fact {
     /// Whether the date is open at its end (`[A..]`), so that the end of
     /// `effective` is a bound (the source's date, or the record day).
     pub open_end: bool,
+    /// For a `Terminated`: `effective` is the date the source says the
+    /// ending takes effect (`data.effective`), not the act's date. For a
+    /// `Corrected`: it corrects that effective date. A correction of a
+    /// termination's act date alone then leaves its end in force where it is.
+    pub effective_stated: bool,
 }
 
 impl Fact {
@@ -180,6 +185,7 @@ impl Fact {
             target: 0,
             corrects_date: false,
             open_end,
+            effective_stated: false,
         };
         match &event.payload {
             Payload::Signed(s) => fact.detail.instrument = Some(s.instrument),
@@ -193,6 +199,7 @@ impl Fact {
                 if let Some(effective) = &t.effective {
                     (fact.effective, fact.open_end) =
                         bounded(Some(effective), source_date, recorded_at);
+                    fact.effective_stated = true;
                 }
             }
             Payload::ActivityRecorded(a) => {
@@ -221,6 +228,7 @@ impl Fact {
                         (fact.effective, fact.open_end) =
                             bounded(Some(&effective), source_date, recorded_at);
                         fact.corrects_date = true;
+                        fact.effective_stated = true;
                     }
                 }
             }
@@ -344,6 +352,9 @@ pub struct Step {
     pub corrected_by: u64,
     /// Whether its date is open at its end (see [`Fact::open_end`]).
     pub open_end: bool,
+    /// Whether `effective` is a termination's stated effective date (see
+    /// [`Fact::effective_stated`]).
+    pub effective_stated: bool,
 }
 
 impl Step {
@@ -445,9 +456,13 @@ impl Timeline {
             match fact.ty {
                 EventType::Corrected => {
                     if let Some(step) = steps.iter_mut().find(|s| s.position == fact.target) {
-                        if fact.corrects_date {
+                        // A new act date of a termination whose source
+                        // states when it takes effect does not move its end.
+                        let moves = fact.effective_stated || !step.effective_stated;
+                        if fact.corrects_date && moves {
                             step.effective = fact.effective;
                             step.open_end = fact.open_end;
+                            step.effective_stated |= fact.effective_stated;
                         }
                         step.detail.overlay(fact.detail);
                         step.corrected_by = fact.position;
@@ -461,6 +476,7 @@ impl Timeline {
                     detail: fact.detail,
                     corrected_by: 0,
                     open_end: fact.open_end,
+                    effective_stated: fact.effective_stated,
                 }),
                 _ => {}
             }
@@ -740,6 +756,7 @@ mod tests {
             target: 0,
             corrects_date: false,
             open_end: false,
+            effective_stated: false,
         }
     }
 
@@ -759,6 +776,7 @@ mod tests {
             target: 0,
             corrects_date: false,
             open_end,
+            effective_stated: false,
         }
     }
 

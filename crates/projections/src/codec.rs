@@ -38,7 +38,9 @@ impl EncodeDomain for Enc {
         self.u8(code(ActivityKind::ALL, f.detail.activity));
         self.u8(code(ActivityOutcome::ALL, f.detail.outcome));
         self.u64(f.target);
-        self.u8(u8::from(f.corrects_date) | u8::from(f.open_end) << 1);
+        self.u8(u8::from(f.corrects_date)
+            | u8::from(f.open_end) << 1
+            | u8::from(f.effective_stated) << 2);
     }
 
     fn initiative(&mut self, i: Option<Initiative>) {
@@ -75,6 +77,7 @@ impl DecodeDomain for Dec<'_> {
             target,
             corrects_date: flags & 1 != 0,
             open_end: flags & 2 != 0,
+            effective_stated: flags & 4 != 0,
         })
     }
 
@@ -122,6 +125,7 @@ mod tests {
             target: 3,
             corrects_date: true,
             open_end: true,
+            effective_stated: true,
         };
         let mut e = Enc::default();
         e.fact(&f);

@@ -177,7 +177,8 @@ pub struct Projections {
     writing: Mutex<()>,
 }
 
-fn keyspace_name(name: &str, format: u32) -> String {
+/// The keyspace a projection of this name and stored format lives in.
+pub fn keyspace_name(name: &str, format: u32) -> String {
     match format {
         1 => format!("projection/{name}"),
         n => format!("projection/{name}/v{n}"),

@@ -424,9 +424,11 @@ impl Projection for Partnerships {
 
     /// 2: facts say whether their date is open at its end, and such an end
     /// is bounded by the source's date (format 1 bounded it by the record
-    /// day alone).
+    /// day alone). 3: facts say whether a termination's date is the
+    /// stated effective date, so that correcting the act's date alone does
+    /// not move the end.
     fn format(&self) -> u32 {
-        2
+        3
     }
 
     fn reads(&self, ty: EventType) -> bool {

@@ -39,6 +39,13 @@ fn answers(projections: &Projections) -> Vec<String> {
     out
 }
 
+/// The partnerships' keyspace at its current format.
+fn partnerships_keyspace() -> String {
+    use pacta_projections::Projection;
+    let p = pacta_projections::partnerships::Partnerships::default();
+    pacta_projections::keyspace_name(p.name(), p.format())
+}
+
 #[test]
 fn a_commit_cut_short_is_seen_and_the_projection_rebuilt() {
     let (dir, registry) = common::seeded();
@@ -51,7 +58,7 @@ fn a_commit_cut_short_is_seen_and_the_projection_rebuilt() {
     // marker and its first write, which overwrites the first segment.
     {
         let store = pacta_store::Store::open(dir.path()).unwrap();
-        let keyspace = store.keyspace("projection/partnerships/v2").unwrap();
+        let keyspace = store.keyspace(&partnerships_keyspace()).unwrap();
         assert_eq!(keyspace.checkpoint().unwrap(), Checkpoint::Clean(head));
         let first = keyspace.read().iter().next().unwrap().unwrap().0;
         let mut writes = WriteSet::new();
@@ -71,10 +78,7 @@ fn a_commit_cut_short_is_seen_and_the_projection_rebuilt() {
         assert_eq!(checkpoint, head, "projection {name}");
     }
     registry.projections().persist().unwrap();
-    let keyspace = registry
-        .store()
-        .keyspace("projection/partnerships/v2")
-        .unwrap();
+    let keyspace = registry.store().keyspace(&partnerships_keyspace()).unwrap();
     assert_eq!(keyspace.checkpoint().unwrap(), Checkpoint::Clean(head));
     drop((keyspace, registry));
     let registry = Registry::open(dir.path()).unwrap();
