@@ -125,6 +125,60 @@ fn usti_partners_are_attested_by_the_assembly_paper() {
     check("1990-01-01", "ustecky-kraj", &[]);
 }
 
+/// What in force on a day rests on, worked by hand from the sources:
+/// (the source line, partnership, day, in force, evidence, in force read
+/// strictly). Evidence reaches the latest day of the latest fact that shows
+/// a partnership alive; past it, a `yes` is presumed, and strictly
+/// `uncertain`.
+#[test]
+fn evidenced_and_presumed_by_region() {
+    type Row<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>, &'a str);
+    #[rustfmt::skip]
+    let rows: &[Row] = &[
+        // Plzeň: the page, updated 5 February 2020, lists all eleven as current.
+        ("000:5,11", "plzensky-kraj--bergamo", "2020-02-05", "yes", Some("evidenced"), "yes"),
+        ("000:5,11", "plzensky-kraj--bergamo", "2020-02-06", "yes", Some("presumed"), "uncertain"),
+        ("000:5,17", "plzensky-kraj--can-tho", "2022-03-01", "yes", Some("presumed"), "uncertain"),
+        // Liberec: Orenburg signed 24 May 2012, denounced 1 March 2022.
+        ("001:37", "liberecky-kraj--orenburg-oblast", "2012-05-24", "yes", Some("evidenced"), "yes"),
+        ("001:37", "liberecky-kraj--orenburg-oblast", "2022-02-28", "yes", Some("presumed"), "uncertain"),
+        ("001:41", "liberecky-kraj--orenburg-oblast", "2022-03-01", "no", None, "no"),
+        // Bursa: the page (on or after 1 March 2022) lists it as concluded.
+        ("001:15", "liberecky-kraj--bursa", "2022-03-01", "yes", Some("evidenced"), "yes"),
+        // Nový Bor–Mědnogorsk: its 2007 signing is all there is.
+        ("001:37", "novy-bor--mednogorsk", "2007-06-16", "yes", Some("evidenced"), "yes"),
+        ("001:37", "novy-bor--mednogorsk", "2022-03-01", "yes", Some("presumed"), "uncertain"),
+        // Česká Lípa–Molde: the towns' partnership existed by 28 November 2001.
+        ("001:53", "ceska-lipa--molde", "2001-11-28", "yes", Some("evidenced"), "yes"),
+        ("001:53", "ceska-lipa--molde", "2010-01-01", "yes", Some("presumed"), "uncertain"),
+        ("001:53", "ceska-lipa--molde", "1999-01-01", "uncertain", None, "uncertain"),
+        // Ústí: the assembly paper for 2013 lists the valid contracts.
+        ("002:9", "ustecky-kraj--saxony", "2013-12-31", "yes", Some("evidenced"), "yes"),
+        ("002:9", "ustecky-kraj--itapua", "2022-03-01", "yes", Some("presumed"), "uncertain"),
+        ("002:9", "ustecky-kraj--anhui", "2013-04-01", "uncertain", None, "uncertain"),
+    ];
+    for &(line, id, day, in_force, evidence, strict) in rows {
+        let lenient = json(&["show", id, "--valid-on", day]);
+        let strictly = json(&["show", id, "--valid-on", day, "--strict"]);
+        let got = (
+            lenient["in_force"].as_str(),
+            lenient["evidence"].as_str(),
+            strictly["in_force"].as_str(),
+        );
+        assert_eq!(
+            got,
+            (Some(in_force), evidence, Some(strict)),
+            "{id} on {day} (source {line})"
+        );
+        if evidence.is_some() {
+            assert!(
+                lenient["last_evidence"]["event_id"].is_string(),
+                "{id} on {day} names its last evidence"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_town_partnership_of_novy_bor() {
     check("2007-06-16", "novy-bor", &[("mednogorsk", "yes")]);

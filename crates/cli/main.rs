@@ -217,6 +217,10 @@ enum AuditCommand {
     Terminations {
         /// One partnership id.
         id: Option<String>,
+        /// Read evidence strictly: the days between the last evidence and
+        /// the end read `uncertain`, not presumed in force.
+        #[arg(long)]
+        strict: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
@@ -402,8 +406,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => history(data, &id, as_known_at, format),
         Command::Parties { format } => parties(data, format),
         Command::Offers { status, format } => offers(data, status, format),
-        Command::Audit(AuditCommand::Terminations { id, format }) => {
-            audit(data, id.as_deref(), format)
+        Command::Audit(AuditCommand::Terminations { id, strict, format }) => {
+            audit(data, id.as_deref(), strict, format)
         }
         Command::Report(ReportCommand::Annual {
             year,
@@ -863,9 +867,9 @@ fn offers(
     }
 }
 
-fn audit(data: &Path, id: Option<&str>, format: DocFormat) -> anyhow::Result<()> {
+fn audit(data: &Path, id: Option<&str>, strict: bool, format: DocFormat) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
-    let Some(dossiers) = registry.termination_dossiers(id)? else {
+    let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
             "no terminated partnership {} (see `pacta list --status terminated`)",
             id.unwrap_or("")
@@ -908,6 +912,17 @@ fn audit(data: &Path, id: Option<&str>, format: DocFormat) -> anyhow::Result<()>
                     t.event.position,
                     t.event.hash
                 )?;
+                let b = &d.before_end;
+                if let Some(e) = &b.last_evidence {
+                    writeln!(
+                        out,
+                        "  last evidence before the end: {} {} ({})",
+                        e.event_type,
+                        cell(e.date.as_ref()),
+                        source_text(e.source.as_ref())
+                    )?;
+                }
+                writeln!(out, "  in force before the end: {}", b.note)?;
                 for e in &d.preceding {
                     writeln!(
                         out,

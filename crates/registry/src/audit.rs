@@ -2,7 +2,9 @@
 //! on what evidence, who recorded it and when, and whether the record has
 //! changed since.
 
-use pacta_domain::{EventType, Instrument, PartialDate, Slug, StreamId, Timestamp};
+use pacta_domain::{
+    Day, EventType, InForce, Instrument, Interval, PartialDate, Slug, StreamId, Timestamp,
+};
 use pacta_store::{Head, VerifyReport};
 
 use crate::query::{EventView, PartyRef, annotate};
@@ -32,6 +34,82 @@ pub struct Dossier {
     /// Every `Corrected` or `Retracted` event that touches the
     /// termination or anything preceding it.
     pub corrections: Vec<EventView>,
+    /// What in force before the end rests on.
+    pub before_end: BeforeEnd,
+}
+
+/// What a terminated agreement's being in force before its end rests on.
+#[derive(Clone, Debug)]
+pub struct BeforeEnd {
+    /// The last fact before the end that shows it alive (a signing, an
+    /// attestation, an amendment, a revival, an activity that took place).
+    pub last_evidence: Option<EventView>,
+    /// The days from the day after that evidence's latest day to the day
+    /// before the ending's earliest effective day, when there are any: no
+    /// fact shows the agreement alive then, and no end had taken effect.
+    pub unevidenced: Option<(Day, Day)>,
+    /// In force on those days: `yes` (presumed), or `uncertain` when read
+    /// strictly.
+    pub in_force: InForce,
+    /// The days the ending may have taken effect on, when its date allows
+    /// more than one (`None` for a side that is open): in force is
+    /// `uncertain` on them.
+    pub ending_window: Option<(Option<Day>, Option<Day>)>,
+    /// Whether it was read strictly (`evidence=strict`).
+    pub strict: bool,
+}
+
+impl BeforeEnd {
+    /// The evidence before an ending that takes effect on a day in `end`.
+    fn of(last: Option<(EventView, i32)>, end: Interval, strict: bool) -> BeforeEnd {
+        let unevidenced = last.as_ref().and_then(|(_, hi)| {
+            let first = hi.checked_add(1)?;
+            let last = end.lo().checked_sub(1)?;
+            (first <= last).then(|| (Day::from_number(first), Day::from_number(last)))
+        });
+        BeforeEnd {
+            last_evidence: last.map(|(v, _)| v),
+            unevidenced,
+            in_force: pacta_domain::history::read_in_force(
+                InForce::Yes,
+                Some(pacta_domain::Evidence::Presumed),
+                strict,
+            ),
+            ending_window: (end.lo() != end.hi()).then(|| (end.earliest(), end.latest())),
+            strict,
+        }
+    }
+
+    /// What a reader is told of it.
+    pub fn explain(&self) -> String {
+        let mut parts = Vec::new();
+        match (&self.last_evidence, self.unevidenced) {
+            (None, _) => parts.push("no fact before the end shows the agreement alive".to_owned()),
+            (Some(_), Some((first, last))) if self.strict => parts.push(format!(
+                "no fact shows the agreement alive from {first} to {last}; read strictly, \
+                 in force on those days is uncertain"
+            )),
+            (Some(_), Some((first, last))) => parts.push(format!(
+                "no fact shows the agreement alive from {first} to {last}; in force on those \
+                 days is presumed, since no end had taken effect"
+            )),
+            (Some(_), None) if self.ending_window.is_none() => parts.push(
+                "a fact shows the agreement alive up to the day before the ending takes effect"
+                    .to_owned(),
+            ),
+            (Some(_), None) => {}
+        }
+        if let Some((from, to)) = self.ending_window {
+            let side =
+                |d: Option<Day>| d.map_or_else(|| "an unknown day".to_owned(), |d| d.to_string());
+            parts.push(format!(
+                "the ending took effect on a day from {} to {}; in force on those days is uncertain",
+                side(from),
+                side(to)
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
 /// When an ending takes effect, as the registry reckons in force.
@@ -112,7 +190,13 @@ impl Registry {
     /// The termination dossier of one partnership (`Some(id)`) or of
     /// every terminated one, as known now, with a verification of the
     /// whole chain. `Ok(None)` when `id` is unknown or not terminated.
-    pub fn termination_dossiers(&self, id: Option<&str>) -> Result<Option<Dossiers>, CommandError> {
+    /// `strict` reads in force before the end strictly: days past the last
+    /// evidence are `uncertain`, not presumed `yes`.
+    pub fn termination_dossiers(
+        &self,
+        id: Option<&str>,
+        strict: bool,
+    ) -> Result<Option<Dossiers>, CommandError> {
         let headers = match id {
             Some(id) => match self.projections().partnerships().header(id) {
                 Some(h) => vec![h],
@@ -122,7 +206,7 @@ impl Registry {
         };
         let mut dossiers = Vec::new();
         for header in headers {
-            if let Some(d) = self.dossier(&header.id)? {
+            if let Some(d) = self.dossier(&header.id, strict)? {
                 dossiers.push(d);
             }
         }
@@ -141,7 +225,7 @@ impl Registry {
         }))
     }
 
-    fn dossier(&self, id: &Slug) -> Result<Option<Dossier>, CommandError> {
+    fn dossier(&self, id: &Slug, strict: bool) -> Result<Option<Dossier>, CommandError> {
         let Some(resolved) =
             self.projections()
                 .partnerships()
@@ -165,6 +249,12 @@ impl Registry {
             return Ok(None);
         };
         let before = &steps[..end_index];
+        let last_evidence = before
+            .iter()
+            .filter(|s| s.is_evidence())
+            .max_by_key(|s| (s.effective.hi(), s.position))
+            .and_then(|s| Some((view(s.position)?, s.effective.hi())));
+        let before_end = BeforeEnd::of(last_evidence, steps[end_index].effective, strict);
         let mut preceding: Vec<EventView> = before
             .iter()
             .filter(|s| {
@@ -226,6 +316,7 @@ impl Registry {
             termination,
             preceding,
             corrections,
+            before_end,
         }))
     }
 }

@@ -537,12 +537,24 @@ mod tests {
         );
         assert!(!types(aosta).contains(&EventType::NegotiationStarted));
 
-        // 001:53: town contacts from which the regional partnership grew;
-        // nothing of negotiations.
+        // 001:53: town contacts from which the regional partnership grew
+        // ("from the level of towns the partnership spread to the regions"):
+        // a partnership of the towns existed by 2001-11-28, with no
+        // agreement, date or instrument named; nothing of negotiations.
         assert_eq!(
             types("partnership/ceska-lipa--molde"),
-            [EventType::PartnershipOpened, EventType::ContactEstablished]
+            [
+                EventType::PartnershipOpened,
+                EventType::ContactEstablished,
+                EventType::Attested
+            ]
         );
+        let towns = find("partnership/ceska-lipa--molde", EventType::Attested);
+        assert_eq!(date(towns).as_deref(), Some("[..2001-11-28]"));
+        let Payload::Attested(a) = &towns.event.payload else {
+            unreachable!()
+        };
+        assert_eq!(a.instrument, None);
 
         // 001:53, 001:81: the page does not say who started Møre og
         // Romsdal or Bursa; 001:21 and 001:37 say it for the others.

@@ -105,7 +105,10 @@ fn a_corrected_date_counts_from_the_correction_on() {
     assert!(original.corrected_by.is_empty());
 
     // The dossier shows the correction beside the original.
-    let dossiers = registry.termination_dossiers(Some(id)).unwrap().unwrap();
+    let dossiers = registry
+        .termination_dossiers(Some(id), false)
+        .unwrap()
+        .unwrap();
     let d = &dossiers.dossiers[0];
     assert_eq!(d.termination.date.unwrap().to_string(), "2022-03-15");
     assert_eq!(d.corrections.len(), 1);

@@ -231,6 +231,74 @@ fn a_corrected_effective_date_moves_the_end() {
     assert_eq!(on("2022-09-01"), InForce::No);
 }
 
+/// A correction that carries only a new `date`.
+fn redated(target: EventId, date: &str) -> Event {
+    Event::new(Payload::Corrected(Corrected {
+        target,
+        reason: "the decision's date was misread".into(),
+        date: Some(date.parse().unwrap()),
+        data: None,
+    }))
+}
+
+#[test]
+fn correcting_the_act_date_keeps_a_stated_effective_date() {
+    let (_dir, registry) = seeded();
+    let id = signed(&registry);
+    let end = append(
+        &registry,
+        &id,
+        ending(TerminationMode::Denounced, "2022-03-01", Some("2022-09-01")),
+    )
+    .unwrap();
+    append(&registry, &id, redated(end, "2022-02-15")).unwrap();
+    let on = |d| {
+        registry
+            .partnership(&id, day(d), None)
+            .unwrap()
+            .unwrap()
+            .in_force
+    };
+    // The act moved; the day the ending takes effect did not.
+    assert_eq!(on("2022-08-31"), InForce::Yes);
+    assert_eq!(on("2022-09-01"), InForce::No);
+    let mut all = registry
+        .termination_dossiers(Some(&id), false)
+        .unwrap()
+        .unwrap();
+    let dossier = all.dossiers.remove(0);
+    assert_eq!(
+        dossier.termination.date.map(|d| d.to_string()).as_deref(),
+        Some("2022-02-15")
+    );
+    assert_eq!(
+        dossier.takes_effect.date.map(|d| d.to_string()).as_deref(),
+        Some("2022-09-01")
+    );
+}
+
+#[test]
+fn correcting_the_act_date_moves_an_end_with_no_effective_date() {
+    let (_dir, registry) = seeded();
+    let id = signed(&registry);
+    let end = append(
+        &registry,
+        &id,
+        ending(TerminationMode::Denounced, "2022-03-01", None),
+    )
+    .unwrap();
+    append(&registry, &id, redated(end, "2022-02-15")).unwrap();
+    let on = |d| {
+        registry
+            .partnership(&id, day(d), None)
+            .unwrap()
+            .unwrap()
+            .in_force
+    };
+    assert_eq!(on("2022-02-14"), InForce::Yes);
+    assert_eq!(on("2022-02-15"), InForce::No);
+}
+
 #[test]
 fn a_dossier_says_whether_the_source_gives_the_effective_date() {
     let (_dir, registry) = seeded();
@@ -242,7 +310,10 @@ fn a_dossier_says_whether_the_source_gives_the_effective_date() {
     )
     .unwrap();
     let dossier = |id: &str| {
-        let mut all = registry.termination_dossiers(Some(id)).unwrap().unwrap();
+        let mut all = registry
+            .termination_dossiers(Some(id), false)
+            .unwrap()
+            .unwrap();
         all.dossiers.remove(0).takes_effect
     };
     let t = dossier(&stated);
@@ -259,5 +330,42 @@ fn a_dossier_says_whether_the_source_gives_the_effective_date() {
     assert_eq!(
         t.basis.explain(),
         "the source gives no effective date; the date of the act is taken"
+    );
+}
+
+#[test]
+fn a_dossier_says_what_in_force_before_the_end_rests_on() {
+    let (_dir, registry) = seeded();
+    let before = |id: &str, strict: bool| {
+        let mut all = registry
+            .termination_dossiers(Some(id), strict)
+            .unwrap()
+            .unwrap();
+        all.dossiers.remove(0).before_end
+    };
+    // Orenburg (001, Orenburg › Geneze spolupráce): signed 2012-05-24,
+    // denounced 2022-03-01; nothing in between shows it alive.
+    let b = before("liberecky-kraj--orenburg-oblast", false);
+    assert_eq!(b.unevidenced, Some((day("2012-05-25"), day("2022-02-28"))));
+    assert_eq!((b.in_force, b.ending_window), (InForce::Yes, None));
+    assert_eq!(
+        before("liberecky-kraj--orenburg-oblast", true).in_force,
+        InForce::Uncertain
+    );
+    // Møre og Romsdal (001, Møre og Romsdal): signed 2001-11-28, ended at
+    // an unknown day after it, no later than the seed data's record time.
+    let b = before("liberecky-kraj--more-og-romsdal", false);
+    assert_eq!(b.unevidenced, None);
+    assert_eq!(
+        b.ending_window,
+        Some((
+            Some(day("2001-11-28")),
+            Some(pacta_registry::seeds::RECORD_TIME.day())
+        ))
+    );
+    assert!(
+        b.explain().contains("in force on those days is uncertain"),
+        "{}",
+        b.explain()
     );
 }

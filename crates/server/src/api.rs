@@ -656,6 +656,38 @@ pub struct DossierDto {
     pub preceding: Vec<EventDto>,
     /// Corrections and retractions of any of these, beside the originals.
     pub corrections: Vec<EventDto>,
+    /// What in force before the end rests on.
+    pub before_end: BeforeEndDto,
+}
+
+/// What a terminated agreement's being in force before its end rests on.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BeforeEndDto {
+    /// The last fact before the end that shows it alive.
+    pub last_evidence: Option<EvidenceDto>,
+    /// The first day no fact shows it alive and no end had taken effect.
+    pub unevidenced_from: Option<String>,
+    /// The last such day: the day before the ending takes effect.
+    pub unevidenced_to: Option<String>,
+    /// In force on those days: `yes` (presumed) or, read strictly, `uncertain`.
+    pub in_force: String,
+    /// Whether it was read strictly (`evidence=strict`).
+    pub strict: bool,
+    /// The same in words.
+    pub note: String,
+}
+
+impl From<&pacta_registry::audit::BeforeEnd> for BeforeEndDto {
+    fn from(b: &pacta_registry::audit::BeforeEnd) -> Self {
+        BeforeEndDto {
+            last_evidence: b.last_evidence.as_ref().map(EvidenceDto::from),
+            unevidenced_from: b.unevidenced.map(|(d, _)| d.to_string()),
+            unevidenced_to: b.unevidenced.map(|(_, d)| d.to_string()),
+            in_force: b.in_force.to_string(),
+            strict: b.strict,
+            note: b.explain(),
+        }
+    }
 }
 
 impl From<&pacta_registry::audit::Dossier> for DossierDto {
@@ -690,6 +722,7 @@ impl From<&pacta_registry::audit::Dossier> for DossierDto {
             },
             preceding: d.preceding.iter().map(EventDto::from).collect(),
             corrections: d.corrections.iter().map(EventDto::from).collect(),
+            before_end: BeforeEndDto::from(&d.before_end),
         }
     }
 }

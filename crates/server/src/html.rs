@@ -157,6 +157,21 @@ pub fn dossiers(d: &DossiersDto) -> String {
                 esc(&t.takes_effect_note)
             ),
         );
+        let b = &x.before_end;
+        row(
+            &mut out,
+            "Last evidence before the end",
+            match &b.last_evidence {
+                Some(e) => format!(
+                    "{} {} — {}",
+                    esc(&e.event_type),
+                    esc(e.date.as_deref().unwrap_or("undated")),
+                    citation(e.source.as_ref())
+                ),
+                None => "none".to_owned(),
+            },
+        );
+        row(&mut out, "In force before the end", esc(&b.note));
         row(&mut out, "Mode", esc(t.mode.as_deref().unwrap_or("—")));
         row(&mut out, "Reason", esc(t.reason.as_deref().unwrap_or("—")));
         row(

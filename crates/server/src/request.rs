@@ -646,6 +646,17 @@ pub struct ReportQuery {
     pub evidence: Option<Reading>,
 }
 
+/// The query of the termination dossiers.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DossierQuery {
+    /// `strict`: the days between the last evidence and the end read as
+    /// uncertain rather than presumed in force.
+    #[param(schema_with = schema::reading)]
+    pub evidence: Option<Reading>,
+}
+
 /// The query of an endpoint that takes no parameters: any is refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

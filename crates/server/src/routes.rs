@@ -16,8 +16,9 @@ use crate::api::{self, AppendedDto};
 use crate::error::{AppError, Problem};
 use crate::request::Reading;
 use crate::request::{
-    AppendBody, Body, DayQuery, EventIn, HistoryQuery, ListQuery, NoQuery, OffersQuery,
-    OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery, VerifyQuery,
+    AppendBody, Body, DayQuery, DossierQuery, EventIn, HistoryQuery, ListQuery, NoQuery,
+    OffersQuery, OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery,
+    VerifyQuery,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -625,10 +626,12 @@ fn html(body: String) -> Response {
 async fn dossiers(
     state: &AppState,
     id: Option<String>,
+    q: &DossierQuery,
 ) -> Result<Option<api::DossiersDto>, AppError> {
     let _turn = state.expensive_turn().await?;
     let registry = state.registry.clone();
-    tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref()))
+    let strict = Reading::strict(q.evidence);
+    tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref(), strict))
         .await
         .map_err(AppError::internal)?
         .map(|d| d.as_ref().map(api::DossiersDto::from))
@@ -638,14 +641,15 @@ async fn dossiers(
 /// Every terminated partnership's dossier, with the chain verified up to
 /// the head. `Accept: text/html` gives a printable page.
 #[utoipa::path(get, path = "/api/v1/audit/terminations", tag = "audit",
+    params(DossierQuery),
     responses((status = 200, description = "The dossiers (JSON); `Accept: text/html` gives a printable page",
         content((api::DossiersDto = "application/json"), (String = "text/html")))))]
 async fn terminations(
     State(state): State<AppState>,
-    _: Query<NoQuery>,
+    Query(q): Query<DossierQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    let d = dossiers(&state, None)
+    let d = dossiers(&state, None, &q)
         .await?
         .ok_or_else(|| AppError::internal("no dossiers for the whole registry"))?;
     Ok(if wants_html(&headers) {
@@ -659,17 +663,17 @@ async fn terminations(
 /// decided and recorded it, on what evidence, what preceded it, every
 /// correction, and the chain verified up to the head.
 #[utoipa::path(get, path = "/api/v1/audit/terminations/{id}", tag = "audit",
-    params(("id" = String, Path, description = "Partnership id")),
+    params(("id" = String, Path, description = "Partnership id"), DossierQuery),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
         content((api::DossierProofDto = "application/json"), (String = "text/html"))),
         (status = 404, description = "Not found", body = Problem)))]
 async fn termination(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    _: Query<NoQuery>,
+    Query(q): Query<DossierQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    let d = dossiers(&state, Some(id.clone()))
+    let d = dossiers(&state, Some(id.clone()), &q)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no terminated partnership {id:?}")))?;
     if wants_html(&headers) {

@@ -210,6 +210,7 @@ async fn health_and_openapi() {
         "/api/v1/parties?name=x",
         "/api/v1/parties/molde?x=1",
         "/api/v1/audit/terminations?party=x",
+        "/livez?evidence=strict",
     ] {
         problem(&get(&f, uri).await, 400, "malformed");
     }
@@ -1058,6 +1059,36 @@ async fn the_orenburg_dossier() {
     );
     assert_eq!(a.body["verification"]["ok"], true);
     assert_eq!(a.body["verification"]["head_position"], head(&f));
+    // Only the 2012 signing shows it alive before the 2022 denunciation
+    // (001, Orenburg › Geneze spolupráce): presumed in force in between,
+    // uncertain when read strictly.
+    let b = &d["before_end"];
+    assert_eq!(b["last_evidence"]["type"], "Signed");
+    assert_eq!(b["last_evidence"]["date"], "2012-05-24");
+    assert_eq!(
+        (&b["unevidenced_from"], &b["unevidenced_to"]),
+        (&json!("2012-05-25"), &json!("2022-02-28"))
+    );
+    assert_eq!(
+        (&b["in_force"], &b["strict"]),
+        (&json!("yes"), &json!(false))
+    );
+    let strict = get(
+        &f,
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast?evidence=strict",
+    )
+    .await;
+    let b = &strict.body["before_end"];
+    assert_eq!(
+        (&b["in_force"], &b["strict"]),
+        (&json!("uncertain"), &json!(true))
+    );
+    assert!(b["note"].as_str().unwrap().contains("read strictly"), "{b}");
+    problem(
+        &get(&f, "/api/v1/audit/terminations?evidence=lenient").await,
+        400,
+        "malformed",
+    );
 
     let all = get(&f, "/api/v1/audit/terminations").await;
     let ids: Vec<&str> = all.body["items"]
