@@ -294,9 +294,39 @@ fn importing_twice_adds_nothing() {
         "{}",
         stderr(&out)
     );
+    assert!(!stderr(&out).contains("differ"), "{}", stderr(&out));
     let after = ok(pacta(dir).arg("digest"));
     let pos = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["position"].clone();
     assert_eq!(pos(&before), pos(&after));
+}
+
+#[test]
+fn a_changed_seed_line_is_reported_and_the_log_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = bad_seeds(&[OPEN]);
+    ok(pacta(dir.path()).args(["import"]).arg(seeds.path()));
+    let before = ok(pacta(dir.path()).arg("digest"));
+    // The same id, now with a note.
+    let changed = OPEN.replace(r#""data""#, r#""note":"added later","data""#);
+    std::fs::write(seeds.path().join("x.ndjson"), changed).unwrap();
+    let out = pacta(dir.path())
+        .args(["import"])
+        .arg(seeds.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "1 stored event(s) differ from their seed lines (first: 01KAF00000000000000000000A)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let head = |s: &str| {
+        let v: serde_json::Value = serde_json::from_str(s).unwrap();
+        (v["position"].clone(), v["hash"].clone())
+    };
+    assert_eq!(head(&ok(pacta(dir.path()).arg("digest"))), head(&before));
 }
 
 /// Writes a seed directory: the real parties plus one file of `lines`.

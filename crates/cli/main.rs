@@ -1218,6 +1218,13 @@ fn import(data: &Path, path: &Path, dry_run: bool) -> anyhow::Result<()> {
         report.skipped,
         report.events
     );
+    if let Some(first) = report.changed.first() {
+        eprintln!(
+            "note: {} stored event(s) differ from their seed lines (first: {first}); the log \
+             keeps what it recorded: record a Corrected event to change what it says",
+            report.changed.len()
+        );
+    }
     Ok(())
 }
 

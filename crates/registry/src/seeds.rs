@@ -5,7 +5,8 @@
 //! through the registry's write path first (as the system actor, against
 //! the store and the lines before it) and writes nothing if any line is
 //! wrong; events whose ids are stored already are skipped, so loading
-//! twice adds nothing.
+//! twice adds nothing. A stored event that differs from its seed line is
+//! reported, never overwritten: the log is append-only.
 //!
 //! The bundled seed data carries one fixed record time,
 //! [`RECORD_TIME`]: the registry learned these facts when the seed data
@@ -125,6 +126,10 @@ pub struct SeedReport {
     pub appended: usize,
     /// Events already stored.
     pub skipped: usize,
+    /// Of those, the ids whose stored event differs from the seed line
+    /// (the seed data changed after the store was filled). The log keeps
+    /// what it recorded; a `Corrected` event changes what it says.
+    pub changed: Vec<EventId>,
     /// Streams written to.
     pub streams: usize,
 }
@@ -271,8 +276,11 @@ impl Registry {
                     .map_err(CommandError::Store)?
                 {
                     let stored = self.store().get(position).map_err(CommandError::Store)?;
-                    if stored.is_some_and(|r| &r.envelope.stream == stream) {
+                    if let Some(r) = stored.filter(|r| &r.envelope.stream == stream) {
                         report.skipped += 1;
+                        if r.event != e.event {
+                            report.changed.push(e.id);
+                        }
                     } else {
                         errors.push(err(
                             e,
