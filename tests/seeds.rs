@@ -441,7 +441,7 @@ fn a_first_start_killed_while_loading_the_seeds_loads_them_whole_next_time() {
     for delay_ms in (1..=20u64).map(|i| i * 10) {
         let dir = tempfile::tempdir().unwrap();
         let mut child = pacta(dir.path())
-            .args(["parties"])
+            .args(["init"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -449,6 +449,7 @@ fn a_first_start_killed_while_loading_the_seeds_loads_them_whole_next_time() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill();
         child.wait().unwrap();
+        ok(pacta(dir.path()).arg("init"));
         let got = ids(dir.path());
         assert!(
             got == full,
@@ -485,18 +486,22 @@ fn fresh_installs_on_different_days_have_the_same_head_and_answers() {
     let Some(faketime) = faketime() else { return };
     let install = |clock: &str| {
         let dir = tempfile::tempdir().unwrap();
-        // The first command on an empty store seeds it, under the clock.
-        let mut cmd = std::process::Command::new(faketime);
-        cmd.arg(clock)
-            .arg(env!("CARGO_BIN_EXE_pacta"))
-            .arg("--data")
-            .arg(dir.path())
-            .args(["valid-on", "2022-03-01", "--format", "json"])
-            .env_remove("PACTA_DATA")
-            .env("RUST_LOG", "warn")
-            // Only the wall clock moves; timers keep the real one.
-            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
-        let answer = ok(&mut cmd);
+        // `init` seeds it under the clock; the answer is asked under it too.
+        let under_clock = |args: &[&str]| {
+            let mut cmd = std::process::Command::new(faketime);
+            cmd.arg(clock)
+                .arg(env!("CARGO_BIN_EXE_pacta"))
+                .arg("--data")
+                .arg(dir.path())
+                .args(args)
+                .env_remove("PACTA_DATA")
+                .env("RUST_LOG", "warn")
+                // Only the wall clock moves; timers keep the real one.
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+            ok(&mut cmd)
+        };
+        under_clock(&["init"]);
+        let answer = under_clock(&["valid-on", "2022-03-01", "--format", "json"]);
         let digest: serde_json::Value =
             serde_json::from_str(&ok(pacta(dir.path()).arg("digest"))).unwrap();
         (dir, answer, digest)

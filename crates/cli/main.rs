@@ -20,8 +20,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use output::{DocFormat, Format, Table, cell};
-use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
+use pacta_domain::{Day, PartialDate, Recorded, Slug, Span, Status, Timestamp};
 use pacta_projections::ListFilter;
+use pacta_registry::query::DaysAsked;
 use pacta_registry::{Actor, Lookup, Registry};
 use pacta_server::api;
 use pacta_store::{Head, Store};
@@ -55,6 +56,9 @@ enum Command {
         #[arg(long)]
         no_seed: bool,
     },
+    /// Create a registry in the data directory and fill it with the
+    /// bundled seed data (nothing is added to one that holds records).
+    Init,
     /// Manage bearer tokens for writes.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -91,18 +95,33 @@ enum Command {
     },
     /// Print the head (position, hash, time) as JSON to keep as a digest.
     Digest,
-    /// List the partnerships in force (yes or uncertain) on a day.
+    /// List the partnerships in force (yes or uncertain) on a day, in a
+    /// month or year, or in a period.
+    ///
+    /// A date as events write it: `2022-03-01`, `2022-03` (every day of
+    /// the month), `2022`, `2011-40` (first half). Over several days, in
+    /// force is `yes` when in force on all of them, `no` on none,
+    /// `uncertain` otherwise; `--from 2020 --to 2022` asks about a period.
     ValidOn {
-        /// The day, YYYY-MM-DD.
-        date: Day,
+        /// The day, month or year (or give --from and --to).
+        #[arg(required_unless_present_any = ["from", "to"], conflicts_with_all = ["from", "to"])]
+        date: Option<PartialDate>,
+        /// The first day of a period (a partial date: its first day).
+        #[arg(long, requires = "to")]
+        from: Option<PartialDate>,
+        /// The last day of a period (a partial date: its last day).
+        #[arg(long, requires = "from")]
+        to: Option<PartialDate>,
         /// Only those of this party (as home or partner): an id or a name.
         #[arg(long)]
         party: Option<String>,
-        /// Only those with this status on the day.
+        /// Only those with this status on the (last) day.
         #[arg(long)]
         status: Option<Status>,
-        /// Answer as the registry knew it at this moment (RFC 3339).
-        #[arg(long)]
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Read evidence strictly: a `yes` that no fact reaching the day
         /// supports (presumed) reads `uncertain`.
@@ -112,7 +131,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// List partnerships with their status today (or on --on).
+    /// List every partnership with its status today (or on --valid-on),
+    /// in force or not.
     List {
         /// Only those of this party (as home or partner): an id or a name.
         #[arg(long)]
@@ -120,11 +140,13 @@ enum Command {
         /// Only those with this status.
         #[arg(long)]
         status: Option<Status>,
-        /// The day (default: today, UTC).
-        #[arg(long)]
-        on: Option<Day>,
-        /// Answer as the registry knew it at this moment (RFC 3339).
-        #[arg(long)]
+        /// The day, month or year (default: today, UTC).
+        #[arg(long, alias = "on")]
+        valid_on: Option<PartialDate>,
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Read evidence strictly: a `yes` that no fact reaching the day
         /// supports (presumed) reads `uncertain`.
@@ -138,11 +160,20 @@ enum Command {
     Show {
         /// The partnership id, e.g. liberecky-kraj--orenburg-oblast.
         id: String,
-        /// The day (default: today, UTC).
+        /// The day, month or year (default: today, UTC); status and events
+        /// are those of its last day, in force is over all of it.
         #[arg(long)]
-        valid_on: Option<Day>,
-        /// Answer as the registry knew it at this moment (RFC 3339).
-        #[arg(long)]
+        valid_on: Option<PartialDate>,
+        /// The first day of a period (a partial date: its first day).
+        #[arg(long, requires = "to", conflicts_with = "valid_on")]
+        from: Option<PartialDate>,
+        /// The last day of a period (a partial date: its last day).
+        #[arg(long, requires = "from")]
+        to: Option<PartialDate>,
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Read evidence strictly: a `yes` that no fact reaching the day
         /// supports (presumed) reads `uncertain`.
@@ -156,8 +187,10 @@ enum Command {
     History {
         /// The partnership id.
         id: String,
-        /// Only what the registry knew at this moment (RFC 3339).
-        #[arg(long)]
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -336,10 +369,16 @@ fn dedup_chain(chain: Vec<String>) -> Vec<String> {
     out
 }
 
+/// `--as-known-at`: an RFC 3339 instant or a date (the end of that day, UTC).
+fn known_at(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_known_at(text).map_err(|e| e.to_string())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.as_path();
     match cli.command {
         Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
+        Command::Init => init(data),
         Command::Token(command) => token(data, command),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
         Command::Export { output } => export(data, output.as_deref()),
@@ -347,58 +386,87 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Digest => digest(data),
         Command::ValidOn {
             date,
+            from,
+            to,
             party,
             status,
             as_known_at,
             strict,
             format,
-        } => list(
-            data,
-            ListFilter {
-                party: None,
-                status,
-                valid_on: Some(date),
-                as_known_at,
-                today: today(),
-            },
-            party,
-            strict,
-            format,
-        ),
+        } => {
+            let asked = DaysAsked {
+                on: (date.as_ref(), "DATE"),
+                from: (from.as_ref(), "--from"),
+                to: (to.as_ref(), "--to"),
+            };
+            let span = asked
+                .span(today())
+                .map_err(anyhow::Error::msg)?
+                .ok_or_else(|| anyhow::anyhow!("give a DATE, or --from and --to"))?;
+            list(
+                data,
+                ListFilter {
+                    party: None,
+                    status,
+                    valid_on: Some(span),
+                    all: false,
+                    as_known_at,
+                    today: today(),
+                },
+                party,
+                strict,
+                format,
+            )
+        }
         Command::List {
             party,
             status,
-            on,
-            as_known_at,
-            strict,
-            format,
-        } => list(
-            data,
-            ListFilter {
-                party: None,
-                status,
-                valid_on: None,
-                as_known_at,
-                today: on.unwrap_or_else(today),
-            },
-            party,
-            strict,
-            format,
-        ),
-        Command::Show {
-            id,
             valid_on,
             as_known_at,
             strict,
             format,
-        } => show(
-            data,
-            &id,
-            valid_on.unwrap_or_else(today),
+        } => {
+            let asked = DaysAsked {
+                on: (valid_on.as_ref(), "--valid-on"),
+                from: (None, "--from"),
+                to: (None, "--to"),
+            };
+            let span = asked.span(today()).map_err(anyhow::Error::msg)?;
+            list(
+                data,
+                ListFilter {
+                    party: None,
+                    status,
+                    valid_on: span,
+                    all: true,
+                    as_known_at,
+                    today: today(),
+                },
+                party,
+                strict,
+                format,
+            )
+        }
+        Command::Show {
+            id,
+            valid_on,
+            from,
+            to,
             as_known_at,
             strict,
             format,
-        ),
+        } => {
+            let asked = DaysAsked {
+                on: (valid_on.as_ref(), "--valid-on"),
+                from: (from.as_ref(), "--from"),
+                to: (to.as_ref(), "--to"),
+            };
+            let span = asked
+                .span(today())
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or_else(|| Span::day(today()));
+            show(data, &id, span, as_known_at, strict, format)
+        }
         Command::History {
             id,
             as_known_at,
@@ -471,6 +539,18 @@ fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Re
         .enable_all()
         .build()?;
     runtime.block_on(pacta_server::serve(registry, listen))?;
+    Ok(())
+}
+
+fn init(data: &Path) -> anyhow::Result<()> {
+    let registry = open_seeded(data)?;
+    let head = registry.store().head();
+    eprintln!(
+        "registry ready in {}: {} records, head hash {}",
+        data.display(),
+        head.position,
+        head.hash
+    );
     Ok(())
 }
 
@@ -572,6 +652,32 @@ fn open_seeded(data: &Path) -> anyhow::Result<Registry> {
     open_registry(data)
 }
 
+/// The registry a command that only reads asks: it must exist. A read
+/// never creates or seeds a data directory (a mistyped `--data` would
+/// otherwise answer from a fresh copy of the seed data).
+fn open_existing(data: &Path) -> anyhow::Result<Registry> {
+    must_exist(data)?;
+    open_registry(data)
+}
+
+/// The store of a command that only reads it (see [`open_existing`]).
+fn existing_store(data: &Path) -> anyhow::Result<Store> {
+    must_exist(data)?;
+    Ok(Store::open(data)?)
+}
+
+fn must_exist(data: &Path) -> anyhow::Result<()> {
+    if !Store::exists(data) {
+        bail!(
+            "no registry in {} (`pacta --data {} init` creates one with the bundled seed data; \
+             `pacta serve` does on its first start)",
+            data.display(),
+            data.display()
+        );
+    }
+    Ok(())
+}
+
 fn open_registry(data: &Path) -> anyhow::Result<Registry> {
     Ok(Registry::open_with_progress(
         data,
@@ -601,7 +707,7 @@ fn list(
     strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     filter.party = party.map(|p| resolve_party(&registry, &p)).transpose()?;
     print_list(&registry, &filter, strict, format)
 }
@@ -618,8 +724,18 @@ fn print_list(
         .map(|r| api::PartnershipRowDto::of(r, strict))
         .collect();
     match format {
-        Format::Json => output::json(&api::PartnershipList { items: dtos }),
+        Format::Json => output::json(&api::PartnershipList {
+            days_asked: filter.valid_on.map(api::DaysDto::from),
+            items: dtos,
+        }),
         Format::Table => {
+            if let Some(span) = filter.valid_on.filter(|s| !s.is_day()) {
+                println!(
+                    "from {} to {}: in force yes = all of it, no = none of it, uncertain = part of it or perhaps",
+                    span.from(),
+                    span.to()
+                );
+            }
             let mut t = Table::new(&[
                 "ID",
                 "HOME",
@@ -649,13 +765,13 @@ fn print_list(
 fn show(
     data: &Path,
     id: &str,
-    day: Day,
+    span: Span,
     as_known_at: Option<Timestamp>,
     strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
-    let Some(detail) = registry.partnership(id, day, as_known_at)? else {
+    let registry = open_existing(data)?;
+    let Some(detail) = registry.partnership_over(id, span, as_known_at)? else {
         match as_known_at {
             Some(t) if registry.projections().partnerships().header(id).is_some() => {
                 bail!("partnership {id} was not yet recorded at {t}")
@@ -669,6 +785,17 @@ fn show(
         Format::Table => {
             let mut out = io::stdout().lock();
             writeln!(out, "{}: {} – {}", dto.id, dto.home.name, dto.partner.name)?;
+            if !span.is_day() {
+                writeln!(
+                    out,
+                    "from {} to {}: in force {} ({}); below, as on {}",
+                    span.from(),
+                    span.to(),
+                    dto.in_force,
+                    dto.in_force_over,
+                    span.to()
+                )?;
+            }
             writeln!(
                 out,
                 "on {}{}: status {}, in force {}",
@@ -797,7 +924,7 @@ fn history(
     as_known_at: Option<Timestamp>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let Some(views) = registry.history(id, as_known_at)? else {
         bail!("no partnership {id} (see `pacta list`)");
     };
@@ -815,7 +942,7 @@ fn history(
 }
 
 fn parties(data: &Path, format: Format) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let all = registry.projections().parties().all();
     match format {
         Format::Json => output::json(&api::PartyList {
@@ -843,7 +970,7 @@ fn offers(
     status: Option<pacta_domain::OfferStatus>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let list = api::OfferList::of(&registry, status);
     match format {
         Format::Json => output::json(&list),
@@ -868,7 +995,7 @@ fn offers(
 }
 
 fn audit(data: &Path, id: Option<&str>, strict: bool, format: DocFormat) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
             "no terminated partnership {} (see `pacta list --status terminated`)",
@@ -968,7 +1095,7 @@ fn report(
     strict: bool,
     format: DocFormat,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
     let report = registry.annual_report(year, party.as_ref(), as_known_at, strict)?;
     let dto = api::ReportDto::from(&report);
@@ -1100,7 +1227,7 @@ fn generate(data: &Path, partnerships: u64, seed: u64) -> anyhow::Result<()> {
 }
 
 fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
+    let store = existing_store(data)?;
     let out: Box<dyn Write> = match output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
@@ -1307,7 +1434,7 @@ struct DigestFile {
 }
 
 fn digest(data: &Path) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
+    let store = existing_store(data)?;
     let head = store.head();
     let recorded_at = match head.position {
         0 => None,
@@ -1324,7 +1451,7 @@ fn digest(data: &Path) -> anyhow::Result<()> {
 }
 
 fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
+    let store = existing_store(data)?;
     let started = Instant::now();
     let mut progress = progress("verify", 500_000);
     let (ok, report, chain) = match digest {

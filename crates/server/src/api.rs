@@ -188,8 +188,14 @@ pub struct PartnershipDto {
     pub partner: PartyRefDto,
     /// `home_party`, `home_actor` or `foreign_side`.
     pub initiative: Option<String>,
-    /// The day asked about.
+    /// The day asked about: the last of the days asked; status, events and
+    /// instrument are those of this day.
     pub valid_on: String,
+    /// The days asked about (one day, a month, a period).
+    pub days_asked: DaysDto,
+    /// In force over the days asked: `throughout`, `sometime`, `never` or
+    /// `uncertain` (read strictly with `evidence=strict`).
+    pub in_force_over: String,
     /// The record time asked about (absent: now).
     pub as_known_at: Option<String>,
     /// Status on the day: `proposed`, `negotiating`, `active`, `stagnating`, `suspended`, `terminated`
@@ -276,6 +282,8 @@ impl PartnershipDto {
             partner: (&d.partner).into(),
             initiative: d.initiative.map(|i| i.to_string()),
             valid_on: d.valid_on.to_string(),
+            days_asked: d.span.into(),
+            in_force_over: d.over_read(strict).to_string(),
             as_known_at: d.as_known_at.map(|t| t.to_string()),
             status: d.status.to_string(),
             possible_statuses: d.possible_statuses.iter().map(|s| s.to_string()).collect(),
@@ -311,8 +319,13 @@ pub struct PartnershipRowDto {
     pub partner: PartyRefDto,
     /// Status on the day.
     pub status: String,
-    /// In force on the day (with `evidence=strict`, a presumed `yes` reads `uncertain`).
+    /// In force on the day, or over the days asked (`yes` throughout, `no`
+    /// never, `uncertain` otherwise); with `evidence=strict`, a presumed
+    /// `yes` reads `uncertain`.
     pub in_force: String,
+    /// In force over the days asked: `throughout`, `sometime` (certainly
+    /// on some day, not certainly on all), `never` or `uncertain`.
+    pub in_force_over: String,
     /// When in force is `yes`: `evidenced` or `presumed` (see the partnership's state).
     pub evidence: Option<String>,
     /// Why in force is less than the partnership's own history says.
@@ -336,6 +349,7 @@ impl PartnershipRowDto {
             partner: (&r.partner).into(),
             status: r.status.to_string(),
             in_force: r.in_force_read(strict).to_string(),
+            in_force_over: r.over_read(strict).to_string(),
             evidence: r.evidence.map(|e| e.as_str().to_owned()),
             in_force_reason: r.in_force_reason.clone(),
             instrument: r.instrument.map(|i| i.to_string()),
@@ -346,8 +360,29 @@ impl PartnershipRowDto {
 /// A list of partnerships.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PartnershipList {
+    /// The days asked about (`valid_on`, or `valid_from`..`valid_to`);
+    /// absent when none was named (today, and no in-force filter).
+    pub days_asked: Option<DaysDto>,
     /// The partnerships.
     pub items: Vec<PartnershipRowDto>,
+}
+
+/// The days a question asked about: its first and last day.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DaysDto {
+    /// The first day, YYYY-MM-DD.
+    pub from: String,
+    /// The last day, YYYY-MM-DD.
+    pub to: String,
+}
+
+impl From<pacta_domain::Span> for DaysDto {
+    fn from(s: pacta_domain::Span) -> Self {
+        DaysDto {
+            from: s.from().to_string(),
+            to: s.to().to_string(),
+        }
+    }
 }
 
 /// A partnership's history.

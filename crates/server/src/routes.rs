@@ -18,7 +18,7 @@ use crate::request::Reading;
 use crate::request::{
     AppendBody, Body, DayQuery, DossierQuery, EventIn, HistoryQuery, ListQuery, NoQuery,
     OffersQuery, OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery,
-    VerifyQuery,
+    VerifyQuery, days_asked,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -294,15 +294,23 @@ async fn list_partnerships(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<api::PartnershipList>, AppError> {
     let strict = Reading::strict(q.evidence);
+    let span = days_asked(
+        q.valid_on.as_ref(),
+        q.valid_from.as_ref(),
+        q.valid_to.as_ref(),
+        today(),
+    )?;
     let filter = ListFilter {
         party: party_param(&state, q.party.as_deref())?,
         status: q.status,
-        valid_on: q.valid_on,
+        valid_on: span,
+        all: false,
         as_known_at: q.as_known_at,
         today: today(),
     };
     let rows = state.registry.list(&filter);
     Ok(Json(api::PartnershipList {
+        days_asked: span.map(api::DaysDto::from),
         items: rows
             .iter()
             .map(|r| api::PartnershipRowDto::of(r, strict))
@@ -322,11 +330,17 @@ async fn get_partnership(
     Path(id): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> Result<Json<api::PartnershipDto>, AppError> {
-    let day = q.valid_on.unwrap_or_else(today);
+    let span = days_asked(
+        q.valid_on.as_ref(),
+        q.valid_from.as_ref(),
+        q.valid_to.as_ref(),
+        today(),
+    )?
+    .unwrap_or_else(|| pacta_domain::Span::day(today()));
     let known_at = q.as_known_at;
     let detail = state
         .registry
-        .partnership(&id, day, known_at)?
+        .partnership_over(&id, span, known_at)?
         .ok_or_else(|| match known_at {
             Some(t) => AppError::not_found(format!("no partnership {id:?} was recorded by {t}")),
             None => AppError::not_found(format!("no partnership {id:?}")),
@@ -702,12 +716,8 @@ async fn annual_report(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let year = q.year;
-    if !(1..=9999).contains(&year) {
-        return Err(AppError::bad_request_field(
-            "year",
-            "must be a year from 1 to 9999, e.g. 2022",
-        ));
-    }
+    pacta_registry::report::check_year(year, today())
+        .map_err(|e| AppError::bad_request_field("year", e))?;
     let party = party_param(&state, q.party.as_deref())?;
     let key = crate::cache::ReportKey {
         year,
