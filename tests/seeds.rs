@@ -515,3 +515,31 @@ fn fresh_installs_on_different_days_have_the_same_head_and_answers() {
     assert_eq!(digest_a["recorded_at"], "2026-11-28T00:00:00.000000Z");
     assert_eq!(answer_a, answer_b, "valid-on 2022-03-01");
 }
+
+#[test]
+fn parties_are_found_as_people_type_them() {
+    let found = json(&["find", "plzen"]);
+    let ids: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"plzensky-kraj"), "{ids:?}");
+    // A unique search match is used and named on stderr.
+    let dir = seeded();
+    let _turn = turn();
+    let out = pacta(dir)
+        .args(["valid-on", "2022-02-28", "--party", "orenb"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("party \"orenb\": the only match is orenburg-oblast"),
+        "{}",
+        stderr(&out)
+    );
+    // Several matches: the candidates, never a guess.
+    let out = fails(pacta(dir).args(["valid-on", "2022-02-28", "--party", "kraj"]));
+    assert!(stderr(&out).contains("several parties"), "{}", stderr(&out));
+}

@@ -196,6 +196,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Find parties by any of their names, aliases or ids: each word of
+    /// TEXT begins a word of one of them (letter case and diacritics
+    /// aside), e.g. `pacta find plzen`, `pacta find cuhujiv`.
+    Find {
+        /// The words to look for.
+        text: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// List the parties.
     Parties {
         /// Output format.
@@ -472,7 +482,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             as_known_at,
             format,
         } => history(data, &id, as_known_at, format),
-        Command::Parties { format } => parties(data, format),
+        Command::Parties { format } => parties(data, None, format),
+        Command::Find { text, format } => parties(data, Some(&text), format),
         Command::Offers { status, format } => offers(data, status, format),
         Command::Audit(AuditCommand::Terminations { id, strict, format }) => {
             audit(data, id.as_deref(), strict, format)
@@ -686,8 +697,16 @@ fn open_registry(data: &Path) -> anyhow::Result<Registry> {
 }
 
 fn resolve_party(registry: &Registry, text: &str) -> anyhow::Result<Slug> {
-    match registry.lookup_party(text) {
-        Ok(p) => Ok(p.id),
+    match registry.find_party(text) {
+        Ok((p, pacta_registry::query::PartyMatch::Exact)) => Ok(p.id),
+        Ok((p, pacta_registry::query::PartyMatch::Searched)) => {
+            eprintln!(
+                "party {text:?}: the only match is {} ({})",
+                p.id,
+                p.names.display().unwrap_or_default()
+            );
+            Ok(p.id)
+        }
         Err(Lookup::NotFound) => bail!("no party with id or name {text:?} (see `pacta parties`)"),
         Err(Lookup::Ambiguous(candidates)) => {
             let ids: Vec<&str> = candidates.iter().map(|p| p.id.as_str()).collect();
@@ -725,6 +744,10 @@ fn print_list(
         .collect();
     match format {
         Format::Json => output::json(&api::PartnershipList {
+            party: filter
+                .party
+                .as_ref()
+                .map(|p| api::PartyRefDto::from(&registry.party_ref(p))),
             days_asked: filter.valid_on.map(api::DaysDto::from),
             items: dtos,
         }),
@@ -941,9 +964,16 @@ fn history(
     }
 }
 
-fn parties(data: &Path, format: Format) -> anyhow::Result<()> {
+/// Every party, or those a search finds.
+fn parties(data: &Path, search: Option<&str>, format: Format) -> anyhow::Result<()> {
     let registry = open_existing(data)?;
-    let all = registry.projections().parties().all();
+    let all = match search {
+        None => registry.projections().parties().all(),
+        Some(text) => registry.projections().parties().search(text),
+    };
+    if let (Some(text), true) = (search, all.is_empty()) {
+        bail!("no party answers to {text:?} (see `pacta parties`)");
+    }
     match format {
         Format::Json => output::json(&api::PartyList {
             items: all.iter().map(api::PartyDto::from).collect(),

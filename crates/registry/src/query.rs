@@ -107,6 +107,15 @@ pub fn annotate(records: &[Recorded]) -> Vec<EventView> {
     views
 }
 
+/// How a party named by text was found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PartyMatch {
+    /// By its id, or a whole name, alias or former name.
+    Exact,
+    /// As the only result of a search by words and prefixes.
+    Searched,
+}
+
 /// One partnership on a day as known at a time.
 #[derive(Clone, PartialEq, Debug)]
 pub struct PartnershipDetail {
@@ -351,7 +360,26 @@ impl Registry {
     /// candidates by id; `Err(Lookup::NotFound)` when none does. Every
     /// `--party`, `?party=` and `/parties/{id}` resolves its text here.
     pub fn lookup_party(&self, text: &str) -> Result<PartyView, Lookup> {
-        self.projections().parties().lookup(text)
+        self.find_party(text).map(|(party, _)| party)
+    }
+
+    /// The party a text names as [`Registry::lookup_party`] finds it, else
+    /// the one party a search finds ([`pacta_projections::Parties::search`]:
+    /// `plzen` for the Plzeň Region), saying which way it was found, so
+    /// that the caller can name a searched match. Several search results
+    /// are `Ambiguous`, never a guess.
+    pub fn find_party(&self, text: &str) -> Result<(PartyView, PartyMatch), Lookup> {
+        let parties = self.projections().parties();
+        match parties.lookup(text) {
+            Err(Lookup::NotFound) => {}
+            found => return found.map(|p| (p, PartyMatch::Exact)),
+        }
+        let mut found = parties.search(text);
+        match found.len() {
+            0 => Err(Lookup::NotFound),
+            1 => Ok((found.remove(0), PartyMatch::Searched)),
+            _ => Err(Lookup::Ambiguous(found)),
+        }
     }
 
     /// A party reference with its display name.

@@ -360,6 +360,9 @@ impl PartnershipRowDto {
 /// A list of partnerships.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PartnershipList {
+    /// The party asked about (`party=`), as found: by id, by name, or as
+    /// the only party a search by words found.
+    pub party: Option<PartyRefDto>,
     /// The days asked about (`valid_on`, or `valid_from`..`valid_to`);
     /// absent when none was named (today, and no in-force filter).
     pub days_asked: Option<DaysDto>,

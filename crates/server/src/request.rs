@@ -709,6 +709,18 @@ pub struct DossierQuery {
     pub evidence: Option<Reading>,
 }
 
+/// `GET /api/v1/parties`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PartiesQuery {
+    /// Only parties with, for each word of this text, a word of their id,
+    /// a name, an alias or a former name that begins with it (letter case
+    /// and diacritics aside): `cuhujiv` finds Čuhujiv (Chuguev).
+    #[param(example = "plzen")]
+    pub q: Option<String>,
+}
+
 /// The query of an endpoint that takes no parameters: any is refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

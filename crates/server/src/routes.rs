@@ -17,8 +17,8 @@ use crate::error::{AppError, Problem};
 use crate::request::Reading;
 use crate::request::{
     AppendBody, Body, DayQuery, DossierQuery, EventIn, HistoryQuery, ListQuery, NoQuery,
-    OffersQuery, OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery,
-    VerifyQuery, days_asked,
+    OffersQuery, OpenPartnershipBody, PartiesQuery, PublishOfferBody, Query, RegisterPartyBody,
+    ReportQuery, VerifyQuery, days_asked,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -88,26 +88,30 @@ fn party_param(state: &AppState, party: Option<&str>) -> Result<Option<Slug>, Ap
         .transpose()
 }
 
-/// The party an id or a name names: 404 when none does; 409 listing the
-/// candidates when a name is more than one party's.
+/// The party an id, a name or a search names: 404 when none does; 409
+/// listing the candidates when several do.
 fn lookup_party(state: &AppState, text: &str) -> Result<pacta_registry::PartyView, AppError> {
     use pacta_registry::Lookup;
-    state.registry.lookup_party(text).map_err(|e| match e {
-        Lookup::NotFound => AppError::not_found(format!("no party {text:?}")),
-        Lookup::Ambiguous(candidates) => {
-            let ids: Vec<String> = candidates.iter().map(|p| p.id.to_string()).collect();
-            AppError::new(
-                StatusCode::CONFLICT,
-                "ambiguous",
-                "Ambiguous name",
-                format!(
-                    "{text:?} is a name of several parties: {}; ask by one of these ids",
-                    ids.join(", ")
-                ),
-            )
-            .with_candidates(ids)
-        }
-    })
+    state
+        .registry
+        .find_party(text)
+        .map(|(p, _)| p)
+        .map_err(|e| match e {
+            Lookup::NotFound => AppError::not_found(format!("no party {text:?}")),
+            Lookup::Ambiguous(candidates) => {
+                let ids: Vec<String> = candidates.iter().map(|p| p.id.to_string()).collect();
+                AppError::new(
+                    StatusCode::CONFLICT,
+                    "ambiguous",
+                    "Ambiguous name",
+                    format!(
+                        "{text:?} is a name of several parties: {}; ask by one of these ids",
+                        ids.join(", ")
+                    ),
+                )
+                .with_candidates(ids)
+            }
+        })
 }
 
 fn today() -> Day {
@@ -207,11 +211,19 @@ fn readiness(state: &AppState) -> Response {
     }
 }
 
-/// Every party.
+/// Every party, or those `q` finds.
 #[utoipa::path(get, path = "/api/v1/parties", tag = "parties",
-    responses((status = 200, description = "Every party", body = api::PartyList)))]
-async fn list_parties(State(state): State<AppState>, _: Query<NoQuery>) -> Json<api::PartyList> {
-    let items = state.registry.projections().parties().all();
+    params(PartiesQuery),
+    responses((status = 200, description = "Every party, or those `q` finds", body = api::PartyList)))]
+async fn list_parties(
+    State(state): State<AppState>,
+    Query(q): Query<PartiesQuery>,
+) -> Json<api::PartyList> {
+    let parties = state.registry.projections().parties();
+    let items = match q.q.as_deref() {
+        Some(text) => parties.search(text),
+        None => parties.all(),
+    };
     Json(api::PartyList {
         items: items.iter().map(api::PartyDto::from).collect(),
     })
@@ -310,6 +322,10 @@ async fn list_partnerships(
     };
     let rows = state.registry.list(&filter);
     Ok(Json(api::PartnershipList {
+        party: filter
+            .party
+            .as_ref()
+            .map(|p| api::PartyRefDto::from(&state.registry.party_ref(p))),
         days_asked: span.map(api::DaysDto::from),
         items: rows
             .iter()

@@ -1716,3 +1716,47 @@ async fn dates_as_people_write_them() {
     );
     assert_eq!(head(&f), before);
 }
+
+#[tokio::test]
+async fn names_as_people_type_them() {
+    let f = fixture();
+    let ids = |a: &Answer| -> Vec<String> {
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Without diacritics, in any case, by a word's beginning; Čuhujiv
+    // also answers to Chuguev (source 004).
+    for (q, id) in [
+        ("cuhujiv", "chuhuiv"),
+        ("CHUGUEV", "chuhuiv"),
+        ("plzen", "plzensky-kraj"),
+        ("orenb", "orenburg-oblast"),
+    ] {
+        let a = get(&f, &format!("/api/v1/parties?q={q}")).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert!(ids(&a).contains(&id.to_owned()), "{q}: {:?}", ids(&a));
+    }
+    assert!(ids(&get(&f, "/api/v1/parties?q=atlantis").await).is_empty());
+    // A unique match is used and named; several are refused with the
+    // candidates; an exact id always wins.
+    let a = get(&f, "/api/v1/partnerships?party=orenb").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["party"]["id"], "orenburg-oblast");
+    let a = get(&f, "/api/v1/partnerships?party=kraj").await;
+    problem(&a, 409, "ambiguous");
+    assert!(
+        a.body["candidates"].as_array().unwrap().len() > 1,
+        "{}",
+        a.text
+    );
+    let a = get(&f, "/api/v1/partnerships?party=novy-bor").await;
+    assert_eq!(a.body["party"]["id"], "novy-bor");
+    // A parameter that is not understood is refused, never ignored.
+    let a = get(&f, "/api/v1/partnerships?search=plzen").await;
+    problem(&a, 400, "malformed");
+    assert!(a.text.contains("search"), "{}", a.text);
+}
