@@ -20,7 +20,7 @@ fn answers(projections: &Projections) -> Vec<(String, String, String)> {
             party: None,
             status: None,
             valid_on: None,
-            all: false,
+            in_force: Default::default(),
             as_known_at: None,
             today: day,
         };

@@ -6,6 +6,7 @@
 
 mod log;
 mod output;
+mod remote;
 
 /// sled copies tree nodes on every write; glibc's allocator spends a fifth
 /// of a busy server's time on that churn, mimalloc far less (BENCHMARKS.md).
@@ -419,7 +420,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     party: None,
                     status,
                     valid_on: Some(span),
-                    all: false,
+                    in_force: Default::default(),
                     as_known_at,
                     today: today(),
                 },
@@ -448,7 +449,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     party: None,
                     status,
                     valid_on: span,
-                    all: true,
+                    in_force: pacta_projections::InForceFilter::All,
                     as_known_at,
                     today: today(),
                 },
@@ -671,6 +672,29 @@ fn open_existing(data: &Path) -> anyhow::Result<Registry> {
     open_registry(data)
 }
 
+/// Where a read command reads: the store itself, or the running server
+/// that holds it (see [`remote`]). Either gives the same answers.
+enum Reader {
+    Local(Registry),
+    Remote(remote::Remote),
+}
+
+/// The reader of an existing registry, saying on stderr which way it reads.
+fn reader(data: &Path) -> anyhow::Result<Reader> {
+    must_exist(data)?;
+    if let Some(server) = remote::Remote::find(data) {
+        eprintln!(
+            "reading through the running server at http://{} (it holds {})",
+            server.address(),
+            data.display()
+        );
+        return Ok(Reader::Remote(server));
+    }
+    let registry = open_registry(data)?;
+    eprintln!("reading the store in {}", data.display());
+    Ok(Reader::Local(registry))
+}
+
 /// The store of a command that only reads it (see [`open_existing`]).
 fn existing_store(data: &Path) -> anyhow::Result<Store> {
     must_exist(data)?;
@@ -726,37 +750,54 @@ fn list(
     strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
-    filter.party = party.map(|p| resolve_party(&registry, &p)).transpose()?;
-    print_list(&registry, &filter, strict, format)
+    let list = match reader(data)? {
+        Reader::Local(registry) => {
+            filter.party = party.map(|p| resolve_party(&registry, &p)).transpose()?;
+            api::PartnershipList {
+                party: filter
+                    .party
+                    .as_ref()
+                    .map(|p| api::PartyRefDto::from(&registry.party_ref(p))),
+                days_asked: filter.valid_on.map(api::DaysDto::from),
+                items: registry
+                    .list(&filter)
+                    .iter()
+                    .map(|r| api::PartnershipRowDto::of(r, strict))
+                    .collect(),
+            }
+        }
+        Reader::Remote(server) => {
+            let list: api::PartnershipList = server.get(&format!(
+                "/api/v1/partnerships{}",
+                remote::query(&[
+                    ("party", party.clone()),
+                    ("status", filter.status.map(|s| s.to_string())),
+                    ("valid_from", filter.valid_on.map(|s| s.from().to_string())),
+                    ("valid_to", filter.valid_on.map(|s| s.to().to_string())),
+                    ("as_known_at", filter.as_known_at.map(|t| t.to_string())),
+                    ("in_force", Some(filter.in_force.as_str().to_owned())),
+                    ("evidence", strict.then(|| "strict".to_owned())),
+                ])
+            ))?;
+            if let (Some(text), Some(found)) = (&party, &list.party)
+                && text != &found.id
+            {
+                eprintln!("party {text:?} is {} ({})", found.id, found.name);
+            }
+            list
+        }
+    };
+    print_list(&list, format)
 }
 
-fn print_list(
-    registry: &Registry,
-    filter: &ListFilter,
-    strict: bool,
-    format: Format,
-) -> anyhow::Result<()> {
-    let rows = registry.list(filter);
-    let dtos: Vec<api::PartnershipRowDto> = rows
-        .iter()
-        .map(|r| api::PartnershipRowDto::of(r, strict))
-        .collect();
+fn print_list(list: &api::PartnershipList, format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => output::json(&api::PartnershipList {
-            party: filter
-                .party
-                .as_ref()
-                .map(|p| api::PartyRefDto::from(&registry.party_ref(p))),
-            days_asked: filter.valid_on.map(api::DaysDto::from),
-            items: dtos,
-        }),
+        Format::Json => output::json(list),
         Format::Table => {
-            if let Some(span) = filter.valid_on.filter(|s| !s.is_day()) {
+            if let Some(days) = list.days_asked.as_ref().filter(|d| d.from != d.to) {
                 println!(
                     "from {} to {}: in force yes = all of it, no = none of it, uncertain = part of it or perhaps",
-                    span.from(),
-                    span.to()
+                    days.from, days.to
                 );
             }
             let mut t = Table::new(&[
@@ -768,15 +809,15 @@ fn print_list(
                 "EVIDENCE",
                 "INSTRUMENT",
             ]);
-            for (r, dto) in rows.iter().zip(&dtos) {
+            for r in &list.items {
                 t.row(vec![
-                    r.id.to_string(),
-                    r.home.name.to_string(),
-                    r.partner.name.to_string(),
-                    r.status.to_string(),
-                    dto.in_force.clone(),
-                    cell(dto.evidence.as_ref()),
-                    cell(r.instrument),
+                    r.id.clone(),
+                    r.home.name.clone(),
+                    r.partner.name.clone(),
+                    r.status.clone(),
+                    r.in_force.clone(),
+                    cell(r.evidence.as_ref()),
+                    cell(r.instrument.as_ref()),
                 ]);
             }
             t.print()?;
@@ -793,16 +834,29 @@ fn show(
     strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
-    let Some(detail) = registry.partnership_over(id, span, as_known_at)? else {
-        match as_known_at {
-            Some(t) if registry.projections().partnerships().header(id).is_some() => {
-                bail!("partnership {id} was not yet recorded at {t}")
-            }
-            _ => bail!("no partnership {id} (see `pacta list`)"),
+    let dto = match reader(data)? {
+        Reader::Local(registry) => {
+            let Some(detail) = registry.partnership_over(id, span, as_known_at)? else {
+                match as_known_at {
+                    Some(t) if registry.projections().partnerships().header(id).is_some() => {
+                        bail!("no partnership {id:?} was recorded by {t}")
+                    }
+                    _ => bail!("no partnership {id:?}"),
+                }
+            };
+            api::PartnershipDto::of(&detail, strict)
         }
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/partnerships/{}{}",
+            remote::encode(id),
+            remote::query(&[
+                ("valid_from", Some(span.from().to_string())),
+                ("valid_to", Some(span.to().to_string())),
+                ("as_known_at", as_known_at.map(|t| t.to_string())),
+                ("evidence", strict.then(|| "strict".to_owned())),
+            ])
+        ))?,
     };
-    let dto = api::PartnershipDto::of(&detail, strict);
     match format {
         Format::Json => output::json(&dto),
         Format::Table => {
@@ -947,17 +1001,41 @@ fn history(
     as_known_at: Option<Timestamp>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
-    let Some(views) = registry.history(id, as_known_at)? else {
-        bail!("no partnership {id} (see `pacta list`)");
-    };
-    let dto = api::HistoryDto {
+    let mut dto = api::HistoryDto {
         id: id.to_owned(),
         as_known_at: as_known_at.map(|t| t.to_string()),
-        items: views.iter().map(api::EventDto::from).collect(),
+        items: Vec::new(),
         next_after: None,
-        total: views.len() as u64,
+        total: 0,
     };
+    match reader(data)? {
+        Reader::Local(registry) => {
+            let Some(views) = registry.history(id, as_known_at)? else {
+                bail!("no partnership {id:?}");
+            };
+            dto.items = views.iter().map(api::EventDto::from).collect();
+        }
+        Reader::Remote(server) => {
+            let mut after = None;
+            loop {
+                let page: api::HistoryDto = server.get(&format!(
+                    "/api/v1/partnerships/{}/events{}",
+                    remote::encode(id),
+                    remote::query(&[
+                        ("as_known_at", as_known_at.map(|t| t.to_string())),
+                        ("after", after.map(|a: u64| a.to_string())),
+                        ("limit", Some("1000".to_owned())),
+                    ])
+                ))?;
+                dto.items.extend(page.items);
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    dto.total = dto.items.len() as u64;
     match format {
         Format::Json => output::json(&dto),
         Format::Table => events_table(&dto.items),
@@ -966,26 +1044,36 @@ fn history(
 
 /// Every party, or those a search finds.
 fn parties(data: &Path, search: Option<&str>, format: Format) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
-    let all = match search {
-        None => registry.projections().parties().all(),
-        Some(text) => registry.projections().parties().search(text),
+    let list = match reader(data)? {
+        Reader::Local(registry) => {
+            let parties = registry.projections().parties();
+            let found = match search {
+                None => parties.all(),
+                Some(text) => parties.search(text),
+            };
+            api::PartyList {
+                items: found.iter().map(api::PartyDto::from).collect(),
+            }
+        }
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/parties{}",
+            remote::query(&[("q", search.map(str::to_owned))])
+        ))?,
     };
-    if let (Some(text), true) = (search, all.is_empty()) {
+    if let (Some(text), true) = (search, list.items.is_empty()) {
         bail!("no party answers to {text:?} (see `pacta parties`)");
     }
     match format {
-        Format::Json => output::json(&api::PartyList {
-            items: all.iter().map(api::PartyDto::from).collect(),
-        }),
+        Format::Json => output::json(&list),
         Format::Table => {
             let mut t = Table::new(&["ID", "KIND", "COUNTRY", "NAME", "ALIASES"]);
-            for p in &all {
+            for p in &list.items {
+                let n = &p.names;
                 t.row(vec![
-                    p.id.to_string(),
-                    p.kind.to_string(),
+                    p.id.clone(),
+                    p.kind.clone(),
                     p.country.clone(),
-                    p.names.display().unwrap_or_default().to_owned(),
+                    cell(n.en.as_ref().or(n.cs.as_ref()).or(n.native.as_ref())),
                     p.aliases.join(", "),
                 ]);
             }
@@ -1000,8 +1088,13 @@ fn offers(
     status: Option<pacta_domain::OfferStatus>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
-    let list = api::OfferList::of(&registry, status);
+    let list = match reader(data)? {
+        Reader::Local(registry) => api::OfferList::of(&registry, status),
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/offers{}",
+            remote::query(&[("status", status.map(|s| s.to_string()))])
+        ))?,
+    };
     match format {
         Format::Json => output::json(&list),
         Format::Table => {

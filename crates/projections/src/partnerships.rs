@@ -239,12 +239,46 @@ pub struct ListFilter {
     /// The days asked about (one day, a month, a period); with them, only
     /// those in force (`yes` or `uncertain`) on some day of them are listed.
     pub valid_on: Option<Span>,
-    /// List those not in force on the days asked too.
-    pub all: bool,
+    /// Which to list by in force on the days asked (when days are asked).
+    pub in_force: InForceFilter,
     /// The record time (default: now).
     pub as_known_at: Option<Timestamp>,
     /// The day used when `valid_on` is absent.
     pub today: Day,
+}
+
+/// Which partnerships a listing on days keeps, by in force on them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InForceFilter {
+    /// In force (`yes` or `uncertain`) on some day asked: the default.
+    #[default]
+    #[serde(rename = "yes_or_uncertain")]
+    InForce,
+    /// Not in force on any day asked (`no`).
+    No,
+    /// Every one.
+    All,
+}
+
+impl InForceFilter {
+    /// Whether a row with this in force is kept.
+    pub fn keeps(self, in_force: InForce) -> bool {
+        match self {
+            InForceFilter::InForce => in_force != InForce::No,
+            InForceFilter::No => in_force == InForce::No,
+            InForceFilter::All => true,
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InForceFilter::InForce => "yes_or_uncertain",
+            InForceFilter::No => "no",
+            InForceFilter::All => "all",
+        }
+    }
 }
 
 /// A partnership as [`Partnerships::for_each`] passes it.
@@ -378,7 +412,7 @@ impl Partnerships {
             };
             let s = answer.state;
             if filter.valid_on.is_some()
-                && !filter.all
+                && filter.in_force == InForceFilter::InForce
                 && samples.iter().all(|(_, s)| s.in_force == InForce::No)
             {
                 return;

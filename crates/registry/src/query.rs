@@ -549,7 +549,7 @@ impl Registry {
             let limited =
                 self.limited_over(&row.header.home, &row.header.partner, span, &row.samples);
             let in_force = limited.over.0.in_force();
-            if filter.valid_on.is_some() && !filter.all && in_force == InForce::No {
+            if filter.valid_on.is_some() && !filter.in_force.keeps(in_force) {
                 return;
             }
             rows.push(ListRow {

@@ -110,7 +110,7 @@ impl Registry {
                 party: party.cloned(),
                 status: None,
                 valid_on: Some(pacta_domain::Span::day(day)),
-                all: false,
+                in_force: Default::default(),
                 as_known_at,
                 today: day,
             };

@@ -362,7 +362,7 @@ fn check_projection(
                 party: Some(slug("home")),
                 status: None,
                 valid_on: Some(pacta_domain::Span::day(d)),
-                all: false,
+                in_force: Default::default(),
                 as_known_at: known_at,
                 today: d,
             };

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A party named in an answer.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartyRefDto {
     /// Its id.
     pub id: String,
@@ -27,7 +27,7 @@ impl From<&PartyRef> for PartyRefDto {
 }
 
 /// A partial date with its bounds.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DateDto {
     /// The date as the source gave it (EDTF), e.g. `2008-05` or `[2001-11-28..]`.
     pub date: String,
@@ -58,7 +58,7 @@ impl From<&PartialDate> for DateDto {
 }
 
 /// A citation.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct SourceDto {
     /// Title of the document.
     pub title: String,
@@ -89,7 +89,7 @@ impl From<&Source> for SourceDto {
 }
 
 /// One event of a history, with what later events say of it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventDto {
     /// Position in the global log.
     pub position: u64,
@@ -178,7 +178,7 @@ impl From<&EventView> for EventDto {
 pub const DETAIL_EVENTS: usize = 100;
 
 /// One partnership on a day, as known at a time.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartnershipDto {
     /// Its id.
     pub id: String,
@@ -243,7 +243,7 @@ pub struct PartnershipDto {
 }
 
 /// The event an answer's evidence rests on.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EvidenceDto {
     /// Its id.
     pub event_id: String,
@@ -309,7 +309,7 @@ impl PartnershipDto {
 }
 
 /// A partnership in a listing, with its status and in force on the day asked about.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartnershipRowDto {
     /// Its id.
     pub id: String,
@@ -358,7 +358,7 @@ impl PartnershipRowDto {
 }
 
 /// A list of partnerships.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartnershipList {
     /// The party asked about (`party=`), as found: by id, by name, or as
     /// the only party a search by words found.
@@ -371,7 +371,7 @@ pub struct PartnershipList {
 }
 
 /// The days a question asked about: its first and last day.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DaysDto {
     /// The first day, YYYY-MM-DD.
     pub from: String,
@@ -389,7 +389,7 @@ impl From<pacta_domain::Span> for DaysDto {
 }
 
 /// A partnership's history.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct HistoryDto {
     /// The partnership id.
     pub id: String,
@@ -404,7 +404,7 @@ pub struct HistoryDto {
 }
 
 /// A party's names.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct NamesDto {
     /// In its own language.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -418,7 +418,7 @@ pub struct NamesDto {
 }
 
 /// A party.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartyDto {
     /// Its id.
     pub id: String,
@@ -461,14 +461,14 @@ impl From<&PartyView> for PartyDto {
 }
 
 /// A list of parties.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartyList {
     /// The parties.
     pub items: Vec<PartyDto>,
 }
 
 /// An offer: a town seeking a Czech partner.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OfferDto {
     /// Its id.
     pub id: String,
@@ -532,7 +532,7 @@ pub fn offer_dto(o: &OfferView, name: impl Fn(&str) -> std::sync::Arc<str>) -> O
 }
 
 /// A list of offers.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OfferList {
     /// The offers.
     pub items: Vec<OfferDto>,
@@ -557,7 +557,7 @@ impl OfferList {
 }
 
 /// A page of the global log: records exactly as exported (and hashed).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventPage {
     /// The records, oldest first.
     #[schema(value_type = Vec<Object>)]
@@ -569,7 +569,7 @@ pub struct EventPage {
 }
 
 /// Where an appended event landed.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct LandedDto {
     /// Its id.
     pub event_id: String,
@@ -584,7 +584,7 @@ pub struct LandedDto {
 }
 
 /// The answer to a write.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct AppendedDto {
     /// The id of the party, partnership or offer written to.
     pub id: String,
@@ -621,7 +621,7 @@ impl From<&pacta_registry::Outcome> for AppendedDto {
 }
 
 /// The result of verifying the hash chain.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct VerifyDto {
     /// True when the chain is intact (and extends the digest, if one was given).
     pub ok: bool,
@@ -653,7 +653,7 @@ pub struct DigestDto {
 }
 
 /// How an agreement ended.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct TerminationDto {
     /// The `Terminated` event (effective date after corrections, original beside it).
     pub event: EventDto,
@@ -678,7 +678,7 @@ pub struct TerminationDto {
 }
 
 /// A terminated partnership's dossier.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DossierDto {
     /// The partnership.
     pub id: String,
@@ -699,7 +699,7 @@ pub struct DossierDto {
 }
 
 /// What a terminated agreement's being in force before its end rests on.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct BeforeEndDto {
     /// The last fact before the end that shows it alive.
     pub last_evidence: Option<EvidenceDto>,
@@ -766,7 +766,7 @@ impl From<&pacta_registry::audit::Dossier> for DossierDto {
 }
 
 /// Termination dossiers with the verification of the chain behind them.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DossiersDto {
     /// One dossier per terminated partnership.
     pub items: Vec<DossierDto>,
@@ -778,7 +778,7 @@ pub struct DossiersDto {
 
 /// One terminated partnership's dossier with the verification of the
 /// chain behind it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DossierProofDto {
     /// The dossier.
     #[serde(flatten)]
@@ -820,7 +820,7 @@ impl From<&pacta_registry::audit::Dossiers> for DossiersDto {
 }
 
 /// A partnership in force at one end of the year.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct InForceLineDto {
     /// The partnership.
     pub id: String,
@@ -833,7 +833,7 @@ pub struct InForceLineDto {
 }
 
 /// An event of the year.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventLineDto {
     /// The partnership or offer.
     pub id: String,
@@ -844,7 +844,7 @@ pub struct EventLineDto {
 }
 
 /// The report for one home party.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct SectionDto {
     /// The home party.
     pub home: Option<PartyRefDto>,
@@ -876,7 +876,7 @@ pub struct SectionDto {
 }
 
 /// The yearly report for the assembly.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ReportDto {
     /// The year.
     pub year: i32,

@@ -532,6 +532,10 @@ pub struct ListQuery {
     #[param(value_type = Option<String>, example = "2026-01-01")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
+    /// With days asked: `yes_or_uncertain` (the default) lists those in
+    /// force on some day of them, `no` those in force on none, `all` every one.
+    #[param(value_type = Option<String>, pattern = "^(yes_or_uncertain|no|all)$")]
+    pub in_force: Option<pacta_projections::InForceFilter>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
     #[param(schema_with = schema::reading)]
     pub evidence: Option<Reading>,

@@ -316,7 +316,7 @@ async fn list_partnerships(
         party: party_param(&state, q.party.as_deref())?,
         status: q.status,
         valid_on: span,
-        all: false,
+        in_force: q.in_force.unwrap_or_default(),
         as_known_at: q.as_known_at,
         today: today(),
     };

@@ -159,7 +159,7 @@ fn main() -> anyhow::Result<()> {
                 party: party.clone(),
                 status: None,
                 valid_on: Some(pacta_domain::Span::day(random_day())),
-                all: false,
+                in_force: Default::default(),
                 as_known_at: None,
                 today: random_day(),
             };
@@ -195,7 +195,7 @@ fn main() -> anyhow::Result<()> {
             party: None,
             status: None,
             valid_on: Some(pacta_domain::Span::day(random_day())),
-            all: false,
+            in_force: Default::default(),
             as_known_at: None,
             today: random_day(),
         };
