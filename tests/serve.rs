@@ -190,6 +190,8 @@ fn read_commands_answer_alike_beside_a_running_server() {
         &["find", "cuhujiv", "--format", "json"],
         &["parties"],
         &["offers", "--status", "published", "--format", "json"],
+        &["export"],
+        &["verify"],
     ];
     let ask = |args: &[&str]| {
         let out = pacta(dir.path()).args(args).output().unwrap();
@@ -198,6 +200,14 @@ fn read_commands_answer_alike_beside_a_running_server() {
         (String::from_utf8(out.stdout).unwrap(), err)
     };
     let stopped: Vec<(String, String)> = questions.iter().map(|q| ask(q)).collect();
+    let stopped_digest = ask(&["digest"]).0;
+    std::fs::write(dir.path().join("digest.json"), &stopped_digest).unwrap();
+    let stopped_check = ask(&[
+        "verify",
+        "--digest",
+        dir.path().join("digest.json").to_str().unwrap(),
+    ])
+    .0;
     let mut server = pacta(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -205,6 +215,25 @@ fn read_commands_answer_alike_beside_a_running_server() {
         .spawn()
         .unwrap();
     let addr = listening_on(server.stdout.take().unwrap());
+    // The digest names the same head either way (only `taken_at` differs).
+    let head = |text: &str| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        (
+            v["position"].clone(),
+            v["hash"].clone(),
+            v["recorded_at"].clone(),
+        )
+    };
+    let digest_stopped = head(&stopped_digest);
+    assert_eq!(head(&ask(&["digest"]).0), digest_stopped);
+    std::fs::write(dir.path().join("digest.json"), &stopped_digest).unwrap();
+    let checked = ask(&[
+        "verify",
+        "--digest",
+        dir.path().join("digest.json").to_str().unwrap(),
+    ])
+    .0;
+    assert_eq!(checked, stopped_check);
     for (q, (out, err)) in questions.iter().zip(&stopped) {
         let (served, how) = ask(q);
         assert_eq!(&served, out, "{q:?}: the same answer either way");

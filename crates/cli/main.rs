@@ -695,12 +695,6 @@ fn reader(data: &Path) -> anyhow::Result<Reader> {
     Ok(Reader::Local(registry))
 }
 
-/// The store of a command that only reads it (see [`open_existing`]).
-fn existing_store(data: &Path) -> anyhow::Result<Store> {
-    must_exist(data)?;
-    Ok(Store::open(data)?)
-}
-
 fn must_exist(data: &Path) -> anyhow::Result<()> {
     if !Store::exists(data) {
         bail!(
@@ -1350,14 +1344,11 @@ fn generate(data: &Path, partnerships: u64, seed: u64) -> anyhow::Result<()> {
 }
 
 fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let store = existing_store(data)?;
-    let out: Box<dyn Write> = match output {
-        Some(p) => {
-            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
-        }
-        None => Box::new(io::stdout().lock()),
+    let store = match reader_of_store(data)? {
+        Ok(store) => store,
+        Err(server) => return export_remote(&server, output),
     };
-    let mut out = BufWriter::new(out);
+    let mut out = export_output(output)?;
     let bar = progress_bar(store.head().position, "export");
     // A record that cannot be read is named and skipped: everything the
     // log can still give is written, and the gaps are said at the end.
@@ -1389,6 +1380,54 @@ fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn export_output(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
+    let out: Box<dyn Write> = match output {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(io::stdout().lock()),
+    };
+    Ok(BufWriter::new(out))
+}
+
+/// The export through the running server: the log's pages, each record
+/// written as the local export writes it.
+fn export_remote(server: &remote::Remote, output: Option<&Path>) -> anyhow::Result<()> {
+    let mut out = export_output(output)?;
+    let mut after = 0;
+    loop {
+        let page: api::EventPage =
+            server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
+        for record in &page.items {
+            serde_json::to_writer(&mut out, record)?;
+            out.write_all(b"\n")?;
+        }
+        match page.next_after {
+            Some(next) if !page.items.is_empty() => after = next,
+            _ => break,
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The store of a command that needs the log itself, or the running
+/// server that holds it; says on stderr which.
+fn reader_of_store(data: &Path) -> anyhow::Result<Result<Store, remote::Remote>> {
+    must_exist(data)?;
+    if let Some(server) = remote::Remote::find(data) {
+        eprintln!(
+            "reading through the running server at http://{} (it holds {})",
+            server.address(),
+            data.display()
+        );
+        return Ok(Err(server));
+    }
+    let store = Store::open(data)?;
+    eprintln!("reading the store in {}", data.display());
+    Ok(Ok(store))
 }
 
 /// Positions as inclusive ranges, in the order pushed.
@@ -1557,11 +1596,34 @@ struct DigestFile {
 }
 
 fn digest(data: &Path) -> anyhow::Result<()> {
-    let store = existing_store(data)?;
-    let head = store.head();
-    let recorded_at = match head.position {
-        0 => None,
-        p => store.get(p)?.map(|r| r.envelope.recorded_at),
+    let (head, recorded_at) = match reader_of_store(data)? {
+        Ok(store) => {
+            let head = store.head();
+            let recorded_at = match head.position {
+                0 => None,
+                p => store.get(p)?.map(|r| r.envelope.recorded_at),
+            };
+            (head, recorded_at)
+        }
+        Err(server) => {
+            let first: api::EventPage = server.get("/api/v1/events?after=0&limit=1")?;
+            match first.head_position {
+                0 => (Head::EMPTY, None),
+                p => {
+                    let last: api::EventPage =
+                        server.get(&format!("/api/v1/events?after={}&limit=1", p - 1))?;
+                    let record = last
+                        .items
+                        .first()
+                        .context("the server gave no head record")?;
+                    let head = Head {
+                        position: record.envelope.position,
+                        hash: record.hash,
+                    };
+                    (head, Some(record.envelope.recorded_at))
+                }
+            }
+        }
     };
     let file = DigestFile {
         position: head.position,
@@ -1574,27 +1636,40 @@ fn digest(data: &Path) -> anyhow::Result<()> {
 }
 
 fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
-    let store = existing_store(data)?;
-    let started = Instant::now();
-    let mut progress = progress("verify", 500_000);
-    let (ok, report, chain) = match digest {
-        None => {
-            let report = store.verify(&mut progress)?;
-            (report.ok, serde_json::to_value(&report)?, report)
-        }
-        Some(path) => {
+    let digest = digest
+        .map(|path| -> anyhow::Result<Head> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read digest {}", path.display()))?;
             let file: DigestFile = serde_json::from_str(&text).with_context(|| {
                 format!("{} is not a digest (from `pacta digest`)", path.display())
             })?;
-            let check = store.verify_digest(
-                Head {
-                    position: file.position,
-                    hash: file.hash,
-                },
-                &mut progress,
-            )?;
+            Ok(Head {
+                position: file.position,
+                hash: file.hash,
+            })
+        })
+        .transpose()?;
+    let source = reader_of_store(data)?;
+    let started = Instant::now();
+    let mut progress = progress("verify", 500_000);
+    let (ok, report, chain) = match (source, digest) {
+        (Ok(store), None) => {
+            let report = store.verify(&mut progress)?;
+            (report.ok, serde_json::to_value(&report)?, report)
+        }
+        (Ok(store), Some(digest)) => {
+            let check = store.verify_digest(digest, &mut progress)?;
+            (check.ok, serde_json::to_value(&check)?, check.chain)
+        }
+        (Err(server), None) => {
+            let report: pacta_store::VerifyReport = server.get("/api/v1/audit/chain")?;
+            (report.ok, serde_json::to_value(&report)?, report)
+        }
+        (Err(server), Some(d)) => {
+            let check: pacta_store::DigestCheck = server.get(&format!(
+                "/api/v1/audit/chain?position={}&hash={}",
+                d.position, d.hash
+            ))?;
             (check.ok, serde_json::to_value(&check)?, check.chain)
         }
     };

@@ -36,6 +36,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::stream::events))
         .routes(routes!(crate::stream::event_stream))
         .routes(routes!(verify))
+        .routes(routes!(chain))
         .routes(routes!(terminations))
         .routes(routes!(termination))
         .routes(routes!(annual_report))
@@ -573,6 +574,53 @@ async fn append_offer_event(
     append_to(&state, &actor, StreamId::offer(id), body).await
 }
 
+/// The digest `position` and `hash` name, if any.
+fn digest_param(q: &VerifyQuery) -> Result<Option<pacta_store::Head>, AppError> {
+    match (q.position, q.hash.as_deref()) {
+        (None, None) => Ok(None),
+        (Some(position), Some(hash)) => Ok(Some(pacta_store::Head {
+            position,
+            hash: pacta_domain::Digest::parse(hash)
+                .map_err(|e| AppError::bad_request(format!("hash: {e}")))?,
+        })),
+        _ => Err(AppError::bad_request(
+            "give both position and hash, or neither",
+        )),
+    }
+}
+
+/// The full report of recomputing the hash chain, exactly as `pacta
+/// verify` prints it (every unreadable range and mismatched position);
+/// with `position` and `hash`, the check of that digest with the chain's
+/// report inside (`chain`). What the CLI asks while the server holds the
+/// store.
+#[utoipa::path(get, path = "/api/v1/audit/chain", tag = "audit",
+    params(VerifyQuery),
+    responses((status = 200, description = "The chain report, or the digest check", body = Object),
+        (status = 400, description = "A parameter cannot be read", body = Problem)))]
+async fn chain(
+    State(state): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let digest = digest_param(&q)?;
+    let _turn = state.expensive_turn().await?;
+    let store = state.registry.store().clone();
+    let value = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, AppError> {
+        let value = match digest {
+            None => serde_json::to_value(store.verify(&mut |_, _| {}).map_err(AppError::internal)?),
+            Some(d) => serde_json::to_value(
+                store
+                    .verify_digest(d, &mut |_, _| {})
+                    .map_err(AppError::internal)?,
+            ),
+        };
+        value.map_err(AppError::internal)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    Ok(Json(value))
+}
+
 /// Recomputes the hash chain; with `position` and `hash`, also checks that
 /// the log still extends that digest.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
@@ -583,19 +631,7 @@ async fn verify(
     State(state): State<AppState>,
     Query(q): Query<VerifyQuery>,
 ) -> Result<Json<api::VerifyDto>, AppError> {
-    let digest = match (q.position, q.hash) {
-        (None, None) => None,
-        (Some(position), Some(hash)) => Some(pacta_store::Head {
-            position,
-            hash: pacta_domain::Digest::parse(&hash)
-                .map_err(|e| AppError::bad_request(format!("hash: {e}")))?,
-        }),
-        _ => {
-            return Err(AppError::bad_request(
-                "give both position and hash, or neither",
-            ));
-        }
-    };
+    let digest = digest_param(&q)?;
     let _turn = state.expensive_turn().await?;
     let store = state.registry.store().clone();
     let dto = tokio::task::spawn_blocking(move || -> Result<api::VerifyDto, pacta_store::Error> {
