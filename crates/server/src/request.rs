@@ -514,22 +514,22 @@ pub struct ListQuery {
     /// `2022`, `2011-40`: any partial date with both ends known); with it,
     /// in force is over all its days (`yes` throughout, `no` never,
     /// `uncertain` otherwise).
-    #[param(value_type = Option<String>, example = "2022-03")]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2022-03")]
     #[serde(default, deserialize_with = "parsed")]
     pub valid_on: Option<PartialDate>,
     /// The first day of a period asked about (a partial date: its first
     /// day); needs `valid_to`.
-    #[param(value_type = Option<String>, example = "2020")]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2020")]
     #[serde(default, deserialize_with = "parsed")]
     pub valid_from: Option<PartialDate>,
     /// The last day of a period asked about (a partial date: its last
     /// day); needs `valid_from`.
-    #[param(value_type = Option<String>, example = "2022")]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2022")]
     #[serde(default, deserialize_with = "parsed")]
     pub valid_to: Option<PartialDate>,
     /// Record time: an RFC 3339 instant, or a date meaning the end of that
     /// day, UTC (default: now).
-    #[param(value_type = Option<String>, example = "2026-01-01")]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-01T00:00:00Z")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// With days asked: `yes_or_uncertain` (the default) lists those in
@@ -590,22 +590,22 @@ pub struct DayQuery {
     /// `2022`, `2011-40`: any partial date with both ends known); with it,
     /// in force is over all its days (`yes` throughout, `no` never,
     /// `uncertain` otherwise).
-    #[param(value_type = Option<String>, example = "2022-03")]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2022-03")]
     #[serde(default, deserialize_with = "parsed")]
     pub valid_on: Option<PartialDate>,
     /// The first day of a period asked about (a partial date: its first
     /// day); needs `valid_to`.
-    #[param(value_type = Option<String>, example = "2020")]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2020")]
     #[serde(default, deserialize_with = "parsed")]
     pub valid_from: Option<PartialDate>,
     /// The last day of a period asked about (a partial date: its last
     /// day); needs `valid_from`.
-    #[param(value_type = Option<String>, example = "2022")]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2022")]
     #[serde(default, deserialize_with = "parsed")]
     pub valid_to: Option<PartialDate>,
     /// Record time: an RFC 3339 instant, or a date meaning the end of that
     /// day, UTC (default: now).
-    #[param(value_type = Option<String>, example = "2026-01-01")]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-01T00:00:00Z")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
@@ -620,7 +620,7 @@ pub struct DayQuery {
 pub struct HistoryQuery {
     /// Record time: an RFC 3339 instant, or a date meaning the end of that
     /// day, UTC (default: now).
-    #[param(value_type = Option<String>, example = "2026-01-01")]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-01T00:00:00Z")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// Only events at global positions after this one (the previous page's `next_after`).
@@ -694,7 +694,7 @@ pub struct ReportQuery {
     pub party: Option<String>,
     /// Record time: an RFC 3339 instant, or a date meaning the end of that
     /// day, UTC (default: now).
-    #[param(value_type = Option<String>, example = "2026-01-01")]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-01T00:00:00Z")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) is listed as perhaps in force.
