@@ -20,6 +20,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use output::{DocFormat, Format, Table, cell};
+use pacta_documents::{self as documents, Lang, PartyNames};
 use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
 use pacta_projections::ListFilter;
 use pacta_registry::{Actor, Lookup, Registry};
@@ -224,6 +225,9 @@ enum AuditCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
+        /// The language of the document (table and html): cs or en.
+        #[arg(long, default_value_t = Lang::Cs)]
+        lang: Lang,
     },
 }
 
@@ -246,6 +250,9 @@ enum ReportCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
+        /// The language of the document (table and html): cs or en.
+        #[arg(long, default_value_t = Lang::Cs)]
+        lang: Lang,
     },
 }
 
@@ -406,16 +413,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => history(data, &id, as_known_at, format),
         Command::Parties { format } => parties(data, format),
         Command::Offers { status, format } => offers(data, status, format),
-        Command::Audit(AuditCommand::Terminations { id, strict, format }) => {
-            audit(data, id.as_deref(), strict, format)
-        }
+        Command::Audit(AuditCommand::Terminations {
+            id,
+            strict,
+            format,
+            lang,
+        }) => audit(data, id.as_deref(), strict, format, lang),
         Command::Report(ReportCommand::Annual {
             year,
             party,
             as_known_at,
             strict,
             format,
-        }) => report(data, year, party.as_deref(), as_known_at, strict, format),
+            lang,
+        }) => report(
+            data,
+            year,
+            party.as_deref(),
+            as_known_at,
+            strict,
+            format,
+            lang,
+        ),
         Command::Rebuild {
             projection,
             indexes,
@@ -867,7 +886,13 @@ fn offers(
     }
 }
 
-fn audit(data: &Path, id: Option<&str>, strict: bool, format: DocFormat) -> anyhow::Result<()> {
+fn audit(
+    data: &Path,
+    id: Option<&str>,
+    strict: bool,
+    format: DocFormat,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
     let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
@@ -875,87 +900,11 @@ fn audit(data: &Path, id: Option<&str>, strict: bool, format: DocFormat) -> anyh
             id.unwrap_or("")
         );
     };
-    let dto = api::DossiersDto::from(&dossiers);
+    let names = PartyNames::of(&registry);
     match format {
-        DocFormat::Json => output::json(&dto)?,
-        DocFormat::Html => print!("{}", pacta_server::html::dossiers(&dto)),
-        DocFormat::Table => {
-            let mut out = io::stdout().lock();
-            for d in &dto.items {
-                let t = &d.termination;
-                writeln!(out, "{}: {} – {}", d.id, d.home.name, d.partner.name)?;
-                writeln!(
-                    out,
-                    "  ended {} ({}), reason: {}",
-                    date_text(&t.event),
-                    cell(t.mode.as_ref()),
-                    cell(t.reason.as_ref())
-                )?;
-                writeln!(
-                    out,
-                    "  takes effect {}: {}",
-                    cell(t.takes_effect.as_ref()),
-                    t.takes_effect_note
-                )?;
-                writeln!(
-                    out,
-                    "  decided by {}, resolution {}",
-                    cell(t.decided_by.as_ref()),
-                    cell(t.resolution.as_ref())
-                )?;
-                writeln!(
-                    out,
-                    "  evidence: {}; recorded {} by {}; position {} hash {}",
-                    source_text(t.event.source.as_ref()),
-                    t.event.recorded_at,
-                    t.event.recorded_by,
-                    t.event.position,
-                    t.event.hash
-                )?;
-                let b = &d.before_end;
-                if let Some(e) = &b.last_evidence {
-                    writeln!(
-                        out,
-                        "  last evidence before the end: {} {} ({})",
-                        e.event_type,
-                        cell(e.date.as_ref()),
-                        source_text(e.source.as_ref())
-                    )?;
-                }
-                writeln!(out, "  in force before the end: {}", b.note)?;
-                for e in &d.preceding {
-                    writeln!(
-                        out,
-                        "  before: {} {} {}",
-                        e.event_type,
-                        date_text(e),
-                        cell(e.note.as_ref())
-                    )?;
-                }
-                for e in &d.corrections {
-                    writeln!(
-                        out,
-                        "  correction {} of {}: {}",
-                        e.position,
-                        cell(e.target),
-                        cell(e.note.as_ref())
-                    )?;
-                }
-                writeln!(out)?;
-            }
-            let v = &dto.verification;
-            writeln!(
-                out,
-                "chain verified to position {}: {}; head hash {}",
-                v.head_position,
-                if v.ok {
-                    "intact".to_owned()
-                } else {
-                    format!("BROKEN at {}", cell(v.first_bad_position))
-                },
-                v.head_hash
-            )?;
-        }
+        DocFormat::Json => output::json(&api::DossiersDto::from(&dossiers))?,
+        DocFormat::Html => print!("{}", documents::dossier::html(&dossiers, lang, &names)),
+        DocFormat::Table => print!("{}", documents::dossier::text(&dossiers, lang, &names)),
     }
     Ok(())
 }
@@ -967,62 +916,16 @@ fn report(
     as_known_at: Option<Timestamp>,
     strict: bool,
     format: DocFormat,
+    lang: Lang,
 ) -> anyhow::Result<()> {
     let registry = open_seeded(data)?;
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
     let report = registry.annual_report(year, party.as_ref(), as_known_at, strict)?;
-    let dto = api::ReportDto::from(&report);
+    let names = PartyNames::of(&registry);
     match format {
-        DocFormat::Json => output::json(&dto)?,
-        DocFormat::Html => print!("{}", pacta_server::html::report(&dto)),
-        DocFormat::Table => {
-            let mut out = io::stdout().lock();
-            writeln!(out, "International cooperation in {year}")?;
-            for s in &dto.sections {
-                writeln!(
-                    out,
-                    "\n== {} ==",
-                    s.home.as_ref().map(|h| h.name.as_str()).unwrap_or("-")
-                )?;
-                let lists: [(&str, &Vec<api::InForceLineDto>); 4] = [
-                    ("in force on 1 January", &s.in_force_start),
-                    ("uncertain on 1 January", &s.uncertain_start),
-                    ("in force on 31 December", &s.in_force_end),
-                    ("uncertain on 31 December", &s.uncertain_end),
-                ];
-                for (title, lines) in lists {
-                    let names: Vec<&str> = lines.iter().map(|l| l.partner.name.as_str()).collect();
-                    writeln!(out, "{title} ({}): {}", names.len(), names.join(", "))?;
-                }
-                let events: [(&str, &Vec<api::EventLineDto>); 8] = [
-                    ("signed", &s.signed),
-                    ("stagnated", &s.stagnated),
-                    ("suspended", &s.suspended),
-                    ("revived", &s.revived),
-                    ("terminated", &s.terminated),
-                    ("activities", &s.activities),
-                    ("offers published", &s.offers),
-                    ("possibly in the year", &s.possibly),
-                ];
-                for (title, lines) in events {
-                    writeln!(out, "{title} ({}):", lines.len())?;
-                    for l in lines {
-                        writeln!(
-                            out,
-                            "  {}  {}  {}  [{}]",
-                            date_text(&l.event),
-                            l.partner.name,
-                            cell(l.event.note.as_ref()),
-                            l.event
-                                .source
-                                .as_ref()
-                                .map(|s| s.title.as_str())
-                                .unwrap_or("-")
-                        )?;
-                    }
-                }
-            }
-        }
+        DocFormat::Json => output::json(&api::ReportDto::from(&report))?,
+        DocFormat::Html => print!("{}", documents::report::html(&report, lang, &names)),
+        DocFormat::Table => print!("{}", documents::report::text(&report, lang, &names)),
     }
     Ok(())
 }

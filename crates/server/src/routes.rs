@@ -627,19 +627,33 @@ async fn dossiers(
     state: &AppState,
     id: Option<String>,
     q: &DossierQuery,
-) -> Result<Option<api::DossiersDto>, AppError> {
+) -> Result<Option<pacta_registry::audit::Dossiers>, AppError> {
     let _turn = state.expensive_turn().await?;
     let registry = state.registry.clone();
     let strict = Reading::strict(q.evidence);
     tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref(), strict))
         .await
         .map_err(AppError::internal)?
-        .map(|d| d.as_ref().map(api::DossiersDto::from))
         .map_err(AppError::from)
 }
 
+/// The printable page of dossiers, in the language asked for.
+fn dossiers_page(
+    state: &AppState,
+    d: &pacta_registry::audit::Dossiers,
+    q: &DossierQuery,
+) -> Response {
+    let names = pacta_documents::PartyNames::of(&state.registry);
+    html(pacta_documents::dossier::html(
+        d,
+        q.lang.unwrap_or_default(),
+        &names,
+    ))
+}
+
 /// Every terminated partnership's dossier, with the chain verified up to
-/// the head. `Accept: text/html` gives a printable page.
+/// the head. `Accept: text/html` gives a printable page (Czech, or
+/// English with `lang=en`).
 #[utoipa::path(get, path = "/api/v1/audit/terminations", tag = "audit",
     params(DossierQuery),
     responses((status = 200, description = "The dossiers (JSON); `Accept: text/html` gives a printable page",
@@ -653,15 +667,16 @@ async fn terminations(
         .await?
         .ok_or_else(|| AppError::internal("no dossiers for the whole registry"))?;
     Ok(if wants_html(&headers) {
-        html(crate::html::dossiers(&d))
+        dossiers_page(&state, &d, &q)
     } else {
-        Json(d).into_response()
+        Json(api::DossiersDto::from(&d)).into_response()
     })
 }
 
 /// One terminated partnership's dossier: when it ended, how, why, who
 /// decided and recorded it, on what evidence, what preceded it, every
-/// correction, and the chain verified up to the head.
+/// correction, and the chain verified up to the head. `Accept: text/html`
+/// gives a printable page (Czech, or English with `lang=en`).
 #[utoipa::path(get, path = "/api/v1/audit/terminations/{id}", tag = "audit",
     params(("id" = String, Path, description = "Partnership id"), DossierQuery),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
@@ -677,9 +692,9 @@ async fn termination(
         .await?
         .ok_or_else(|| AppError::not_found(format!("no terminated partnership {id:?}")))?;
     if wants_html(&headers) {
-        return Ok(html(crate::html::dossiers(&d)));
+        return Ok(dossiers_page(&state, &d, &q));
     }
-    let one = d
+    let one = api::DossiersDto::from(&d)
         .single()
         .ok_or_else(|| AppError::internal(format!("not one dossier for {id:?}")))?;
     Ok(Json(one).into_response())
@@ -688,7 +703,8 @@ async fn termination(
 /// The yearly summary for the assembly: in force on 1 January and 31
 /// December, signed, stagnated, suspended, revived and terminated during
 /// the year, its activities and the offers published in it, each line
-/// with its source. `Accept: text/html` gives a printable page.
+/// with its source, and the log's head it rests on. `Accept: text/html`
+/// gives a printable page (Czech, or English with `lang=en`).
 #[utoipa::path(get, path = "/api/v1/reports/annual", tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report (JSON); `Accept: text/html` gives a printable page",
@@ -716,6 +732,7 @@ async fn annual_report(
         strict: Reading::strict(q.evidence),
         head: state.registry.store().head().position,
         html: wants_html(&headers),
+        lang: q.lang.unwrap_or_default(),
     };
     let content_type = if key.html {
         "text/html; charset=utf-8"
@@ -735,11 +752,12 @@ async fn annual_report(
                     question.as_known_at,
                     question.strict,
                 )?;
-                let dto = api::ReportDto::from(&report);
                 Ok(axum::body::Bytes::from(if question.html {
-                    crate::html::report(&dto)
+                    let names = pacta_documents::PartyNames::of(&registry);
+                    pacta_documents::report::html(&report, question.lang, &names)
                 } else {
-                    serde_json::to_string(&dto).map_err(AppError::internal)?
+                    serde_json::to_string(&api::ReportDto::from(&report))
+                        .map_err(AppError::internal)?
                 }))
             })
             .await
