@@ -55,6 +55,11 @@ pub(crate) fn instrument(view: &EventView) -> Option<Instrument> {
     field(view, "instrument")
 }
 
+/// How a termination ended.
+pub(crate) fn mode(view: &EventView) -> Option<TerminationMode> {
+    field(view, "mode")
+}
+
 /// What an event was, in words: its type and what its data says of it
 /// ("ukončení: vypovězeno", "aktivita: návštěva, neuskutečnila se").
 pub(crate) fn what(w: &Words, view: &EventView) -> String {
@@ -65,7 +70,7 @@ pub(crate) fn what(w: &Words, view: &EventView) -> String {
             details.extend(instrument(view).map(w.instrument));
         }
         EventType::Terminated => {
-            details.extend(field::<TerminationMode>(view, "mode").map(w.mode));
+            details.extend(mode(view).map(w.mode));
         }
         EventType::ActivityRecorded => {
             details.extend(field::<ActivityKind>(view, "kind").map(w.activity));

@@ -208,8 +208,9 @@ impl Doc {
                     out.push_str("</tr></thead><tbody>\n");
                     for row in rows {
                         out.push_str("<tr>");
-                        for c in row {
-                            let _ = write!(out, "<td>{}</td>", cell_html(c));
+                        for (c, h) in row.iter().zip(head) {
+                            let _ =
+                                write!(out, "<td data-label=\"{}\">{}</td>", esc(h), cell_html(c));
                         }
                         out.push_str("</tr>\n");
                     }
@@ -374,8 +375,9 @@ fn cell_text(c: &Cell) -> String {
     out
 }
 
-/// Paper first: serif type, ruled tables; on a narrow screen tables
-/// scroll sideways within their box and fields stack.
+/// Paper first: serif type, ruled tables; on a narrow screen each table
+/// row becomes a card whose cells carry their column's name, and fields
+/// stack.
 const STYLE: &str = "body{font-family:Georgia,'Times New Roman',serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}\
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:1px solid #999}h3{font-size:1rem;margin-top:1.5rem}\
 .lead{font-style:italic}\
@@ -386,5 +388,7 @@ th{background:#eee}code{font-size:.8rem;word-break:break-all}small{color:#444}\
 dl{display:grid;grid-template-columns:14rem 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}\
 footer{margin-top:3rem;border-top:2px solid #111;padding-top:.5rem;font-size:.85rem}footer h2{border:0;margin-top:.5rem}\
 .ok{color:#060}.bad{color:#a00;font-weight:bold}\
-@media (max-width:40rem){body{margin:1rem auto}dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}table{font-size:.8rem}td,th{min-width:6rem}}\
+@media (max-width:40rem){body{margin:1rem auto}dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}\
+table,tbody,tr,td{display:block;width:auto}thead{display:none}tr{border:1px solid #bbb;margin-bottom:.6rem}\
+td{border:0;border-bottom:1px solid #eee}td::before{content:attr(data-label);display:block;font-weight:bold;font-size:.75rem;color:#555}}\
 @media print{body{margin:0;max-width:none}.scroll{overflow:visible}tr{page-break-inside:avoid}}";

@@ -9,7 +9,7 @@ use pacta_registry::audit::{BeforeEnd, Dossier, Dossiers, EffectiveBasis};
 use pacta_registry::query::EventView;
 
 use crate::describe::{
-    PartyNames, amendments, date_cell, hash_cell, recorded_cell, what, what_cell,
+    self, PartyNames, amendments, date_cell, hash_cell, recorded_cell, what, what_cell,
 };
 use crate::doc::{Basis, Block, Cell, Doc, Span, citation};
 use crate::lang::{Lang, Words, fill};
@@ -102,7 +102,7 @@ fn dossier(doc: &mut Doc, w: &Words, x: &Dossier, lang: Lang, names: &PartyNames
     };
     let mut position = Cell::text(format!("{} ", t.record.envelope.position));
     position.push(Span::Code(t.record.hash.to_string()));
-    let mode = what(w, t);
+    let mode = describe::mode(t).map_or(w.not_recorded, w.mode);
     doc.push(Block::Fields(vec![
         (
             w.dossier_partnership.to_owned(),
