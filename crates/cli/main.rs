@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use output::{DocFormat, Format, Table, cell};
+use pacta_documents::open_data::Table as OpenTable;
 use pacta_documents::{self as documents, Lang, PartyNames};
 use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
 use pacta_projections::ListFilter;
@@ -76,11 +77,28 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Print the full log as NDJSON, one record per line, oldest first.
+    /// Print the full log as NDJSON, one record per line, oldest first
+    /// (what `import` reads), or, with `--format csv`, a table for open
+    /// data with its CSVW metadata.
     Export {
         /// Write to this file instead of stdout.
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "out")]
         output: Option<PathBuf>,
+        /// ndjson: the log as records, for `import`; csv: a table (RFC
+        /// 4180, a header row) of what `--what` names.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
+        format: ExportFormat,
+        /// With `--format csv`: `partnerships` (in force on a day, one row
+        /// each) or `events` (the log, one row each).
+        #[arg(long, required_if_eq("format", "csv"))]
+        what: Option<OpenTable>,
+        /// With `--what partnerships`: the day (default: today, UTC).
+        #[arg(long)]
+        valid_on: Option<Day>,
+        /// With `--format csv`: write the table's CSVW metadata here
+        /// (default: NAME.csv-metadata.json beside `--output NAME.csv`).
+        #[arg(long)]
+        metadata: Option<PathBuf>,
     },
     /// Recompute the hash chain from the first record to the head.
     ///
@@ -349,7 +367,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
         Command::Token(command) => token(data, command),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
-        Command::Export { output } => export(data, output.as_deref()),
+        Command::Export {
+            output,
+            format: ExportFormat::Ndjson,
+            what: None,
+            valid_on: None,
+            metadata: None,
+        } => export(data, output.as_deref(), false),
+        Command::Export {
+            format: ExportFormat::Ndjson,
+            ..
+        } => usage_error(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--what, --valid-on and --metadata go with --format csv",
+        )),
+        Command::Export {
+            output,
+            format: ExportFormat::Csv,
+            what,
+            valid_on,
+            metadata,
+        } => export_csv(
+            data,
+            output.as_deref(),
+            what.unwrap_or(OpenTable::Events),
+            valid_on,
+            metadata.as_deref(),
+        ),
         Command::Verify { digest } => verify(data, digest.as_deref()),
         Command::Digest => digest(data),
         Command::ValidOn {
@@ -1002,25 +1046,103 @@ fn generate(data: &Path, partnerships: u64, seed: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
+/// How `pacta export` writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum ExportFormat {
+    /// The log, one record a line, exactly as stored and hashed.
+    Ndjson,
+    /// A CSV table for open data.
+    Csv,
+}
+
+fn create(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
     let out: Box<dyn Write> = match output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
         }
         None => Box::new(io::stdout().lock()),
     };
-    let mut out = BufWriter::new(out);
+    Ok(BufWriter::new(out))
+}
+
+/// `export --format csv`: a table, and its CSVW metadata when asked for
+/// or when the table goes to a file (`NAME.csv-metadata.json` beside it,
+/// where CSVW processors look).
+fn export_csv(
+    data: &Path,
+    output: Option<&Path>,
+    table: OpenTable,
+    valid_on: Option<Day>,
+    metadata: Option<&Path>,
+) -> anyhow::Result<()> {
+    match table {
+        OpenTable::Events if valid_on.is_some() => usage_error(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--valid-on goes with --what partnerships",
+        )),
+        OpenTable::Events => export(data, output, true),
+        OpenTable::Partnerships => {
+            let registry = open_seeded(data)?;
+            let day = valid_on.unwrap_or_else(today);
+            let filter = ListFilter {
+                party: None,
+                status: None,
+                valid_on: Some(day),
+                as_known_at: None,
+                today: day,
+            };
+            let rows = registry.list(&filter);
+            let body = documents::open_data::partnerships(&registry, &rows, day, None, false)?;
+            let mut out = create(output)?;
+            out.write_all(&body)?;
+            out.flush()?;
+            Ok(())
+        }
+    }?;
+    let url = output
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{table}.csv"));
+    let beside = output.map(|p| {
+        let mut name = p.as_os_str().to_owned();
+        name.push("-metadata.json");
+        PathBuf::from(name)
+    });
+    if let Some(path) = metadata.map(Path::to_path_buf).or(beside) {
+        let text = serde_json::to_string_pretty(&table.metadata(&url))?;
+        std::fs::write(&path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The log, every readable record, as NDJSON records (what `import`
+/// reads) or, with `csv`, as the events table.
+fn export(data: &Path, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
+    enum Sink {
+        Ndjson(BufWriter<Box<dyn Write>>),
+        Csv(Box<documents::open_data::EventsCsv<BufWriter<Box<dyn Write>>>>),
+    }
+    let store = Store::open(data)?;
+    let out = create(output)?;
+    let mut sink = if csv {
+        Sink::Csv(Box::new(documents::open_data::EventsCsv::new(out)?))
+    } else {
+        Sink::Ndjson(out)
+    };
     let bar = progress_bar(store.head().position, "export");
     // A record that cannot be read is named and skipped: everything the
     // log can still give is written, and the gaps are said at the end.
     let mut missing = Ranges::default();
     for (position, record) in store.read_past_damage(0) {
         match record {
-            Ok(record) => {
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
-            }
+            Ok(record) => match &mut sink {
+                Sink::Ndjson(out) => {
+                    serde_json::to_writer(&mut *out, &record)?;
+                    out.write_all(b"\n")?;
+                }
+                Sink::Csv(table) => table.row(&record)?,
+            },
             Err(e) => {
                 // The first few in full; the summary names them all.
                 if missing.count < 10 {
@@ -1031,7 +1153,10 @@ fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         }
         bar.inc(1);
     }
-    out.flush()?;
+    match sink {
+        Sink::Ndjson(mut out) => out.flush()?,
+        Sink::Csv(table) => table.finish()?.flush()?,
+    }
     bar.finish_and_clear();
     if missing.count > 0 {
         bail!(

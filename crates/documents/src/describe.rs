@@ -12,11 +12,11 @@ use pacta_registry::query::{EventView, PartyRef};
 use crate::doc::{Cell, Span};
 use crate::lang::{Lang, Words, fill};
 
-/// Every party's names, so that a document names each party in its own
-/// language ("Orenburská oblast", "Orenburg Oblast"). A party without a
-/// name in the language gets another of its names.
+/// Every party's names and country, so that a document names each party
+/// in its own language ("Orenburská oblast", "Orenburg Oblast"). A party
+/// without a name in the language gets another of its names.
 #[derive(Clone, Debug, Default)]
-pub struct PartyNames(HashMap<Slug, Names>);
+pub struct PartyNames(HashMap<Slug, (Names, String)>);
 
 impl PartyNames {
     /// The names of every party the registry knows.
@@ -27,7 +27,7 @@ impl PartyNames {
                 .parties()
                 .all()
                 .into_iter()
-                .map(|p| (p.id, p.names))
+                .map(|p| (p.id, (p.names, p.country)))
                 .collect(),
         )
     }
@@ -36,12 +36,17 @@ impl PartyNames {
     /// `cs`; English, else Czech, else native for `en`; else the name the
     /// view carries.
     pub fn name(&self, lang: Lang, party: &PartyRef) -> String {
-        let names = self.0.get(&party.id);
+        let names = self.0.get(&party.id).map(|(n, _)| n);
         let pick = names.and_then(|n| match lang {
             Lang::Cs => n.cs.as_ref().or(n.native.as_ref()).or(n.en.as_ref()),
             Lang::En => n.en.as_ref().or(n.cs.as_ref()).or(n.native.as_ref()),
         });
         pick.map_or_else(|| party.name.to_string(), Clone::clone)
+    }
+
+    /// A party's country (ISO 3166-1 alpha-2).
+    pub fn country(&self, party: &Slug) -> Option<&str> {
+        self.0.get(party).map(|(_, c)| c.as_str())
     }
 }
 

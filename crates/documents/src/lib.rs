@@ -5,10 +5,15 @@
 //! - [`dossier`]: termination dossiers for lawyers and auditors;
 //!
 //! each as a printable HTML page or as plain text, in Czech (the default)
-//! or English ([`Lang`]). Documents are built from the registry's own
+//! or English ([`Lang`]); and
+//!
+//! - [`open_data`]: the partnerships in force on a day and the log's
+//!   events as CSV, with their CSV on the Web (CSVW) metadata.
+//!
+//! Everything is built from the registry's own
 //! views (`pacta_registry::report::AnnualReport`,
-//! `pacta_registry::audit::Dossiers`), so the HTTP API and the command
-//! line print the same document. Every document ends by stating what it
+//! `pacta_registry::audit::Dossiers`, listing rows, records), so the HTTP
+//! API and the command line print the same thing. Every document ends by stating what it
 //! rests on: when it was made, as known when, the log's head it rests on,
 //! how evidence was read, and how to verify it later.
 //!
@@ -25,6 +30,7 @@ mod describe;
 mod doc;
 pub mod dossier;
 pub mod lang;
+pub mod open_data;
 pub mod report;
 
 pub use describe::PartyNames;

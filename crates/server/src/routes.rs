@@ -29,6 +29,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_parties, create_party))
         .routes(routes!(get_party))
         .routes(routes!(list_partnerships, create_partnership))
+        .routes(routes!(partnerships_csv_metadata))
+        .routes(routes!(events_csv_metadata))
         .routes(routes!(get_partnership))
         .routes(routes!(partnership_events, append_partnership_event))
         .routes(routes!(list_offers, create_offer))
@@ -282,9 +284,13 @@ fn created(outcome: &pacta_registry::Outcome) -> Response {
 
 /// Partnerships, filtered; with `valid_on`, only those in force (`yes` or
 /// `uncertain`) that day, each with its status and in force that day.
+/// `Accept: text/csv` gives the same rows as CSV (with the dates of
+/// signing, termination and last evidence), described by
+/// `/api/v1/partnerships.csv-metadata.json`.
 #[utoipa::path(get, path = "/api/v1/partnerships", tag = "partnerships",
     params(ListQuery),
-    responses((status = 200, description = "The partnerships", body = api::PartnershipList),
+    responses((status = 200, description = "The partnerships (JSON); `Accept: text/csv` gives them as CSV (RFC 4180, a header row), described by `/api/v1/partnerships.csv-metadata.json`",
+            content((api::PartnershipList = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter cannot be read", body = Problem),
         (status = 404, description = "No such party", body = Problem),
         (status = 409, description = "The party name matches more than one party", body = Problem),
@@ -292,7 +298,8 @@ fn created(outcome: &pacta_registry::Outcome) -> Response {
 async fn list_partnerships(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<api::PartnershipList>, AppError> {
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
     let strict = Reading::strict(q.evidence);
     let filter = ListFilter {
         party: party_param(&state, q.party.as_deref())?,
@@ -302,12 +309,113 @@ async fn list_partnerships(
         today: today(),
     };
     let rows = state.registry.list(&filter);
-    Ok(Json(api::PartnershipList {
-        items: rows
-            .iter()
-            .map(|r| api::PartnershipRowDto::of(r, strict))
-            .collect(),
-    }))
+    if wants_csv(&headers) {
+        let registry = state.registry.clone();
+        let day = filter.valid_on.unwrap_or(filter.today);
+        let body = tokio::task::spawn_blocking(move || {
+            pacta_documents::open_data::partnerships(
+                &registry,
+                &rows,
+                day,
+                filter.as_known_at,
+                strict,
+            )
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+        return Ok(csv(body, pacta_documents::open_data::Table::Partnerships));
+    }
+    Ok((
+        [(header::VARY, "accept")],
+        Json(api::PartnershipList {
+            items: rows
+                .iter()
+                .map(|r| api::PartnershipRowDto::of(r, strict))
+                .collect(),
+        }),
+    )
+        .into_response())
+}
+
+/// Whether the client asked for CSV: `text/csv` with a quality above
+/// zero and above `application/json`'s (the first listed wins a tie).
+/// Anything else, `*/*` and types Pacta does not serve included, gets
+/// JSON: an answer is never refused for its `Accept`.
+pub(crate) fn wants_csv(headers: &axum::http::HeaderMap) -> bool {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    // (quality, place) of the first range naming `media` exactly.
+    let quality = |media: &str| {
+        accept.split(',').enumerate().find_map(|(i, range)| {
+            let mut parts = range.split(';').map(str::trim);
+            let name = parts.next()?;
+            if !name.eq_ignore_ascii_case(media) {
+                return None;
+            }
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            Some((q, i))
+        })
+    };
+    match (quality("text/csv"), quality("application/json")) {
+        (Some((q, _)), _) if q <= 0.0 => false,
+        (Some(_), None) => true,
+        (Some((qc, ic)), Some((qj, ij))) => qc > qj || (qc == qj && ic < ij),
+        (None, _) => false,
+    }
+}
+
+/// A CSV answer, pointing at the metadata that describes its columns
+/// (CSVW's `describedby` link).
+pub(crate) fn csv(body: Vec<u8>, table: pacta_documents::open_data::Table) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present".to_owned()),
+            (header::VARY, "accept".to_owned()),
+            (
+                header::LINK,
+                format!(
+                    "</api/v1/{table}.csv-metadata.json>; rel=\"describedby\"; type=\"application/csvm+json\""
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The CSVW metadata of `GET /api/v1/partnerships` as CSV: each column's
+/// name, Czech and English titles, datatype and description.
+#[utoipa::path(get, path = "/api/v1/partnerships.csv-metadata.json", tag = "partnerships",
+    responses((status = 200, description = "CSV on the Web (W3C CSVW) metadata of the partnerships CSV",
+        content((Object = "application/csvm+json")))))]
+async fn partnerships_csv_metadata(_: Query<NoQuery>) -> Response {
+    csv_metadata(pacta_documents::open_data::Table::Partnerships)
+}
+
+/// The CSVW metadata of `GET /api/v1/events` as CSV.
+#[utoipa::path(get, path = "/api/v1/events.csv-metadata.json", tag = "log",
+    responses((status = 200, description = "CSV on the Web (W3C CSVW) metadata of the events CSV",
+        content((Object = "application/csvm+json")))))]
+async fn events_csv_metadata(_: Query<NoQuery>) -> Response {
+    csv_metadata(pacta_documents::open_data::Table::Events)
+}
+
+/// A table's metadata; its `url` is relative, so it resolves to the
+/// endpoint beside the metadata.
+fn csv_metadata(table: pacta_documents::open_data::Table) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/csvm+json")],
+        table.metadata(table.name()).to_string(),
+    )
+        .into_response()
 }
 
 /// One partnership on a day (default today) as known at a time (default now).
