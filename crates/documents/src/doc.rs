@@ -392,3 +392,59 @@ footer{margin-top:3rem;border-top:2px solid #111;padding-top:.5rem;font-size:.85
 table,tbody,tr,td{display:block;width:auto}thead{display:none}tr{border:1px solid #bbb;margin-bottom:.6rem}\
 td{border:0;border-bottom:1px solid #eee}td::before{content:attr(data-label);display:block;font-weight:bold;font-size:.75rem;color:#555}}\
 @media print{body{margin:0;max-width:none}.scroll{overflow:visible}tr{page-break-inside:avoid}}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recorded text is data: markup in a note or a title is shown, never
+    /// obeyed, and the text rendering keeps it as written.
+    #[test]
+    fn text_from_the_record_is_escaped_once() {
+        let mut doc = Doc::new(Lang::En, "A <title> & more".to_owned());
+        let mut cell = Cell::text("<script>alert('x')</script>");
+        cell.remark("\"quoted\" & <b>");
+        doc.push(Block::Table {
+            head: vec!["Col <1>".to_owned()],
+            rows: vec![vec![cell]],
+        });
+        let html = doc.html();
+        assert!(html.contains("<title>A &lt;title&gt; &amp; more</title>"));
+        assert!(html.contains(
+            "<td data-label=\"Col &lt;1&gt;\">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\
+             <br><small>&quot;quoted&quot; &amp; &lt;b&gt;</small></td>"
+        ));
+        assert!(!html.contains("<script>"));
+        let text = doc.text();
+        assert!(text.contains("<script>alert('x')</script> (\"quoted\" & <b>)"));
+    }
+
+    #[test]
+    fn the_foot_names_the_head_and_how_to_verify_it() {
+        let mut doc = Doc::new(Lang::Cs, "x".to_owned());
+        let head = Head {
+            position: 221,
+            hash: pacta_domain::Digest::parse(&"ab".repeat(32)).unwrap(),
+        };
+        doc.rests_on(&Basis {
+            made_at: Timestamp::parse("2026-01-02T03:04:05Z").unwrap(),
+            as_known_at: None,
+            head,
+            strict: true,
+            chain: None,
+        });
+        let text = doc.text();
+        for needle in [
+            "Vytvořeno 2. ledna 2026 v 03:04:05 UTC.",
+            "Podle stavu záznamů v okamžiku vytvoření.",
+            &format!("pozice 221, haš {}", "ab".repeat(32)),
+            "Doklady čteny přísně",
+            &format!(
+                "GET /api/v1/audit/verify?position=221&hash={}",
+                "ab".repeat(32)
+            ),
+        ] {
+            assert!(text.contains(needle), "{needle:?} in\n{text}");
+        }
+    }
+}
