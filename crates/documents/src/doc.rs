@@ -64,6 +64,8 @@ pub(crate) enum Block {
     Section(String),
     /// A heading within a section.
     Sub(String),
+    /// The heading of a list with nothing in it: one quiet line.
+    Empty(String),
     /// A paragraph.
     Para(Cell),
     /// A table with a header row.
@@ -111,13 +113,12 @@ impl Doc {
         self.blocks.push(block);
     }
 
-    /// A sub-heading with the count, and the table, or "none".
+    /// A sub-heading with the count, and the table when there are rows.
     pub fn listing(&mut self, title: &str, head: Vec<String>, rows: Vec<Vec<Cell>>) {
-        let w = self.lang.words();
-        self.push(Block::Sub(format!("{title} ({})", rows.len())));
         if rows.is_empty() {
-            self.push(Block::Para(Cell::text(w.none)));
+            self.push(Block::Empty(format!("{title} (0)")));
         } else {
+            self.push(Block::Sub(format!("{title} ({})", rows.len())));
             self.push(Block::Table { head, rows });
         }
     }
@@ -197,6 +198,9 @@ impl Doc {
                 Block::Sub(t) => {
                     let _ = writeln!(out, "<h3>{}</h3>", esc(t));
                 }
+                Block::Empty(t) => {
+                    let _ = writeln!(out, "<h3 class=\"empty\">{}</h3>", esc(t));
+                }
                 Block::Para(c) => {
                     let _ = writeln!(out, "<p>{}</p>", cell_html(c));
                 }
@@ -254,7 +258,7 @@ impl Doc {
                 Block::Section(t) => {
                     let _ = writeln!(out, "\n== {t} ==");
                 }
-                Block::Sub(t) => {
+                Block::Sub(t) | Block::Empty(t) => {
                     let _ = writeln!(out, "\n-- {t} --");
                 }
                 Block::Para(c) => {
@@ -380,7 +384,7 @@ fn cell_text(c: &Cell) -> String {
 /// stack.
 const STYLE: &str = "body{font-family:Georgia,'Times New Roman',serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}\
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:1px solid #999}h3{font-size:1rem;margin-top:1.5rem}\
-.lead{font-style:italic}\
+.lead{font-style:italic}.empty{font-weight:normal;color:#555;margin:.5rem 0}\
 .scroll{overflow-x:auto}\
 table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0 1rem}\
 th,td{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top}\
