@@ -3,106 +3,13 @@
 //! the JSON answer to the same request, and the CSVW metadata describing
 //! exactly the columns the CSV has.
 
-use std::sync::Arc;
+mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use pacta_registry::{Actor, Registry, Role};
-use pacta_server::{AppState, app};
+use axum::http::StatusCode;
+use common::{call, get, seeded};
+use pacta_registry::Role;
+use pacta_server::AppState;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-fn seeded() -> (tempfile::TempDir, AppState) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().to_owned();
-    // Loading blocks on the store's writer: not on the runtime's thread.
-    let registry = std::thread::spawn(move || {
-        let registry = Registry::open(path).unwrap();
-        registry
-            .load_seeds(
-                &pacta_registry::seeds::bundled(),
-                &Actor::system("seed"),
-                false,
-            )
-            .unwrap();
-        registry
-    })
-    .join()
-    .unwrap();
-    let (state, _shutdown) = AppState::new(Arc::new(registry)).unwrap();
-    (dir, state)
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap()
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers["content-type"].to_str().unwrap()
-    }
-
-    /// The header row and the rows, as a CSV reader reads them.
-    fn csv(&self) -> (Vec<String>, Vec<csv::StringRecord>) {
-        assert!(
-            self.content_type().starts_with("text/csv"),
-            "{}",
-            self.content_type()
-        );
-        let mut reader = csv::Reader::from_reader(self.text.as_bytes());
-        let header = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let rows = reader.records().map(Result::unwrap).collect();
-        (header, rows)
-    }
-}
-
-async fn call(
-    state: &AppState,
-    method: &str,
-    uri: &str,
-    accept: &str,
-    body: Option<(&str, Value)>,
-) -> Answer {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("accept", accept);
-    if let Some((token, _)) = &body {
-        req = req
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json");
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |(_, b)| Body::from(b.to_string())))
-        .unwrap();
-    let res = app(state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-async fn get(state: &AppState, uri: &str, accept: &str) -> Answer {
-    let a = call(state, "GET", uri, accept, None).await;
-    assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text);
-    a
-}
 
 /// The names of a table's columns as its CSVW metadata gives them.
 async fn metadata_columns(state: &AppState, table: &str) -> Vec<String> {
