@@ -728,7 +728,14 @@ fn wants_html(headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn html(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::VARY, "accept"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn dossiers(
@@ -777,7 +784,7 @@ async fn terminations(
     Ok(if wants_html(&headers) {
         dossiers_page(&state, &d, &q)
     } else {
-        Json(api::DossiersDto::from(&d)).into_response()
+        ([(header::VARY, "accept")], Json(api::DossiersDto::from(&d))).into_response()
     })
 }
 
@@ -805,7 +812,7 @@ async fn termination(
     let one = api::DossiersDto::from(&d)
         .single()
         .ok_or_else(|| AppError::internal(format!("not one dossier for {id:?}")))?;
-    Ok(Json(one).into_response())
+    Ok(([(header::VARY, "accept")], Json(one)).into_response())
 }
 
 /// The yearly summary for the assembly: in force on 1 January and 31
@@ -874,5 +881,13 @@ async fn annual_report(
             body
         }
     };
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+    // The same URL answers JSON or a page: caches must key on Accept.
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::VARY, "accept"),
+        ],
+        body,
+    )
+        .into_response())
 }

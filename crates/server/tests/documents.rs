@@ -5,14 +5,13 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{ask, get, seeded};
+use common::{Answer, ask, get, seeded};
 use pacta_server::AppState;
-
-use common::Answer;
 
 async fn page(state: &AppState, uri: &str) -> Answer {
     let a = get(state, uri, "text/html").await;
     assert_eq!(a.content_type(), "text/html; charset=utf-8", "{uri}");
+    assert_eq!(a.headers["vary"], "accept", "{uri}");
     a
 }
 
