@@ -11,6 +11,11 @@ fn bad_arguments_get_one_line_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
         (&["valid-on", "2023-02-29"], "2023-02-29"),
         (&["valid-on"], "<DATE>"),
+        (&["valid-on", "--from", "2020"], "--to"),
+        (
+            &["valid-on", "2022", "--from", "2020", "--to", "2021"],
+            "--from",
+        ),
         (&["list", "--format", "xml"], "xml"),
         (&["list", "--bogus"], "--bogus"),
         (&["nothing"], "nothing"),
@@ -26,9 +31,54 @@ fn bad_arguments_get_one_line_and_exit_2() {
         );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    // Dates no partnership fact can have are refused, naming the range.
+    ok(pacta(data.path()).arg("init"));
+    for (args, named) in [
+        (
+            &["valid-on", "0011"][..],
+            "DATE: 0011 is outside the dates the registry answers for: from 1900-01-01 to",
+        ),
+        (
+            &["report", "annual", "--year", "11"][..],
+            "year 11 is outside the years the registry reports on: 1900 to",
+        ),
+        (
+            &["valid-on", "--from", "2022", "--to", "2020"][..],
+            "--to 2020 ends before --from 2022 begins",
+        ),
+        (
+            &["valid-on", "[2020..]"][..],
+            "DATE: [2020..] is open at an end",
+        ),
+    ] {
+        let out = fails(pacta(data.path()).args(args));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got:\n{err}");
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+    // A month, a date-only record time, the old `list --on` spelling.
+    let month: serde_json::Value = serde_json::from_str(&ok(pacta(data.path()).args([
+        "valid-on",
+        "2022-02",
+        "--as-known-at",
+        "2026-11-28",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(month["days_asked"]["to"], "2022-02-28", "{month}");
+    let old = ok(pacta(data.path()).args(["list", "--on", "2022-03-01", "--format", "json"]));
+    let new = ok(pacta(data.path()).args(["list", "--valid-on", "2022-03-01", "--format", "json"]));
+    assert_eq!(old, new);
     // Asking for help is no error.
     let help = ok(pacta(data.path()).args(["valid-on", "--help"]));
     assert!(help.contains("--as-known-at"), "{help}");
+    assert!(help.contains("end of that day, UTC"), "{help}");
+    let help = ok(pacta(data.path()).args(["list", "--help"]));
+    assert!(
+        !help.contains("--on "),
+        "the old spelling is hidden: {help}"
+    );
 }
 
 #[test]
@@ -76,7 +126,7 @@ fn a_name_of_several_parties_lists_the_candidates() {
     use pacta_store::{Append, NewEvent, Store};
 
     let data = tempfile::tempdir().unwrap();
-    ok(pacta(data.path()).args(["parties"]));
+    ok(pacta(data.path()).arg("init"));
     let event: Event = serde_json::from_str(
         r#"{"type":"PartyRegistered","data":{"kind":"town","names":{"native":"Plzeň Region"},"aliases":["liberecky-kraj"],"country":"DE"}}"#,
     )
@@ -120,7 +170,7 @@ fn a_name_of_several_parties_lists_the_candidates() {
 #[test]
 fn import_names_the_field_over_its_bound() {
     let data = tempfile::tempdir().unwrap();
-    ok(pacta(data.path()).args(["parties"]));
+    ok(pacta(data.path()).arg("init"));
     let file = data.path().join("long.ndjson");
     let line = serde_json::json!({
         "id": "01KAF4Q6Y0SEED0000000000Z1",

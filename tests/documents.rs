@@ -9,6 +9,7 @@ use common::{fails, ok, pacta, stderr};
 #[test]
 fn the_report_and_the_dossiers_in_both_languages() {
     let data = tempfile::tempdir().unwrap();
+    ok(pacta(data.path()).arg("init"));
     let report = |extra: &[&str]| {
         let mut args = vec![
             "report",

@@ -33,6 +33,7 @@ fn metadata_names(path: &std::path::Path) -> Vec<String> {
 #[test]
 fn partnerships_on_a_day_and_the_log_as_csv() {
     let data = tempfile::tempdir().unwrap();
+    ok(pacta(data.path()).arg("init"));
     let out = data.path().join("partnerships-2022-03-01.csv");
     ok(pacta(data.path())
         .args(["export", "--format", "csv", "--what", "partnerships"])
@@ -59,7 +60,9 @@ fn partnerships_on_a_day_and_the_log_as_csv() {
         assert_eq!(row[col("id")], item["id"]);
         assert_eq!(row[col("in_force")], item["in_force"]);
         assert_eq!(row[col("status")], item["status"]);
-        assert_eq!(row[col("valid_on")], *"2022-03-01");
+        assert_eq!(row[col("valid_from")], *"2022-03-01");
+        assert_eq!(row[col("valid_to")], *"2022-03-01");
+        assert_eq!(row[col("in_force_over")], item["in_force_over"]);
     }
     assert!(
         rows.iter()

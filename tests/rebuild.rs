@@ -20,6 +20,7 @@ fn answers(projections: &Projections) -> Vec<(String, String, String)> {
             party: None,
             status: None,
             valid_on: None,
+            in_force: Default::default(),
             as_known_at: None,
             today: day,
         };
@@ -96,7 +97,7 @@ fn a_killed_rebuild_resumes_from_its_checkpoint() {
 #[test]
 fn damaged_indexes_are_rebuilt_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    ok(pacta(dir.path()).args(["parties"]));
+    ok(pacta(dir.path()).arg("init"));
     let ids = [
         "liberecky-kraj--orenburg-oblast",
         "plzensky-kraj--bergamo",

@@ -147,6 +147,132 @@ fn serve_write_read_stream_and_stop() {
     );
 }
 
+/// The read commands answer the same while the server holds the store
+/// (they ask it) as when it is stopped (they read the store), and say
+/// which way they read.
+#[test]
+fn read_commands_answer_alike_beside_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(pacta(dir.path()).arg("init"));
+    let questions: &[&[&str]] = &[
+        &[
+            "valid-on", "2022-02", "--party", "orenb", "--format", "json",
+        ],
+        &["valid-on", "--from", "2020", "--to", "2022", "--strict"],
+        &[
+            "list",
+            "--valid-on",
+            "2022-03-01",
+            "--as-known-at",
+            "2026-11-28",
+        ],
+        &["list", "--status", "terminated", "--format", "json"],
+        &[
+            "show",
+            "liberecky-kraj--orenburg-oblast",
+            "--valid-on",
+            "2022",
+            "--format",
+            "json",
+        ],
+        &[
+            "show",
+            "liberecky-kraj--ha-tinh",
+            "--valid-on",
+            "2015-01-01",
+        ],
+        &[
+            "history",
+            "liberecky-kraj--orenburg-oblast",
+            "--format",
+            "json",
+        ],
+        &["find", "cuhujiv", "--format", "json"],
+        &["parties"],
+        &["offers", "--status", "published", "--format", "json"],
+        &["export"],
+        &["verify"],
+    ];
+    let ask = |args: &[&str]| {
+        let out = pacta(dir.path()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {err}");
+        (String::from_utf8(out.stdout).unwrap(), err)
+    };
+    let stopped: Vec<(String, String)> = questions.iter().map(|q| ask(q)).collect();
+    let stopped_digest = ask(&["digest"]).0;
+    std::fs::write(dir.path().join("digest.json"), &stopped_digest).unwrap();
+    let stopped_check = ask(&[
+        "verify",
+        "--digest",
+        dir.path().join("digest.json").to_str().unwrap(),
+    ])
+    .0;
+    let mut server = pacta(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = listening_on(server.stdout.take().unwrap());
+    // The digest names the same head either way (only `taken_at` differs).
+    let head = |text: &str| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        (
+            v["position"].clone(),
+            v["hash"].clone(),
+            v["recorded_at"].clone(),
+        )
+    };
+    let digest_stopped = head(&stopped_digest);
+    assert_eq!(head(&ask(&["digest"]).0), digest_stopped);
+    std::fs::write(dir.path().join("digest.json"), &stopped_digest).unwrap();
+    let checked = ask(&[
+        "verify",
+        "--digest",
+        dir.path().join("digest.json").to_str().unwrap(),
+    ])
+    .0;
+    assert_eq!(checked, stopped_check);
+    for (q, (out, err)) in questions.iter().zip(&stopped) {
+        let (served, how) = ask(q);
+        assert_eq!(&served, out, "{q:?}: the same answer either way");
+        assert!(err.contains("reading the store in"), "{q:?}: {err}");
+        assert!(
+            how.contains(&format!(
+                "reading through the running server at http://{addr}"
+            )),
+            "{q:?}: {how}"
+        );
+    }
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+    // Stopped cleanly, the server no longer names an address.
+    assert!(!dir.path().join(pacta_server::ADDRESS_FILE).exists());
+    let (_, err) = ask(questions[0]);
+    assert!(err.contains("reading the store in"), "{err}");
+}
+
+/// A read in a directory that holds no registry says so, and creates
+/// nothing.
+#[test]
+fn a_read_in_a_missing_directory_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo");
+    let out = pacta(&missing)
+        .args(["valid-on", "2022-03-01"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: no registry in "), "{err}");
+    assert!(err.contains("init"), "{err}");
+    assert!(!missing.exists(), "nothing was created");
+}
+
 #[test]
 fn cli_commands_fail_clearly_while_the_server_holds_the_store() {
     let dir = tempfile::tempdir().unwrap();

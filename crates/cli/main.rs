@@ -6,6 +6,7 @@
 
 mod log;
 mod output;
+mod remote;
 
 /// sled copies tree nodes on every write; glibc's allocator spends a fifth
 /// of a busy server's time on that churn, mimalloc far less (BENCHMARKS.md).
@@ -22,8 +23,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 use output::{DocFormat, Format, Table, cell};
 use pacta_documents::open_data::Table as OpenTable;
 use pacta_documents::{self as documents, Lang, PartyNames};
-use pacta_domain::{Day, Recorded, Slug, Status, Timestamp};
+use pacta_domain::{Day, PartialDate, Recorded, Slug, Span, Status, Timestamp};
 use pacta_projections::ListFilter;
+use pacta_registry::query::DaysAsked;
 use pacta_registry::{Actor, Lookup, Registry};
 use pacta_server::api;
 use pacta_store::{Head, Store};
@@ -57,6 +59,9 @@ enum Command {
         #[arg(long)]
         no_seed: bool,
     },
+    /// Create a registry in the data directory and fill it with the
+    /// bundled seed data (nothing is added to one that holds records).
+    Init,
     /// Manage bearer tokens for writes.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -110,18 +115,33 @@ enum Command {
     },
     /// Print the head (position, hash, time) as JSON to keep as a digest.
     Digest,
-    /// List the partnerships in force (yes or uncertain) on a day.
+    /// List the partnerships in force (yes or uncertain) on a day, in a
+    /// month or year, or in a period.
+    ///
+    /// A date as events write it: `2022-03-01`, `2022-03` (every day of
+    /// the month), `2022`, `2011-40` (first half). Over several days, in
+    /// force is `yes` when in force on all of them, `no` on none,
+    /// `uncertain` otherwise; `--from 2020 --to 2022` asks about a period.
     ValidOn {
-        /// The day, YYYY-MM-DD.
-        date: Day,
+        /// The day, month or year (or give --from and --to).
+        #[arg(required_unless_present_any = ["from", "to"], conflicts_with_all = ["from", "to"])]
+        date: Option<PartialDate>,
+        /// The first day of a period (a partial date: its first day).
+        #[arg(long, requires = "to")]
+        from: Option<PartialDate>,
+        /// The last day of a period (a partial date: its last day).
+        #[arg(long, requires = "from")]
+        to: Option<PartialDate>,
         /// Only those of this party (as home or partner): an id or a name.
         #[arg(long)]
         party: Option<String>,
-        /// Only those with this status on the day.
+        /// Only those with this status on the (last) day.
         #[arg(long)]
         status: Option<Status>,
-        /// Answer as the registry knew it at this moment (RFC 3339).
-        #[arg(long)]
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Read evidence strictly: a `yes` that no fact reaching the day
         /// supports (presumed) reads `uncertain`.
@@ -131,7 +151,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// List partnerships with their status today (or on --on).
+    /// List every partnership with its status today (or on --valid-on),
+    /// in force or not.
     List {
         /// Only those of this party (as home or partner): an id or a name.
         #[arg(long)]
@@ -139,11 +160,13 @@ enum Command {
         /// Only those with this status.
         #[arg(long)]
         status: Option<Status>,
-        /// The day (default: today, UTC).
-        #[arg(long)]
-        on: Option<Day>,
-        /// Answer as the registry knew it at this moment (RFC 3339).
-        #[arg(long)]
+        /// The day, month or year (default: today, UTC).
+        #[arg(long, alias = "on")]
+        valid_on: Option<PartialDate>,
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Read evidence strictly: a `yes` that no fact reaching the day
         /// supports (presumed) reads `uncertain`.
@@ -157,11 +180,20 @@ enum Command {
     Show {
         /// The partnership id, e.g. liberecky-kraj--orenburg-oblast.
         id: String,
-        /// The day (default: today, UTC).
+        /// The day, month or year (default: today, UTC); status and events
+        /// are those of its last day, in force is over all of it.
         #[arg(long)]
-        valid_on: Option<Day>,
-        /// Answer as the registry knew it at this moment (RFC 3339).
-        #[arg(long)]
+        valid_on: Option<PartialDate>,
+        /// The first day of a period (a partial date: its first day).
+        #[arg(long, requires = "to", conflicts_with = "valid_on")]
+        from: Option<PartialDate>,
+        /// The last day of a period (a partial date: its last day).
+        #[arg(long, requires = "from")]
+        to: Option<PartialDate>,
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
         /// Read evidence strictly: a `yes` that no fact reaching the day
         /// supports (presumed) reads `uncertain`.
@@ -175,9 +207,21 @@ enum Command {
     History {
         /// The partnership id.
         id: String,
-        /// Only what the registry knew at this moment (RFC 3339).
-        #[arg(long)]
+        /// Answer as the registry knew it at this moment: an RFC 3339
+        /// instant, or a date meaning the end of that day, UTC
+        /// (2026-01-01 = everything recorded by 2026-01-01T23:59:59Z).
+        #[arg(long, value_parser = known_at)]
         as_known_at: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Find parties by any of their names, aliases or ids: each word of
+    /// TEXT begins a word of one of them (letter case and diacritics
+    /// aside), e.g. `pacta find plzen`, `pacta find cuhujiv`.
+    Find {
+        /// The words to look for.
+        text: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -361,10 +405,16 @@ fn dedup_chain(chain: Vec<String>) -> Vec<String> {
     out
 }
 
+/// `--as-known-at`: an RFC 3339 instant or a date (the end of that day, UTC).
+fn known_at(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_known_at(text).map_err(|e| e.to_string())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.as_path();
     match cli.command {
         Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
+        Command::Init => init(data),
         Command::Token(command) => token(data, command),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
         Command::Export {
@@ -398,64 +448,94 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Digest => digest(data),
         Command::ValidOn {
             date,
+            from,
+            to,
             party,
             status,
             as_known_at,
             strict,
             format,
-        } => list(
-            data,
-            ListFilter {
-                party: None,
-                status,
-                valid_on: Some(date),
-                as_known_at,
-                today: today(),
-            },
-            party,
-            strict,
-            format,
-        ),
+        } => {
+            let asked = DaysAsked {
+                on: (date.as_ref(), "DATE"),
+                from: (from.as_ref(), "--from"),
+                to: (to.as_ref(), "--to"),
+            };
+            let span = asked
+                .span(today())
+                .map_err(anyhow::Error::msg)?
+                .ok_or_else(|| anyhow::anyhow!("give a DATE, or --from and --to"))?;
+            list(
+                data,
+                ListFilter {
+                    party: None,
+                    status,
+                    valid_on: Some(span),
+                    in_force: Default::default(),
+                    as_known_at,
+                    today: today(),
+                },
+                party,
+                strict,
+                format,
+            )
+        }
         Command::List {
             party,
             status,
-            on,
-            as_known_at,
-            strict,
-            format,
-        } => list(
-            data,
-            ListFilter {
-                party: None,
-                status,
-                valid_on: None,
-                as_known_at,
-                today: on.unwrap_or_else(today),
-            },
-            party,
-            strict,
-            format,
-        ),
-        Command::Show {
-            id,
             valid_on,
             as_known_at,
             strict,
             format,
-        } => show(
-            data,
-            &id,
-            valid_on.unwrap_or_else(today),
+        } => {
+            let asked = DaysAsked {
+                on: (valid_on.as_ref(), "--valid-on"),
+                from: (None, "--from"),
+                to: (None, "--to"),
+            };
+            let span = asked.span(today()).map_err(anyhow::Error::msg)?;
+            list(
+                data,
+                ListFilter {
+                    party: None,
+                    status,
+                    valid_on: span,
+                    in_force: pacta_projections::InForceFilter::All,
+                    as_known_at,
+                    today: today(),
+                },
+                party,
+                strict,
+                format,
+            )
+        }
+        Command::Show {
+            id,
+            valid_on,
+            from,
+            to,
             as_known_at,
             strict,
             format,
-        ),
+        } => {
+            let asked = DaysAsked {
+                on: (valid_on.as_ref(), "--valid-on"),
+                from: (from.as_ref(), "--from"),
+                to: (to.as_ref(), "--to"),
+            };
+            let span = asked
+                .span(today())
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or_else(|| Span::day(today()));
+            show(data, &id, span, as_known_at, strict, format)
+        }
         Command::History {
             id,
             as_known_at,
             format,
         } => history(data, &id, as_known_at, format),
-        Command::Parties { format } => parties(data, format),
+        Command::Parties { format } => parties(data, None, format),
+        Command::Find { text, format } => parties(data, Some(&text), format),
         Command::Offers { status, format } => offers(data, status, format),
         Command::Audit(AuditCommand::Terminations {
             id,
@@ -534,6 +614,18 @@ fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Re
         .enable_all()
         .build()?;
     runtime.block_on(pacta_server::serve(registry, listen))?;
+    Ok(())
+}
+
+fn init(data: &Path) -> anyhow::Result<()> {
+    let registry = open_seeded(data)?;
+    let head = registry.store().head();
+    eprintln!(
+        "registry ready in {}: {} records, head hash {}",
+        data.display(),
+        head.position,
+        head.hash
+    );
     Ok(())
 }
 
@@ -635,6 +727,49 @@ fn open_seeded(data: &Path) -> anyhow::Result<Registry> {
     open_registry(data)
 }
 
+/// The registry a command that only reads asks: it must exist. A read
+/// never creates or seeds a data directory (a mistyped `--data` would
+/// otherwise answer from a fresh copy of the seed data).
+fn open_existing(data: &Path) -> anyhow::Result<Registry> {
+    must_exist(data)?;
+    open_registry(data)
+}
+
+/// Where a read command reads: the store itself, or the running server
+/// that holds it (see [`remote`]). Either gives the same answers.
+enum Reader {
+    Local(Registry),
+    Remote(remote::Remote),
+}
+
+/// The reader of an existing registry, saying on stderr which way it reads.
+fn reader(data: &Path) -> anyhow::Result<Reader> {
+    must_exist(data)?;
+    if let Some(server) = remote::Remote::find(data) {
+        eprintln!(
+            "reading through the running server at http://{} (it holds {})",
+            server.address(),
+            data.display()
+        );
+        return Ok(Reader::Remote(server));
+    }
+    let registry = open_registry(data)?;
+    eprintln!("reading the store in {}", data.display());
+    Ok(Reader::Local(registry))
+}
+
+fn must_exist(data: &Path) -> anyhow::Result<()> {
+    if !Store::exists(data) {
+        bail!(
+            "no registry in {} (`pacta --data {} init` creates one with the bundled seed data; \
+             `pacta serve` does on its first start)",
+            data.display(),
+            data.display()
+        );
+    }
+    Ok(())
+}
+
 fn open_registry(data: &Path) -> anyhow::Result<Registry> {
     Ok(Registry::open_with_progress(
         data,
@@ -643,8 +778,16 @@ fn open_registry(data: &Path) -> anyhow::Result<Registry> {
 }
 
 fn resolve_party(registry: &Registry, text: &str) -> anyhow::Result<Slug> {
-    match registry.lookup_party(text) {
-        Ok(p) => Ok(p.id),
+    match registry.find_party(text) {
+        Ok((p, pacta_registry::query::PartyMatch::Exact)) => Ok(p.id),
+        Ok((p, pacta_registry::query::PartyMatch::Searched)) => {
+            eprintln!(
+                "party {text:?}: the only match is {} ({})",
+                p.id,
+                p.names.display().unwrap_or_default()
+            );
+            Ok(p.id)
+        }
         Err(Lookup::NotFound) => bail!("no party with id or name {text:?} (see `pacta parties`)"),
         Err(Lookup::Ambiguous(candidates)) => {
             let ids: Vec<&str> = candidates.iter().map(|p| p.id.as_str()).collect();
@@ -664,25 +807,56 @@ fn list(
     strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
-    filter.party = party.map(|p| resolve_party(&registry, &p)).transpose()?;
-    print_list(&registry, &filter, strict, format)
+    let list = match reader(data)? {
+        Reader::Local(registry) => {
+            filter.party = party.map(|p| resolve_party(&registry, &p)).transpose()?;
+            api::PartnershipList {
+                party: filter
+                    .party
+                    .as_ref()
+                    .map(|p| api::PartyRefDto::from(&registry.party_ref(p))),
+                days_asked: filter.valid_on.map(api::DaysDto::from),
+                items: registry
+                    .list(&filter)
+                    .iter()
+                    .map(|r| api::PartnershipRowDto::of(r, strict))
+                    .collect(),
+            }
+        }
+        Reader::Remote(server) => {
+            let list: api::PartnershipList = server.get(&format!(
+                "/api/v1/partnerships{}",
+                remote::query(&[
+                    ("party", party.clone()),
+                    ("status", filter.status.map(|s| s.to_string())),
+                    ("valid_from", filter.valid_on.map(|s| s.from().to_string())),
+                    ("valid_to", filter.valid_on.map(|s| s.to().to_string())),
+                    ("as_known_at", filter.as_known_at.map(|t| t.to_string())),
+                    ("in_force", Some(filter.in_force.as_str().to_owned())),
+                    ("evidence", strict.then(|| "strict".to_owned())),
+                ])
+            ))?;
+            if let (Some(text), Some(found)) = (&party, &list.party)
+                && text != &found.id
+            {
+                eprintln!("party {text:?} is {} ({})", found.id, found.name);
+            }
+            list
+        }
+    };
+    print_list(&list, format)
 }
 
-fn print_list(
-    registry: &Registry,
-    filter: &ListFilter,
-    strict: bool,
-    format: Format,
-) -> anyhow::Result<()> {
-    let rows = registry.list(filter);
-    let dtos: Vec<api::PartnershipRowDto> = rows
-        .iter()
-        .map(|r| api::PartnershipRowDto::of(r, strict))
-        .collect();
+fn print_list(list: &api::PartnershipList, format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => output::json(&api::PartnershipList { items: dtos }),
+        Format::Json => output::json(list),
         Format::Table => {
+            if let Some(days) = list.days_asked.as_ref().filter(|d| d.from != d.to) {
+                println!(
+                    "from {} to {}: in force yes = all of it, no = none of it, uncertain = part of it or perhaps",
+                    days.from, days.to
+                );
+            }
             let mut t = Table::new(&[
                 "ID",
                 "HOME",
@@ -692,15 +866,15 @@ fn print_list(
                 "EVIDENCE",
                 "INSTRUMENT",
             ]);
-            for (r, dto) in rows.iter().zip(&dtos) {
+            for r in &list.items {
                 t.row(vec![
-                    r.id.to_string(),
-                    r.home.name.to_string(),
-                    r.partner.name.to_string(),
-                    r.status.to_string(),
-                    dto.in_force.clone(),
-                    cell(dto.evidence.as_ref()),
-                    cell(r.instrument),
+                    r.id.clone(),
+                    r.home.name.clone(),
+                    r.partner.name.clone(),
+                    r.status.clone(),
+                    r.in_force.clone(),
+                    cell(r.evidence.as_ref()),
+                    cell(r.instrument.as_ref()),
                 ]);
             }
             t.print()?;
@@ -712,26 +886,50 @@ fn print_list(
 fn show(
     data: &Path,
     id: &str,
-    day: Day,
+    span: Span,
     as_known_at: Option<Timestamp>,
     strict: bool,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
-    let Some(detail) = registry.partnership(id, day, as_known_at)? else {
-        match as_known_at {
-            Some(t) if registry.projections().partnerships().header(id).is_some() => {
-                bail!("partnership {id} was not yet recorded at {t}")
-            }
-            _ => bail!("no partnership {id} (see `pacta list`)"),
+    let dto = match reader(data)? {
+        Reader::Local(registry) => {
+            let Some(detail) = registry.partnership_over(id, span, as_known_at)? else {
+                match as_known_at {
+                    Some(t) if registry.projections().partnerships().header(id).is_some() => {
+                        bail!("no partnership {id:?} was recorded by {t}")
+                    }
+                    _ => bail!("no partnership {id:?}"),
+                }
+            };
+            api::PartnershipDto::of(&detail, strict)
         }
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/partnerships/{}{}",
+            remote::encode(id),
+            remote::query(&[
+                ("valid_from", Some(span.from().to_string())),
+                ("valid_to", Some(span.to().to_string())),
+                ("as_known_at", as_known_at.map(|t| t.to_string())),
+                ("evidence", strict.then(|| "strict".to_owned())),
+            ])
+        ))?,
     };
-    let dto = api::PartnershipDto::of(&detail, strict);
     match format {
         Format::Json => output::json(&dto),
         Format::Table => {
             let mut out = io::stdout().lock();
             writeln!(out, "{}: {} – {}", dto.id, dto.home.name, dto.partner.name)?;
+            if !span.is_day() {
+                writeln!(
+                    out,
+                    "from {} to {}: in force {} ({}); below, as on {}",
+                    span.from(),
+                    span.to(),
+                    dto.in_force,
+                    dto.in_force_over,
+                    span.to()
+                )?;
+            }
             writeln!(
                 out,
                 "on {}{}: status {}, in force {}",
@@ -860,38 +1058,79 @@ fn history(
     as_known_at: Option<Timestamp>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
-    let Some(views) = registry.history(id, as_known_at)? else {
-        bail!("no partnership {id} (see `pacta list`)");
-    };
-    let dto = api::HistoryDto {
+    let mut dto = api::HistoryDto {
         id: id.to_owned(),
         as_known_at: as_known_at.map(|t| t.to_string()),
-        items: views.iter().map(api::EventDto::from).collect(),
+        items: Vec::new(),
         next_after: None,
-        total: views.len() as u64,
+        total: 0,
     };
+    match reader(data)? {
+        Reader::Local(registry) => {
+            let Some(views) = registry.history(id, as_known_at)? else {
+                bail!("no partnership {id:?}");
+            };
+            dto.items = views.iter().map(api::EventDto::from).collect();
+        }
+        Reader::Remote(server) => {
+            let mut after = None;
+            loop {
+                let page: api::HistoryDto = server.get(&format!(
+                    "/api/v1/partnerships/{}/events{}",
+                    remote::encode(id),
+                    remote::query(&[
+                        ("as_known_at", as_known_at.map(|t| t.to_string())),
+                        ("after", after.map(|a: u64| a.to_string())),
+                        ("limit", Some("1000".to_owned())),
+                    ])
+                ))?;
+                dto.items.extend(page.items);
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    dto.total = dto.items.len() as u64;
     match format {
         Format::Json => output::json(&dto),
         Format::Table => events_table(&dto.items),
     }
 }
 
-fn parties(data: &Path, format: Format) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
-    let all = registry.projections().parties().all();
+/// Every party, or those a search finds.
+fn parties(data: &Path, search: Option<&str>, format: Format) -> anyhow::Result<()> {
+    let list = match reader(data)? {
+        Reader::Local(registry) => {
+            let parties = registry.projections().parties();
+            let found = match search {
+                None => parties.all(),
+                Some(text) => parties.search(text),
+            };
+            api::PartyList {
+                items: found.iter().map(api::PartyDto::from).collect(),
+            }
+        }
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/parties{}",
+            remote::query(&[("q", search.map(str::to_owned))])
+        ))?,
+    };
+    if let (Some(text), true) = (search, list.items.is_empty()) {
+        bail!("no party answers to {text:?} (see `pacta parties`)");
+    }
     match format {
-        Format::Json => output::json(&api::PartyList {
-            items: all.iter().map(api::PartyDto::from).collect(),
-        }),
+        Format::Json => output::json(&list),
         Format::Table => {
             let mut t = Table::new(&["ID", "KIND", "COUNTRY", "NAME", "ALIASES"]);
-            for p in &all {
+            for p in &list.items {
+                let n = &p.names;
                 t.row(vec![
-                    p.id.to_string(),
-                    p.kind.to_string(),
+                    p.id.clone(),
+                    p.kind.clone(),
                     p.country.clone(),
-                    p.names.display().unwrap_or_default().to_owned(),
+                    cell(n.en.as_ref().or(n.cs.as_ref()).or(n.native.as_ref())),
                     p.aliases.join(", "),
                 ]);
             }
@@ -906,8 +1145,13 @@ fn offers(
     status: Option<pacta_domain::OfferStatus>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
-    let list = api::OfferList::of(&registry, status);
+    let list = match reader(data)? {
+        Reader::Local(registry) => api::OfferList::of(&registry, status),
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/offers{}",
+            remote::query(&[("status", status.map(|s| s.to_string()))])
+        ))?,
+    };
     match format {
         Format::Json => output::json(&list),
         Format::Table => {
@@ -937,7 +1181,7 @@ fn audit(
     format: DocFormat,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
             "no terminated partnership {} (see `pacta list --status terminated`)",
@@ -962,7 +1206,7 @@ fn report(
     format: DocFormat,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let registry = open_seeded(data)?;
+    let registry = open_existing(data)?;
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
     let report = registry.annual_report(year, party.as_ref(), as_known_at, strict)?;
     let names = PartyNames::of(&registry);
@@ -1055,16 +1299,6 @@ enum ExportFormat {
     Csv,
 }
 
-fn create(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
-    let out: Box<dyn Write> = match output {
-        Some(p) => {
-            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
-        }
-        None => Box::new(io::stdout().lock()),
-    };
-    Ok(BufWriter::new(out))
-}
-
 /// `export --format csv`: a table, and its CSVW metadata when asked for
 /// or when the table goes to a file (`NAME.csv-metadata.json` beside it,
 /// where CSVW processors look).
@@ -1082,18 +1316,24 @@ fn export_csv(
         )),
         OpenTable::Events => export(data, output, true),
         OpenTable::Partnerships => {
-            let registry = open_seeded(data)?;
-            let day = valid_on.unwrap_or_else(today);
+            let Reader::Local(registry) = reader(data)? else {
+                bail!(
+                    "the partnerships table is made from the store; while the server runs, \
+                     ask it: GET /api/v1/partnerships?valid_on=DAY with Accept: text/csv"
+                );
+            };
+            let span = Span::day(valid_on.unwrap_or_else(today));
             let filter = ListFilter {
                 party: None,
                 status: None,
-                valid_on: Some(day),
+                valid_on: Some(span),
+                in_force: Default::default(),
                 as_known_at: None,
-                today: day,
+                today: span.to(),
             };
             let rows = registry.list(&filter);
-            let body = documents::open_data::partnerships(&registry, &rows, day, None, false)?;
-            let mut out = create(output)?;
+            let body = documents::open_data::partnerships(&registry, &rows, span, None, false)?;
+            let mut out = export_output(output)?;
             out.write_all(&body)?;
             out.flush()?;
             Ok(())
@@ -1116,33 +1356,58 @@ fn export_csv(
     Ok(())
 }
 
+/// Where an export of the log writes: NDJSON records (what `import`
+/// reads) or the events table.
+enum Sink {
+    Ndjson(BufWriter<Box<dyn Write>>),
+    Csv(Box<documents::open_data::EventsCsv<BufWriter<Box<dyn Write>>>>),
+}
+
+impl Sink {
+    fn new(output: Option<&Path>, csv: bool) -> anyhow::Result<Sink> {
+        let out = export_output(output)?;
+        Ok(if csv {
+            Sink::Csv(Box::new(documents::open_data::EventsCsv::new(out)?))
+        } else {
+            Sink::Ndjson(out)
+        })
+    }
+
+    fn write(&mut self, record: &Recorded) -> anyhow::Result<()> {
+        match self {
+            Sink::Ndjson(out) => {
+                serde_json::to_writer(&mut *out, record)?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Csv(table) => table.row(record)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Ndjson(mut out) => out.flush()?,
+            Sink::Csv(table) => table.finish()?.flush()?,
+        }
+        Ok(())
+    }
+}
+
 /// The log, every readable record, as NDJSON records (what `import`
 /// reads) or, with `csv`, as the events table.
 fn export(data: &Path, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
-    enum Sink {
-        Ndjson(BufWriter<Box<dyn Write>>),
-        Csv(Box<documents::open_data::EventsCsv<BufWriter<Box<dyn Write>>>>),
-    }
-    let store = Store::open(data)?;
-    let out = create(output)?;
-    let mut sink = if csv {
-        Sink::Csv(Box::new(documents::open_data::EventsCsv::new(out)?))
-    } else {
-        Sink::Ndjson(out)
+    let store = match reader_of_store(data)? {
+        Ok(store) => store,
+        Err(server) => return export_remote(&server, output, csv),
     };
+    let mut sink = Sink::new(output, csv)?;
     let bar = progress_bar(store.head().position, "export");
     // A record that cannot be read is named and skipped: everything the
     // log can still give is written, and the gaps are said at the end.
     let mut missing = Ranges::default();
     for (position, record) in store.read_past_damage(0) {
         match record {
-            Ok(record) => match &mut sink {
-                Sink::Ndjson(out) => {
-                    serde_json::to_writer(&mut *out, &record)?;
-                    out.write_all(b"\n")?;
-                }
-                Sink::Csv(table) => table.row(&record)?,
-            },
+            Ok(record) => sink.write(&record)?,
             Err(e) => {
                 // The first few in full; the summary names them all.
                 if missing.count < 10 {
@@ -1153,10 +1418,7 @@ fn export(data: &Path, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
         }
         bar.inc(1);
     }
-    match sink {
-        Sink::Ndjson(mut out) => out.flush()?,
-        Sink::Csv(table) => table.finish()?.flush()?,
-    }
+    sink.finish()?;
     bar.finish_and_clear();
     if missing.count > 0 {
         bail!(
@@ -1167,6 +1429,52 @@ fn export(data: &Path, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn export_output(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
+    let out: Box<dyn Write> = match output {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(io::stdout().lock()),
+    };
+    Ok(BufWriter::new(out))
+}
+
+/// The export through the running server: the log's pages, each record
+/// written as the local export writes it.
+fn export_remote(server: &remote::Remote, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
+    let mut sink = Sink::new(output, csv)?;
+    let mut after = 0;
+    loop {
+        let page: api::EventPage =
+            server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
+        for record in &page.items {
+            sink.write(record)?;
+        }
+        match page.next_after {
+            Some(next) if !page.items.is_empty() => after = next,
+            _ => break,
+        }
+    }
+    sink.finish()
+}
+
+/// The store of a command that needs the log itself, or the running
+/// server that holds it; says on stderr which.
+fn reader_of_store(data: &Path) -> anyhow::Result<Result<Store, remote::Remote>> {
+    must_exist(data)?;
+    if let Some(server) = remote::Remote::find(data) {
+        eprintln!(
+            "reading through the running server at http://{} (it holds {})",
+            server.address(),
+            data.display()
+        );
+        return Ok(Err(server));
+    }
+    let store = Store::open(data)?;
+    eprintln!("reading the store in {}", data.display());
+    Ok(Ok(store))
 }
 
 /// Positions as inclusive ranges, in the order pushed.
@@ -1335,11 +1643,34 @@ struct DigestFile {
 }
 
 fn digest(data: &Path) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
-    let head = store.head();
-    let recorded_at = match head.position {
-        0 => None,
-        p => store.get(p)?.map(|r| r.envelope.recorded_at),
+    let (head, recorded_at) = match reader_of_store(data)? {
+        Ok(store) => {
+            let head = store.head();
+            let recorded_at = match head.position {
+                0 => None,
+                p => store.get(p)?.map(|r| r.envelope.recorded_at),
+            };
+            (head, recorded_at)
+        }
+        Err(server) => {
+            let first: api::EventPage = server.get("/api/v1/events?after=0&limit=1")?;
+            match first.head_position {
+                0 => (Head::EMPTY, None),
+                p => {
+                    let last: api::EventPage =
+                        server.get(&format!("/api/v1/events?after={}&limit=1", p - 1))?;
+                    let record = last
+                        .items
+                        .first()
+                        .context("the server gave no head record")?;
+                    let head = Head {
+                        position: record.envelope.position,
+                        hash: record.hash,
+                    };
+                    (head, Some(record.envelope.recorded_at))
+                }
+            }
+        }
     };
     let file = DigestFile {
         position: head.position,
@@ -1352,27 +1683,40 @@ fn digest(data: &Path) -> anyhow::Result<()> {
 }
 
 fn verify(data: &Path, digest: Option<&Path>) -> anyhow::Result<()> {
-    let store = Store::open(data)?;
-    let started = Instant::now();
-    let mut progress = progress("verify", 500_000);
-    let (ok, report, chain) = match digest {
-        None => {
-            let report = store.verify(&mut progress)?;
-            (report.ok, serde_json::to_value(&report)?, report)
-        }
-        Some(path) => {
+    let digest = digest
+        .map(|path| -> anyhow::Result<Head> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read digest {}", path.display()))?;
             let file: DigestFile = serde_json::from_str(&text).with_context(|| {
                 format!("{} is not a digest (from `pacta digest`)", path.display())
             })?;
-            let check = store.verify_digest(
-                Head {
-                    position: file.position,
-                    hash: file.hash,
-                },
-                &mut progress,
-            )?;
+            Ok(Head {
+                position: file.position,
+                hash: file.hash,
+            })
+        })
+        .transpose()?;
+    let source = reader_of_store(data)?;
+    let started = Instant::now();
+    let mut progress = progress("verify", 500_000);
+    let (ok, report, chain) = match (source, digest) {
+        (Ok(store), None) => {
+            let report = store.verify(&mut progress)?;
+            (report.ok, serde_json::to_value(&report)?, report)
+        }
+        (Ok(store), Some(digest)) => {
+            let check = store.verify_digest(digest, &mut progress)?;
+            (check.ok, serde_json::to_value(&check)?, check.chain)
+        }
+        (Err(server), None) => {
+            let report: pacta_store::VerifyReport = server.get("/api/v1/audit/chain")?;
+            (report.ok, serde_json::to_value(&report)?, report)
+        }
+        (Err(server), Some(d)) => {
+            let check: pacta_store::DigestCheck = server.get(&format!(
+                "/api/v1/audit/chain?position={}&hash={}",
+                d.position, d.hash
+            ))?;
             (check.ok, serde_json::to_value(&check)?, check.chain)
         }
     };

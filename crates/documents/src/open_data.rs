@@ -13,7 +13,7 @@ use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 
-use pacta_domain::{Day, Recorded, Timestamp};
+use pacta_domain::{Recorded, Span, Timestamp};
 use pacta_registry::query::ListRow;
 use pacta_registry::{CommandError, Registry};
 
@@ -134,10 +134,11 @@ impl Table {
             Table::Partnerships => (
                 "Mezinárodní partnerství českých krajů a obcí platná k danému dni",
                 "International partnerships of Czech regions and towns in force on a day",
-                "One row per partnership in force (yes or uncertain) on the day in valid_on, as \
-                 the Pacta registry knew it: its parties, instrument, status, in force, evidence \
-                 and dates at the precision of their sources (EDTF).",
-                json!(["valid_on", "id"]),
+                "One row per partnership listed for the days from valid_from to valid_to (by \
+                 default those in force, yes or uncertain, on some of them), as the Pacta \
+                 registry knew it: its parties, instrument, status, in force, evidence and dates \
+                 at the precision of their sources (EDTF).",
+                json!(["valid_from", "valid_to", "id"]),
             ),
             Table::Events => (
                 "Události registru mezinárodních partnerství",
@@ -193,12 +194,20 @@ impl FromStr for Table {
 
 const PARTNERSHIP_COLUMNS: &[Column] = &[
     column(
-        "valid_on",
-        "Den",
-        "Day",
+        "valid_from",
+        "Od dne",
+        "From day",
         "date",
         true,
-        "The day the row answers for (YYYY-MM-DD).",
+        "The first day the row answers for (YYYY-MM-DD).",
+    ),
+    column(
+        "valid_to",
+        "Do dne",
+        "To day",
+        "date",
+        true,
+        "The last day the row answers for (YYYY-MM-DD); the same as valid_from for one day.",
     ),
     column(
         "id",
@@ -272,8 +281,18 @@ const PARTNERSHIP_COLUMNS: &[Column] = &[
         "In force",
         "string",
         true,
-        "In force on the day: yes or uncertain (the day lies within the precision of a source's \
-         date, or, read strictly, no fact reaching the day supports it).",
+        "In force on the days: yes (on all of them), no (on none) or uncertain (on some, or \
+         perhaps: a day lies within the precision of a source's date, or, read strictly, no \
+         fact reaching the day supports it).",
+    ),
+    column(
+        "in_force_over",
+        "Platnost v období",
+        "In force over the days",
+        "string",
+        true,
+        "In force over the days: throughout, sometime (certainly on some day, not certainly on \
+         all), never or uncertain.",
     ),
     column(
         "evidence",
@@ -445,21 +464,22 @@ fn writer<W: Write>(out: W, table: Table) -> Result<csv::Writer<W>, csv::Error> 
     Ok(w)
 }
 
-/// The partnerships of a listing on `day` (as known at `as_known_at`),
-/// one row each, with the dates of their signing, termination and last
-/// evidence; in force read strictly or not, as the JSON listing reads it.
+/// The partnerships of a listing on the days of `span` (as known at
+/// `as_known_at`), one row each, with the dates of their signing,
+/// termination and last evidence (as of the span's last day); in force
+/// read strictly or not, as the JSON listing reads it.
 pub fn partnerships(
     registry: &Registry,
     rows: &[ListRow],
-    day: Day,
+    span: Span,
     as_known_at: Option<Timestamp>,
     strict: bool,
 ) -> Result<Vec<u8>, Error> {
     let parties = PartyNames::of(registry);
     let mut w = writer(Vec::new(), Table::Partnerships)?;
-    let day_text = day.to_string();
+    let (from, to) = (span.from().to_string(), span.to().to_string());
     for r in rows {
-        let detail = registry.partnership(r.id.as_str(), day, as_known_at)?;
+        let detail = registry.partnership(r.id.as_str(), span.to(), as_known_at)?;
         let date_of = |v: Option<&pacta_registry::query::EventView>| {
             v.and_then(|v| v.date)
                 .map(|d| d.to_string())
@@ -474,7 +494,8 @@ pub fn partnerships(
             None => Default::default(),
         };
         w.write_record([
-            day_text.as_str(),
+            from.as_str(),
+            to.as_str(),
             r.id.as_str(),
             r.home.id.as_str(),
             &r.home.name,
@@ -484,6 +505,7 @@ pub fn partnerships(
             r.instrument.map_or("", |i| i.as_str()),
             r.status.as_str(),
             r.in_force_read(strict).as_str(),
+            &r.over_read(strict).to_string(),
             r.evidence.map_or("", |e| e.as_str()),
             &signed,
             &terminated,

@@ -483,6 +483,28 @@ fn decide_partnership<W: World + ?Sized>(
     now: Timestamp,
     world: &W,
 ) -> Decided<(), W::Error> {
+    // Dates a person could not have meant: before 1900, or more than a
+    // year after the day they are recorded.
+    let today = now.day();
+    for p in events {
+        let e = &p.event;
+        let mut dates = vec![("date", e.date)];
+        match &e.payload {
+            Payload::Terminated(t) => dates.push(("data.effective", t.effective)),
+            Payload::Corrected(c) => {
+                dates.push(("data.date", c.date));
+                let effective = c.data.as_ref().and_then(|d| d.get("effective"));
+                let effective = effective.and_then(|v| serde_json::from_value(v.clone()).ok());
+                dates.push(("data.data.effective", effective));
+            }
+            _ => {}
+        }
+        for (field, date) in dates {
+            if let Some(date) = date {
+                crate::limits::check_plausible(field, &date, today).map_err(Rejection::Invalid)?;
+            }
+        }
+    }
     // The header comes first and only once. (A stream that does not exist
     // starts with an opening event, and only PartnershipOpened belongs
     // here: rules 2 and 3.)
@@ -874,6 +896,57 @@ mod tests {
             .replace('ř', "")
             .replace(r#""note":"""#, r#""note":"ok""#);
         check_partnership(&[], &[&short], "ok");
+    }
+
+    #[test]
+    fn a_partnership_fact_lies_between_1900_and_a_year_after_it_is_recorded() {
+        let today = now().day();
+        let (_, last) = crate::limits::plausible_days(today);
+        let after = Day::from_number(last.number() + 1);
+        let rows: &[(&str, &str)] = &[
+            (
+                r#"{"type":"Signed","date":"1900-01-01","data":{"instrument":"cooperation_agreement"}}"#,
+                "ok",
+            ),
+            (
+                r#"{"type":"Signed","date":"[..2001]","data":{"instrument":"cooperation_agreement"}}"#,
+                "ok",
+            ),
+            (
+                r#"{"type":"Signed","date":"1850-01-01","data":{"instrument":"cooperation_agreement"}}"#,
+                "date: 1850-01-01 is outside the dates a partnership fact may have: from 1900-01-01 to …",
+            ),
+            (
+                r#"{"type":"Signed","date":"[..1899-12]","data":{"instrument":"cooperation_agreement"}}"#,
+                "date: [..1899-12] is outside …",
+            ),
+            (
+                r#"{"type":"Signed","date":"3000-01-01","data":{"instrument":"cooperation_agreement"}}"#,
+                "date: 3000-01-01 is outside …",
+            ),
+        ];
+        for (event, expect) in rows {
+            check_partnership(&[], &[event], expect);
+        }
+        let at = |d: Day| {
+            format!(
+                r#"{{"type":"Signed","date":"{d}","data":{{"instrument":"cooperation_agreement"}}}}"#
+            )
+        };
+        check_partnership(&[], &[&at(last)], "ok");
+        check_partnership(
+            &[],
+            &[&at(after)],
+            &format!(
+                "date: {after} is outside the dates a partnership fact may have: from 1900-01-01 to {last} (a year after the record day)"
+            ),
+        );
+        let end = r#"{"type":"Terminated","date":"2020-01-01","data":{"mode":"mutual","reason":"r","effective":"3000-01-01"}}"#;
+        check_partnership(
+            &[SIGNED_2010],
+            &[end],
+            "data.effective: 3000-01-01 is outside …",
+        );
     }
 
     #[test]

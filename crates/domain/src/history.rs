@@ -399,6 +399,127 @@ impl Evidence {
     }
 }
 
+/// The days a question asks about: one day, or every day of a month, a
+/// year, a period.
+///
+/// Invariant: `from <= to`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Span {
+    from: Day,
+    to: Day,
+}
+
+impl Span {
+    /// One day.
+    pub const fn day(day: Day) -> Span {
+        Span { from: day, to: day }
+    }
+
+    /// The days from `from` to `to`, both included; `None` when `to` is
+    /// before `from`.
+    pub fn new(from: Day, to: Day) -> Option<Span> {
+        (from <= to).then_some(Span { from, to })
+    }
+
+    /// Every day a partial date allows (`2022-03`: the month); `None` when
+    /// it is open at either end.
+    pub fn of(date: &crate::PartialDate) -> Option<Span> {
+        let i = date.interval();
+        Span::new(i.earliest()?, i.latest()?)
+    }
+
+    /// The first day.
+    pub const fn from(self) -> Day {
+        self.from
+    }
+
+    /// The last day.
+    pub const fn to(self) -> Day {
+        self.to
+    }
+
+    /// Whether it is one day.
+    pub fn is_day(self) -> bool {
+        self.from == self.to
+    }
+
+    /// Whether the day lies in it.
+    pub fn contains(self, day: Day) -> bool {
+        self.from <= day && day <= self.to
+    }
+}
+
+/// How in force held over a [`Span`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Over {
+    /// Certainly in force on every day.
+    Throughout,
+    /// Certainly in force on some day, and not certainly on every day.
+    Sometime,
+    /// Certainly not in force on any day.
+    Never,
+    /// Certainly in force on no day, and perhaps on some.
+    Uncertain,
+}
+
+impl Over {
+    /// The answer over days whose in force is `values` (one per day on
+    /// which it may change).
+    pub fn of(values: impl IntoIterator<Item = InForce>) -> Over {
+        let (mut all_yes, mut all_no, mut some_yes) = (true, true, false);
+        for v in values {
+            all_yes &= v == InForce::Yes;
+            all_no &= v == InForce::No;
+            some_yes |= v == InForce::Yes;
+        }
+        match (all_yes, all_no, some_yes) {
+            (true, _, true) => Over::Throughout,
+            (_, true, _) => Over::Never,
+            (_, _, true) => Over::Sometime,
+            _ => Over::Uncertain,
+        }
+    }
+
+    /// In force over the whole span: `yes` throughout, `no` never,
+    /// `uncertain` otherwise (in force part of it, or perhaps).
+    pub fn in_force(self) -> InForce {
+        match self {
+            Over::Throughout => InForce::Yes,
+            Over::Never => InForce::No,
+            Over::Sometime | Over::Uncertain => InForce::Uncertain,
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Over::Throughout => "throughout",
+            Over::Sometime => "sometime",
+            Over::Never => "never",
+            Over::Uncertain => "uncertain",
+        }
+    }
+}
+
+impl std::fmt::Display for Over {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The days of `span` on which a step function with changes on
+/// `breakpoints` (ascending day numbers) may take a new value: its first
+/// day, then each breakpoint within it.
+pub fn change_days(span: Span, breakpoints: &[i32]) -> Vec<Day> {
+    let (from, to) = (span.from.number(), span.to.number());
+    let start = breakpoints.partition_point(|&d| d <= from);
+    let end = breakpoints.partition_point(|&d| d <= to);
+    std::iter::once(span.from)
+        .chain(breakpoints[start..end].iter().map(|&d| Day::from_number(d)))
+        .collect()
+}
+
 /// A partnership's history as known at one record time, in effective
 /// order, ready to answer for any day.
 ///
@@ -642,6 +763,15 @@ impl Timeline {
             .unwrap_or(Status::Proposed)
     }
 
+    /// The state on each day of `span` on which it may change: its first
+    /// day, then each breakpoint within it (see [`change_days`]).
+    pub fn samples(&self, span: Span) -> Vec<(Day, DayState)> {
+        change_days(span, &self.breakpoints())
+            .into_iter()
+            .map(|d| (d, self.on(d)))
+            .collect()
+    }
+
     /// The days on which the answer of [`Timeline::on`] may change, ascending.
     pub fn breakpoints(&self) -> Vec<i32> {
         let mut days: Vec<i32> = self.steps.iter().map(|s| s.effective.hi()).collect();
@@ -685,6 +815,52 @@ fn describe(i: Interval) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn over_a_span() {
+        use InForce::{No, Uncertain, Yes};
+        let rows: &[(&[InForce], Over)] = &[
+            (&[Yes], Over::Throughout),
+            (&[Yes, Yes], Over::Throughout),
+            (&[No], Over::Never),
+            (&[Uncertain], Over::Uncertain),
+            (&[No, Yes], Over::Sometime),
+            (&[Yes, Uncertain], Over::Sometime),
+            (&[No, Uncertain], Over::Uncertain),
+        ];
+        for (values, over) in rows {
+            assert_eq!(Over::of(values.iter().copied()), *over, "{values:?}");
+        }
+        let span = Span::new(day("2022-03-01"), day("2022-03-31")).unwrap();
+        let n = |s: &str| day(s).number();
+        let days = change_days(
+            span,
+            &[
+                n("2022-02-01"),
+                n("2022-03-01"),
+                n("2022-03-15"),
+                n("2022-04-01"),
+            ],
+        );
+        assert_eq!(days, [day("2022-03-01"), day("2022-03-15")]);
+        // Orenburg, denounced 2022-03-01: in force part of February–March.
+        let t = Timeline::resolve(
+            &[
+                fact(1, 0, EventType::Signed, "2012-05-24"),
+                fact(2, 0, EventType::Terminated, "2022-03-01"),
+            ],
+            None,
+        )
+        .unwrap();
+        let over = |from: &str, to: &str| {
+            let span = Span::new(day(from), day(to)).unwrap();
+            Over::of(t.samples(span).iter().map(|(_, s)| s.in_force))
+        };
+        assert_eq!(over("2022-02-01", "2022-03-31"), Over::Sometime);
+        assert_eq!(over("2022-02-01", "2022-02-28"), Over::Throughout);
+        assert_eq!(over("2022-03-01", "2022-12-31"), Over::Never);
+        assert_eq!(over("2000-01-01", "2012-05-23"), Over::Never);
+    }
     use crate::date::PartialDate;
     use proptest::prelude::*;
 

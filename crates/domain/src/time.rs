@@ -84,6 +84,29 @@ impl Timestamp {
         )
     }
 
+    /// A record time asked about as a person writes it: an RFC 3339
+    /// instant (see [`Timestamp::parse_clamped`]), or a date (`2026-01-01`,
+    /// `2026-01`, `2026`), meaning the end of its last day, UTC: everything
+    /// recorded on or before that day.
+    pub fn parse_known_at(text: &str) -> Result<Timestamp, TimestampError> {
+        if let Ok(t) = Timestamp::parse_clamped(text) {
+            return Ok(t);
+        }
+        let date = crate::PartialDate::parse(text).map_err(|e| TimestampError {
+            input: text.to_owned(),
+            reason: format!(
+                "expected an RFC 3339 instant (2026-01-01T12:00:00Z) or a date (2026-01-01, \
+                 meaning the end of that day, UTC): {e}"
+            ),
+        })?;
+        let last = date.interval().latest().ok_or_else(|| TimestampError {
+            input: text.to_owned(),
+            reason: "a record time cannot be open at its end".to_owned(),
+        })?;
+        let end = Timestamp(Timestamp::start_of(last.succ()).0 - 1);
+        Ok(end.clamp(Timestamp::FIRST_PRINTABLE, Timestamp::LAST_PRINTABLE))
+    }
+
     fn parse_any(text: &str) -> Result<Timestamp, TimestampError> {
         let parsed = match jiff::Timestamp::from_str(text) {
             // Digits below a microsecond are dropped toward the past,
@@ -185,6 +208,25 @@ pub struct TimestampError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_time_may_be_a_date_meaning_the_end_of_its_last_day() {
+        let at = |s: &str| Timestamp::parse_known_at(s).map(|t| t.to_string());
+        assert_eq!(at("2026-01-01").unwrap(), "2026-01-01T23:59:59.999999Z");
+        assert_eq!(at("2026-02").unwrap(), "2026-02-28T23:59:59.999999Z");
+        assert_eq!(at("2025").unwrap(), "2025-12-31T23:59:59.999999Z");
+        assert_eq!(
+            at("2026-01-01T10:00:00+01:00").unwrap(),
+            "2026-01-01T09:00:00.000000Z"
+        );
+        assert!(at("[2020..]").is_err());
+        assert!(
+            at("yesterday")
+                .unwrap_err()
+                .to_string()
+                .contains("or a date")
+        );
+    }
 
     #[test]
     fn prints_utc_with_six_digits() {

@@ -46,7 +46,7 @@ use tokio::sync::watch;
 
 pub use offers::{OfferView, Offers};
 pub use parties::{Lookup, Parties, PartyView};
-pub use partnerships::{ListFilter, Partnerships, Row};
+pub use partnerships::{InForceFilter, ListFilter, Partnerships, Row};
 
 /// Every projection, in the order they are applied. Add a new one here.
 pub fn registered() -> Vec<Arc<dyn Projection>> {

@@ -152,6 +152,43 @@ impl State {
 }
 
 impl Parties {
+    /// Every party that answers to each word of `text` with a word of its
+    /// id, a name, an alias or a former name that begins with it (letter
+    /// case and diacritics aside; `-` separates words): `plzen` finds the
+    /// Plzeň Region, `cuhujiv` Čuhujiv, `upper pal` the Upper Palatinate.
+    /// By id; none for a text without words.
+    pub fn search(&self, text: &str) -> Vec<PartyView> {
+        let query = NameKey::of(&text.replace('-', " "));
+        let words: Vec<&str> = query
+            .as_str()
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
+        let matches = |key: &str| {
+            words
+                .iter()
+                .all(|q| key.split([' ', '-']).any(|w| w.starts_with(q)))
+        };
+        let state = self.read();
+        let mut found: std::collections::BTreeSet<&Slug> = state
+            .by_id
+            .keys()
+            .filter(|id| matches(id.as_str()))
+            .collect();
+        for (key, ids) in &state.by_name {
+            if matches(key.as_str()) {
+                found.extend(ids.iter());
+            }
+        }
+        found
+            .into_iter()
+            .filter_map(|id| state.by_id.get(id).cloned())
+            .collect()
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|p| p.into_inner())
     }

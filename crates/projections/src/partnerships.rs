@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use pacta_domain::{
-    Day, DayState, EventType, Fact, InForce, Initiative, Instrument, Payload, Recorded, Slug,
+    Day, DayState, EventType, Fact, InForce, Initiative, Instrument, Payload, Recorded, Slug, Span,
     Status, StreamKind, Timeline, Timestamp,
 };
 
@@ -103,6 +103,14 @@ impl Answers {
             0 => self.before,
             i => self.values[i - 1],
         }
+    }
+
+    /// The answer on each day of `span` on which it may change.
+    fn samples(&self, span: Span) -> Vec<(Day, DayState)> {
+        pacta_domain::history::change_days(span, &self.days)
+            .into_iter()
+            .map(|d| (d, self.on(d).state))
+            .collect()
     }
 }
 
@@ -228,17 +236,53 @@ pub struct ListFilter {
     pub party: Option<Slug>,
     /// Only those with this status on the day.
     pub status: Option<Status>,
-    /// The day asked about; with it, only those in force (`yes` or
-    /// `uncertain`) that day are listed.
-    pub valid_on: Option<Day>,
+    /// The days asked about (one day, a month, a period); with them, only
+    /// those in force (`yes` or `uncertain`) on some day of them are listed.
+    pub valid_on: Option<Span>,
+    /// Which to list by in force on the days asked (when days are asked).
+    pub in_force: InForceFilter,
     /// The record time (default: now).
     pub as_known_at: Option<Timestamp>,
     /// The day used when `valid_on` is absent.
     pub today: Day,
 }
 
+/// Which partnerships a listing on days keeps, by in force on them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InForceFilter {
+    /// In force (`yes` or `uncertain`) on some day asked: the default.
+    #[default]
+    #[serde(rename = "yes_or_uncertain")]
+    InForce,
+    /// Not in force on any day asked (`no`).
+    No,
+    /// Every one.
+    All,
+}
+
+impl InForceFilter {
+    /// Whether a row with this in force is kept.
+    pub fn keeps(self, in_force: InForce) -> bool {
+        match self {
+            InForceFilter::InForce => in_force != InForce::No,
+            InForceFilter::No => in_force == InForce::No,
+            InForceFilter::All => true,
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InForceFilter::InForce => "yes_or_uncertain",
+            InForceFilter::No => "no",
+            InForceFilter::All => "all",
+        }
+    }
+}
+
 /// A partnership as [`Partnerships::for_each`] passes it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Row<'a> {
     /// Its header.
     pub header: &'a Header,
@@ -246,8 +290,11 @@ pub struct Row<'a> {
     pub home_name: &'a Arc<str>,
     /// The partner's display name.
     pub partner_name: &'a Arc<str>,
-    /// Status and in force on the day.
+    /// Status and in force on the day (the last day of the days asked).
     pub state: DayState,
+    /// The state on each day asked about on which it may change, first day
+    /// first (one sample for one day).
+    pub samples: Vec<(Day, DayState)>,
     /// The instrument on the day.
     pub instrument: Option<Instrument>,
 }
@@ -341,14 +388,15 @@ impl Partnerships {
     /// path of listings: for "now", one binary search per partnership.
     pub fn for_each(&self, filter: &ListFilter, mut f: impl FnMut(Row<'_>)) {
         let state = self.read();
-        let day = filter.valid_on.unwrap_or(filter.today);
+        let span = filter.valid_on.unwrap_or(Span::day(filter.today));
+        let day = span.to();
         let mut visit = |entry: &Entry| {
             let fresh = filter
                 .as_known_at
                 .is_none_or(|t| t >= entry.last_recorded());
-            let answer = if fresh {
+            let (answer, samples) = if fresh {
                 match entry.answers() {
-                    Some(a) => a.on(day),
+                    Some(a) => (a.on(day), a.samples(span)),
                     None => return,
                 }
             } else {
@@ -356,13 +404,17 @@ impl Partnerships {
                     return;
                 };
                 let state = timeline.on(day);
-                Answer {
+                let answer = Answer {
                     state,
                     instrument: instrument_of(&timeline, state.applied),
-                }
+                };
+                (answer, timeline.samples(span))
             };
             let s = answer.state;
-            if filter.valid_on.is_some() && s.in_force == InForce::No {
+            if filter.valid_on.is_some()
+                && filter.in_force == InForceFilter::InForce
+                && samples.iter().all(|(_, s)| s.in_force == InForce::No)
+            {
                 return;
             }
             if filter.status.is_some_and(|st| st != s.status) {
@@ -373,6 +425,7 @@ impl Partnerships {
                 home_name: &entry.home_name,
                 partner_name: &entry.partner_name,
                 state: s,
+                samples,
                 instrument: answer.instrument,
             });
         };

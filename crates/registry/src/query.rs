@@ -6,8 +6,8 @@
 //! through the store's stream index.
 
 use pacta_domain::{
-    Day, EventType, Evidence, InForce, Initiative, Instrument, PartialDate, Payload, Recorded,
-    Slug, Status, StreamId, Timestamp,
+    Day, DayState, EventType, Evidence, InForce, Initiative, Instrument, Over, PartialDate,
+    Payload, Recorded, Slug, Span, Status, StreamId, Timestamp,
 };
 use pacta_projections::{ListFilter, Lookup, PartyView};
 
@@ -107,6 +107,15 @@ pub fn annotate(records: &[Recorded]) -> Vec<EventView> {
     views
 }
 
+/// How a party named by text was found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PartyMatch {
+    /// By its id, or a whole name, alias or former name.
+    Exact,
+    /// As the only result of a search by words and prefixes.
+    Searched,
+}
+
 /// One partnership on a day as known at a time.
 #[derive(Clone, PartialEq, Debug)]
 pub struct PartnershipDetail {
@@ -118,13 +127,18 @@ pub struct PartnershipDetail {
     pub partner: PartyRef,
     /// Who initiated it.
     pub initiative: Option<Initiative>,
-    /// The day asked about.
+    /// The day asked about: the last day of `span`.
     pub valid_on: Day,
+    /// The days asked about (one day, a month, a period). Status, events
+    /// and instrument are those of its last day; in force is over all of it.
+    pub span: Span,
+    /// In force over `span`, and read strictly.
+    pub over: (Over, Over),
     /// The record time asked about (`None`: now).
     pub as_known_at: Option<Timestamp>,
     /// Status on the day.
     pub status: Status,
-    /// In force on the day.
+    /// In force over the days asked about (see [`Over::in_force`]).
     pub in_force: InForce,
     /// The instrument on the day.
     pub instrument: Option<Instrument>,
@@ -159,15 +173,32 @@ pub struct PartnershipDetail {
 impl PartnershipDetail {
     /// In force, strictly read (a presumed `yes` is `uncertain`) or not.
     pub fn in_force_read(&self, strict: bool) -> InForce {
-        pacta_domain::history::read_in_force(self.in_force, self.evidence, strict)
+        self.over_read(strict).in_force()
+    }
+
+    /// In force over the days asked, strictly read or not.
+    pub fn over_read(&self, strict: bool) -> Over {
+        if strict { self.over.1 } else { self.over.0 }
     }
 }
 
 impl ListRow {
     /// In force, strictly read (a presumed `yes` is `uncertain`) or not.
     pub fn in_force_read(&self, strict: bool) -> InForce {
-        pacta_domain::history::read_in_force(self.in_force, self.evidence, strict)
+        self.over_read(strict).in_force()
     }
+
+    /// In force over the days asked, strictly read or not.
+    pub fn over_read(&self, strict: bool) -> Over {
+        if strict { self.over.1 } else { self.over.0 }
+    }
+}
+
+/// In force over a span as the parties' existence limits it.
+struct Limited {
+    over: (Over, Over),
+    evidence: Option<Evidence>,
+    reason: Option<String>,
 }
 
 /// A row of a listing.
@@ -179,13 +210,16 @@ pub struct ListRow {
     pub home: PartyRef,
     /// The partner.
     pub partner: PartyRef,
-    /// Status on the day.
+    /// Status on the day (the last day asked about).
     pub status: Status,
-    /// In force on the day.
+    /// In force over the days asked about (see [`Over::in_force`]).
     pub in_force: InForce,
+    /// In force over the days asked about, and read strictly.
+    pub over: (Over, Over),
     /// The instrument on the day.
     pub instrument: Option<Instrument>,
-    /// When in force is `yes`: whether evidence reaches the day.
+    /// When in force is `yes` on some day asked: whether evidence reaches
+    /// every such day (`presumed` when it misses one).
     pub evidence: Option<Evidence>,
     /// Why in force is less than the partnership's own history says: a
     /// party that did not exist yet, or no longer, on the day.
@@ -235,6 +269,63 @@ impl Registry {
         None
     }
 
+    /// In force over `span`, from the partnership's own answers on its
+    /// change days (`samples`, first day first), limited by the existence
+    /// of both parties on every day, with the first reason it was limited.
+    fn limited_over(
+        &self,
+        home: &Slug,
+        partner: &Slug,
+        span: Span,
+        samples: &[(Day, DayState)],
+    ) -> Limited {
+        let mut days: Vec<Day> = samples.iter().map(|(d, _)| *d).collect();
+        for party in [home, partner] {
+            let Some(view) = self.projections().parties().existence(party.as_str()) else {
+                continue;
+            };
+            for date in [view.established, view.dissolved].into_iter().flatten() {
+                let i = date.interval();
+                for d in [i.earliest(), i.latest().map(Day::succ)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if span.contains(d) {
+                        days.push(d);
+                    }
+                }
+            }
+        }
+        days.sort_unstable();
+        days.dedup();
+        let mut read = (Vec::new(), Vec::new());
+        let (mut presumed, mut evidenced, mut reason) = (false, false, None);
+        for d in days {
+            let at = samples.partition_point(|(s, _)| *s <= d);
+            let Some((_, state)) = at.checked_sub(1).map(|i| samples[i]) else {
+                continue;
+            };
+            let (in_force, why) = self.limited_by_parties(home, partner, d, state.in_force);
+            reason = reason.or(why);
+            let evidence = state.evidence.filter(|_| in_force == InForce::Yes);
+            presumed |= evidence == Some(Evidence::Presumed);
+            evidenced |= evidence == Some(Evidence::Evidenced);
+            read.0.push(in_force);
+            read.1.push(pacta_domain::history::read_in_force(
+                in_force, evidence, true,
+            ));
+        }
+        Limited {
+            over: (Over::of(read.0), Over::of(read.1)),
+            evidence: if presumed {
+                Some(Evidence::Presumed)
+            } else {
+                evidenced.then_some(Evidence::Evidenced)
+            },
+            reason,
+        }
+    }
+
     /// In force on `day` limited by the existence of both parties, with
     /// the reason when it was limited.
     fn limited_by_parties(
@@ -269,7 +360,26 @@ impl Registry {
     /// candidates by id; `Err(Lookup::NotFound)` when none does. Every
     /// `--party`, `?party=` and `/parties/{id}` resolves its text here.
     pub fn lookup_party(&self, text: &str) -> Result<PartyView, Lookup> {
-        self.projections().parties().lookup(text)
+        self.find_party(text).map(|(party, _)| party)
+    }
+
+    /// The party a text names as [`Registry::lookup_party`] finds it, else
+    /// the one party a search finds ([`pacta_projections::Parties::search`]:
+    /// `plzen` for the Plzeň Region), saying which way it was found, so
+    /// that the caller can name a searched match. Several search results
+    /// are `Ambiguous`, never a guess.
+    pub fn find_party(&self, text: &str) -> Result<(PartyView, PartyMatch), Lookup> {
+        let parties = self.projections().parties();
+        match parties.lookup(text) {
+            Err(Lookup::NotFound) => {}
+            found => return found.map(|p| (p, PartyMatch::Exact)),
+        }
+        let mut found = parties.search(text);
+        match found.len() {
+            0 => Err(Lookup::NotFound),
+            1 => Ok((found.remove(0), PartyMatch::Searched)),
+            _ => Err(Lookup::Ambiguous(found)),
+        }
     }
 
     /// A party reference with its display name.
@@ -301,6 +411,19 @@ impl Registry {
         valid_on: Day,
         as_known_at: Option<Timestamp>,
     ) -> Result<Option<PartnershipDetail>, CommandError> {
+        self.partnership_over(id, Span::day(valid_on), as_known_at)
+    }
+
+    /// One partnership over the days of `span` as known at `as_known_at`:
+    /// status, events and instrument on its last day, in force over all of
+    /// it; `None` when it does not exist (or did not yet, at that time).
+    pub fn partnership_over(
+        &self,
+        id: &str,
+        span: Span,
+        as_known_at: Option<Timestamp>,
+    ) -> Result<Option<PartnershipDetail>, CommandError> {
+        let valid_on = span.to();
         let Some(resolved) = self
             .projections()
             .partnerships()
@@ -362,18 +485,21 @@ impl Registry {
                     .collect()
             })
             .unwrap_or_default();
-        let (in_force, in_force_reason) = self.limited_by_parties(
+        let limited = self.limited_over(
             &header.home,
             &header.partner,
-            valid_on,
-            resolved.state.in_force,
+            span,
+            &resolved.timeline.samples(span),
         );
+        let in_force = limited.over.0.in_force();
         Ok(Some(PartnershipDetail {
             id: header.id.clone(),
             home: self.party_ref(&header.home),
             partner: self.party_ref(&header.partner),
             initiative: header.initiative,
             valid_on,
+            span,
+            over: limited.over,
             as_known_at,
             status: resolved.state.status,
             in_force,
@@ -387,8 +513,8 @@ impl Registry {
             last_activity,
             steps,
             version: records.len() as u64,
-            evidence: resolved.state.evidence.filter(|_| in_force == InForce::Yes),
-            in_force_reason,
+            evidence: limited.evidence,
+            in_force_reason: limited.reason,
             last_evidence: resolved
                 .timeline
                 .last_evidence()
@@ -418,15 +544,12 @@ impl Registry {
     /// The partnerships matching a filter, with party names.
     pub fn list(&self, filter: &ListFilter) -> Vec<ListRow> {
         let mut rows = Vec::new();
-        let day = filter.valid_on.unwrap_or(filter.today);
+        let span = filter.valid_on.unwrap_or(Span::day(filter.today));
         self.projections().partnerships().for_each(filter, |row| {
-            let (in_force, in_force_reason) = self.limited_by_parties(
-                &row.header.home,
-                &row.header.partner,
-                day,
-                row.state.in_force,
-            );
-            if filter.valid_on.is_some() && in_force == InForce::No {
+            let limited =
+                self.limited_over(&row.header.home, &row.header.partner, span, &row.samples);
+            let in_force = limited.over.0.in_force();
+            if filter.valid_on.is_some() && !filter.in_force.keeps(in_force) {
                 return;
             }
             rows.push(ListRow {
@@ -441,11 +564,71 @@ impl Registry {
                 },
                 status: row.state.status,
                 in_force,
+                over: limited.over,
                 instrument: row.instrument,
-                evidence: row.state.evidence.filter(|_| in_force == InForce::Yes),
-                in_force_reason,
+                evidence: limited.evidence,
+                in_force_reason: limited.reason,
             });
         });
         rows
+    }
+}
+
+/// How a question names its days: `valid_on` (a day, or a partial date
+/// meaning all its days) or a period `valid_from`..`valid_to`, as the
+/// caller spells those names (`valid_on`, `--valid-on`, …).
+#[derive(Clone, Copy, Debug)]
+pub struct DaysAsked<'a> {
+    /// `valid_on` and how the caller calls it.
+    pub on: (Option<&'a PartialDate>, &'a str),
+    /// `valid_from` and how the caller calls it.
+    pub from: (Option<&'a PartialDate>, &'a str),
+    /// `valid_to` and how the caller calls it.
+    pub to: (Option<&'a PartialDate>, &'a str),
+}
+
+impl DaysAsked<'_> {
+    /// The days asked about on `today` (`None`: none named), or why they
+    /// cannot be: both forms at once, half a period, an open date, a
+    /// period that ends before it starts, a day outside
+    /// [`pacta_domain::limits::plausible_days`].
+    pub fn span(&self, today: Day) -> Result<Option<Span>, String> {
+        let whole = |(date, name): (Option<&PartialDate>, &str)| -> Result<Option<Span>, String> {
+            let Some(date) = date else { return Ok(None) };
+            let span = Span::of(date).ok_or_else(|| {
+                format!("{name}: {date} is open at an end; ask about a day, a month, a year or a closed period")
+            })?;
+            let (first, last) = pacta_domain::limits::plausible_days(today);
+            if span.from() < first || span.from() > last {
+                return Err(format!(
+                    "{name}: {date} is outside the dates the registry answers for: from {first} to {last} (a year from today)"
+                ));
+            }
+            Ok(Some(span))
+        };
+        let on = whole(self.on)?;
+        let from = whole(self.from)?;
+        let to = whole(self.to)?;
+        match (on, from, to) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(format!(
+                "{} and {}/{} ask the same question twice; give one of them",
+                self.on.1, self.from.1, self.to.1
+            )),
+            (Some(on), None, None) => Ok(Some(on)),
+            (None, Some(from), Some(to)) => {
+                Span::new(from.from(), to.to()).map(Some).ok_or_else(|| {
+                    format!(
+                        "{} {} ends before {} {} begins",
+                        self.to.1,
+                        self.to.0.map(ToString::to_string).unwrap_or_default(),
+                        self.from.1,
+                        self.from.0.map(ToString::to_string).unwrap_or_default()
+                    )
+                })
+            }
+            (None, Some(_), None) => Err(format!("{} needs {} too", self.from.1, self.to.1)),
+            (None, None, Some(_)) => Err(format!("{} needs {} too", self.to.1, self.from.1)),
+            (None, None, None) => Ok(None),
+        }
     }
 }

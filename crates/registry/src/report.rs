@@ -104,6 +104,7 @@ impl Registry {
         as_known_at: Option<Timestamp>,
         strict: bool,
     ) -> Result<AnnualReport, CommandError> {
+        check_year(year, crate::now().day()).map_err(CommandError::Invalid)?;
         let first = Day::from_ymd(year, 1, 1).map_err(|e| CommandError::Invalid(e.to_string()))?;
         let last = Day::from_ymd(year, 12, 31).map_err(|e| CommandError::Invalid(e.to_string()))?;
         let within = |i: Interval| first.number() <= i.lo() && i.hi() <= last.number();
@@ -115,7 +116,8 @@ impl Registry {
             let filter = ListFilter {
                 party: party.cloned(),
                 status: None,
-                valid_on: Some(day),
+                valid_on: Some(pacta_domain::Span::day(day)),
+                in_force: Default::default(),
                 as_known_at,
                 today: day,
             };
@@ -252,5 +254,20 @@ impl Registry {
             head,
             made_at: now(),
         })
+    }
+}
+
+/// Whether a report may be asked for `year` on `today`: from
+/// [`pacta_domain::limits::FIRST_PLAUSIBLE_YEAR`] to the year a year from
+/// today falls in; the error names the range.
+pub fn check_year(year: i32, today: Day) -> Result<(), String> {
+    let (first, last) = pacta_domain::limits::plausible_days(today);
+    let (first, last) = (first.ymd().0, last.ymd().0);
+    if (first..=last).contains(&year) {
+        Ok(())
+    } else {
+        Err(format!(
+            "year {year} is outside the years the registry reports on: {first} to {last}"
+        ))
     }
 }

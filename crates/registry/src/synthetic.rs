@@ -78,7 +78,7 @@ fn source(date: Day) -> Source {
 /// A date at a random precision around a day, no earlier than `after`;
 /// returns the date and the last day it allows.
 fn date_after(rng: &mut Rng, after: i32) -> (PartialDate, i32) {
-    let day = Day::from_number(after + 1 + rng.below(400) as i32);
+    let day = Day::from_number(after + 1 + rng.below(200) as i32);
     let (y, m, _) = day.ymd();
     let text = match rng.below(10) {
         0 => format!("{y:04}"),
@@ -111,7 +111,7 @@ fn history(rng: &mut Rng, n: u64, id_base: u64) -> (StreamId, Vec<(EventId, Even
     let id = Slug::parse(&format!("{home}--{partner}-{n}")).expect("a valid slug");
     let mut events: Vec<Event> = Vec::new();
     let mut cursor =
-        Day::from_ymd(1992, 1, 1).expect("a real day").number() + rng.below(9000) as i32;
+        Day::from_ymd(1992, 1, 1).expect("a real day").number() + rng.below(3000) as i32;
     events.push(Event::new(Payload::PartnershipOpened(PartnershipOpened {
         home,
         partner,

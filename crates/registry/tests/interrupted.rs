@@ -18,6 +18,7 @@ fn answers(projections: &Projections) -> Vec<String> {
             party: None,
             status: None,
             valid_on: None,
+            in_force: Default::default(),
             as_known_at: None,
             today: day.parse::<Day>().unwrap(),
         };

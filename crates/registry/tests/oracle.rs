@@ -361,7 +361,8 @@ fn check_projection(
             let filter = ListFilter {
                 party: Some(slug("home")),
                 status: None,
-                valid_on: Some(d),
+                valid_on: Some(pacta_domain::Span::day(d)),
+                in_force: Default::default(),
                 as_known_at: known_at,
                 today: d,
             };

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A party named in an answer.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartyRefDto {
     /// Its id.
     pub id: String,
@@ -27,7 +27,7 @@ impl From<&PartyRef> for PartyRefDto {
 }
 
 /// A partial date with its bounds.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DateDto {
     /// The date as the source gave it (EDTF), e.g. `2008-05` or `[2001-11-28..]`.
     pub date: String,
@@ -58,7 +58,7 @@ impl From<&PartialDate> for DateDto {
 }
 
 /// A citation.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct SourceDto {
     /// Title of the document.
     pub title: String,
@@ -89,7 +89,7 @@ impl From<&Source> for SourceDto {
 }
 
 /// One event of a history, with what later events say of it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventDto {
     /// Position in the global log.
     pub position: u64,
@@ -178,7 +178,7 @@ impl From<&EventView> for EventDto {
 pub const DETAIL_EVENTS: usize = 100;
 
 /// One partnership on a day, as known at a time.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartnershipDto {
     /// Its id.
     pub id: String,
@@ -188,8 +188,14 @@ pub struct PartnershipDto {
     pub partner: PartyRefDto,
     /// `home_party`, `home_actor` or `foreign_side`.
     pub initiative: Option<String>,
-    /// The day asked about.
+    /// The day asked about: the last of the days asked; status, events and
+    /// instrument are those of this day.
     pub valid_on: String,
+    /// The days asked about (one day, a month, a period).
+    pub days_asked: DaysDto,
+    /// In force over the days asked: `throughout`, `sometime`, `never` or
+    /// `uncertain` (read strictly with `evidence=strict`).
+    pub in_force_over: String,
     /// The record time asked about (absent: now).
     pub as_known_at: Option<String>,
     /// Status on the day: `proposed`, `negotiating`, `active`, `stagnating`, `suspended`, `terminated`
@@ -237,7 +243,7 @@ pub struct PartnershipDto {
 }
 
 /// The event an answer's evidence rests on.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EvidenceDto {
     /// Its id.
     pub event_id: String,
@@ -276,6 +282,8 @@ impl PartnershipDto {
             partner: (&d.partner).into(),
             initiative: d.initiative.map(|i| i.to_string()),
             valid_on: d.valid_on.to_string(),
+            days_asked: d.span.into(),
+            in_force_over: d.over_read(strict).to_string(),
             as_known_at: d.as_known_at.map(|t| t.to_string()),
             status: d.status.to_string(),
             possible_statuses: d.possible_statuses.iter().map(|s| s.to_string()).collect(),
@@ -301,7 +309,7 @@ impl PartnershipDto {
 }
 
 /// A partnership in a listing, with its status and in force on the day asked about.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartnershipRowDto {
     /// Its id.
     pub id: String,
@@ -311,8 +319,13 @@ pub struct PartnershipRowDto {
     pub partner: PartyRefDto,
     /// Status on the day.
     pub status: String,
-    /// In force on the day (with `evidence=strict`, a presumed `yes` reads `uncertain`).
+    /// In force on the day, or over the days asked (`yes` throughout, `no`
+    /// never, `uncertain` otherwise); with `evidence=strict`, a presumed
+    /// `yes` reads `uncertain`.
     pub in_force: String,
+    /// In force over the days asked: `throughout`, `sometime` (certainly
+    /// on some day, not certainly on all), `never` or `uncertain`.
+    pub in_force_over: String,
     /// When in force is `yes`: `evidenced` or `presumed` (see the partnership's state).
     pub evidence: Option<String>,
     /// Why in force is less than the partnership's own history says.
@@ -336,6 +349,7 @@ impl PartnershipRowDto {
             partner: (&r.partner).into(),
             status: r.status.to_string(),
             in_force: r.in_force_read(strict).to_string(),
+            in_force_over: r.over_read(strict).to_string(),
             evidence: r.evidence.map(|e| e.as_str().to_owned()),
             in_force_reason: r.in_force_reason.clone(),
             instrument: r.instrument.map(|i| i.to_string()),
@@ -344,14 +358,38 @@ impl PartnershipRowDto {
 }
 
 /// A list of partnerships.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartnershipList {
+    /// The party asked about (`party=`), as found: by id, by name, or as
+    /// the only party a search by words found.
+    pub party: Option<PartyRefDto>,
+    /// The days asked about (`valid_on`, or `valid_from`..`valid_to`);
+    /// absent when none was named (today, and no in-force filter).
+    pub days_asked: Option<DaysDto>,
     /// The partnerships.
     pub items: Vec<PartnershipRowDto>,
 }
 
+/// The days a question asked about: its first and last day.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct DaysDto {
+    /// The first day, YYYY-MM-DD.
+    pub from: String,
+    /// The last day, YYYY-MM-DD.
+    pub to: String,
+}
+
+impl From<pacta_domain::Span> for DaysDto {
+    fn from(s: pacta_domain::Span) -> Self {
+        DaysDto {
+            from: s.from().to_string(),
+            to: s.to().to_string(),
+        }
+    }
+}
+
 /// A partnership's history.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct HistoryDto {
     /// The partnership id.
     pub id: String,
@@ -366,7 +404,7 @@ pub struct HistoryDto {
 }
 
 /// A party's names.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct NamesDto {
     /// In its own language.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -380,7 +418,7 @@ pub struct NamesDto {
 }
 
 /// A party.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartyDto {
     /// Its id.
     pub id: String,
@@ -423,14 +461,14 @@ impl From<&PartyView> for PartyDto {
 }
 
 /// A list of parties.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct PartyList {
     /// The parties.
     pub items: Vec<PartyDto>,
 }
 
 /// An offer: a town seeking a Czech partner.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OfferDto {
     /// Its id.
     pub id: String,
@@ -494,7 +532,7 @@ pub fn offer_dto(o: &OfferView, name: impl Fn(&str) -> std::sync::Arc<str>) -> O
 }
 
 /// A list of offers.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OfferList {
     /// The offers.
     pub items: Vec<OfferDto>,
@@ -519,7 +557,7 @@ impl OfferList {
 }
 
 /// A page of the global log: records exactly as exported (and hashed).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventPage {
     /// The records, oldest first.
     #[schema(value_type = Vec<Object>)]
@@ -531,7 +569,7 @@ pub struct EventPage {
 }
 
 /// Where an appended event landed.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct LandedDto {
     /// Its id.
     pub event_id: String,
@@ -546,7 +584,7 @@ pub struct LandedDto {
 }
 
 /// The answer to a write.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct AppendedDto {
     /// The id of the party, partnership or offer written to.
     pub id: String,
@@ -583,7 +621,7 @@ impl From<&pacta_registry::Outcome> for AppendedDto {
 }
 
 /// The result of verifying the hash chain.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct VerifyDto {
     /// True when the chain is intact (and extends the digest, if one was given).
     pub ok: bool,
@@ -615,7 +653,7 @@ pub struct DigestDto {
 }
 
 /// How an agreement ended.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct TerminationDto {
     /// The `Terminated` event (effective date after corrections, original beside it).
     pub event: EventDto,
@@ -640,7 +678,7 @@ pub struct TerminationDto {
 }
 
 /// A terminated partnership's dossier.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DossierDto {
     /// The partnership.
     pub id: String,
@@ -661,7 +699,7 @@ pub struct DossierDto {
 }
 
 /// What a terminated agreement's being in force before its end rests on.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct BeforeEndDto {
     /// The last fact before the end that shows it alive.
     pub last_evidence: Option<EvidenceDto>,
@@ -728,7 +766,7 @@ impl From<&pacta_registry::audit::Dossier> for DossierDto {
 }
 
 /// Termination dossiers with the verification of the chain behind them.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DossiersDto {
     /// One dossier per terminated partnership.
     pub items: Vec<DossierDto>,
@@ -740,7 +778,7 @@ pub struct DossiersDto {
 
 /// One terminated partnership's dossier with the verification of the
 /// chain behind it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DossierProofDto {
     /// The dossier.
     #[serde(flatten)]
@@ -782,7 +820,7 @@ impl From<&pacta_registry::audit::Dossiers> for DossiersDto {
 }
 
 /// A partnership in force at one end of the year.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct InForceLineDto {
     /// The partnership.
     pub id: String,
@@ -795,7 +833,7 @@ pub struct InForceLineDto {
 }
 
 /// An event of the year.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventLineDto {
     /// The partnership or offer.
     pub id: String,
@@ -806,7 +844,7 @@ pub struct EventLineDto {
 }
 
 /// The report for one home party.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct SectionDto {
     /// The home party.
     pub home: Option<PartyRefDto>,
@@ -838,7 +876,7 @@ pub struct SectionDto {
 }
 
 /// The yearly report for the assembly.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ReportDto {
     /// The year.
     pub year: i32,

@@ -79,7 +79,8 @@ impl AppError {
         AppError::bad_request(format!("{}{e}", at(field))).with_field(field)
     }
 
-    fn with_field(mut self, field: &str) -> AppError {
+    /// The same problem naming the field it is about (none when empty).
+    pub fn with_field(mut self, field: &str) -> AppError {
         if !field.is_empty() {
             self.0.field = Some(field.to_owned());
         }

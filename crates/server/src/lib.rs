@@ -375,6 +375,7 @@ pub async fn serve_with(
         AppState::with_limits(registry.clone(), limits.clone()).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
+    let address_file = Announced::write(registry.store().path(), listener.local_addr()?);
     // Printed for people and scripts that started the server on port 0.
     println!("pacta listening on http://{}", listener.local_addr()?);
     let persister = tokio::spawn(persist_projections(registry.clone()));
@@ -390,8 +391,60 @@ pub async fn serve_with(
         .persist()
         .map_err(std::io::Error::other)?;
     registry.store().flush().map_err(std::io::Error::other)?;
+    drop(address_file);
     tracing::info!("store flushed; bye");
     Ok(())
+}
+
+/// The file in the data directory that names the address a running
+/// `pacta serve` answers on, so that the CLI's read commands can ask it
+/// while it holds the store.
+pub const ADDRESS_FILE: &str = "serving.json";
+
+/// What [`ADDRESS_FILE`] holds.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Announcement {
+    /// Where to connect (a wildcard listen address is given as loopback).
+    pub address: SocketAddr,
+    /// The server's process id.
+    pub pid: u32,
+}
+
+/// The address file of a running server; removed when dropped (a killed
+/// server leaves it, and a reader finds nobody answering there).
+struct Announced(Option<std::path::PathBuf>);
+
+impl Announced {
+    fn write(dir: &std::path::Path, mut address: SocketAddr) -> Announced {
+        if address.ip().is_unspecified() {
+            address.set_ip(match address {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let path = dir.join(ADDRESS_FILE);
+        let tmp = dir.join(format!("{ADDRESS_FILE}.tmp"));
+        let body = serde_json::to_vec(&Announcement {
+            address,
+            pid: std::process::id(),
+        })
+        .expect("an announcement serializes");
+        match std::fs::write(&tmp, body).and_then(|()| std::fs::rename(&tmp, &path)) {
+            Ok(()) => Announced(Some(path)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not write the address file; the CLI cannot read beside this server");
+                Announced(None)
+            }
+        }
+    }
+}
+
+impl Drop for Announced {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// How often the server writes the projections' latest state to their

@@ -119,11 +119,11 @@ where
     text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
-/// A record time asked about: any RFC 3339 instant (see
-/// [`Timestamp::parse_clamped`]).
+/// A record time asked about: an RFC 3339 instant or a date (see
+/// [`Timestamp::parse_known_at`]).
 fn instant<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     let text = String::deserialize(d)?;
-    Timestamp::parse_clamped(&text)
+    Timestamp::parse_known_at(&text)
         .map(Some)
         .map_err(serde::de::Error::custom)
 }
@@ -514,17 +514,57 @@ pub struct ListQuery {
     #[param(schema_with = schema::status)]
     #[serde(default, deserialize_with = "parsed")]
     pub status: Option<Status>,
-    /// The day, YYYY-MM-DD (default: today, and no in-force filter).
-    #[param(value_type = Option<String>, format = Date)]
+    /// (Default: today, and no in-force filter.) The day, or all days of a month or a year (`2022-03-01`, `2022-03`,
+    /// `2022`, `2011-40`: any partial date with both ends known); with it,
+    /// in force is over all its days (`yes` throughout, `no` never,
+    /// `uncertain` otherwise).
+    #[param(value_type = Option<String>, example = "2022-03")]
     #[serde(default, deserialize_with = "parsed")]
-    pub valid_on: Option<Day>,
-    /// Record time, RFC 3339 (default: now).
-    #[param(value_type = Option<String>, format = DateTime)]
+    pub valid_on: Option<PartialDate>,
+    /// The first day of a period asked about (a partial date: its first
+    /// day); needs `valid_to`.
+    #[param(value_type = Option<String>, example = "2020")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub valid_from: Option<PartialDate>,
+    /// The last day of a period asked about (a partial date: its last
+    /// day); needs `valid_from`.
+    #[param(value_type = Option<String>, example = "2022")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub valid_to: Option<PartialDate>,
+    /// Record time: an RFC 3339 instant, or a date meaning the end of that
+    /// day, UTC (default: now).
+    #[param(value_type = Option<String>, example = "2026-01-01")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
+    /// With days asked: `yes_or_uncertain` (the default) lists those in
+    /// force on some day of them, `no` those in force on none, `all` every one.
+    #[param(value_type = Option<String>, pattern = "^(yes_or_uncertain|no|all)$")]
+    pub in_force: Option<pacta_projections::InForceFilter>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
     #[param(schema_with = schema::reading)]
     pub evidence: Option<Reading>,
+}
+
+/// The days a listing or a partnership's state is asked about, from
+/// `valid_on` or `valid_from`/`valid_to`; `None` when none is named.
+pub fn days_asked(
+    on: Option<&PartialDate>,
+    from: Option<&PartialDate>,
+    to: Option<&PartialDate>,
+    today: Day,
+) -> Result<Option<pacta_domain::Span>, AppError> {
+    let asked = pacta_registry::query::DaysAsked {
+        on: (on, "valid_on"),
+        from: (from, "valid_from"),
+        to: (to, "valid_to"),
+    };
+    asked.span(today).map_err(|e| {
+        let field = ["valid_on", "valid_from", "valid_to"]
+            .into_iter()
+            .find(|f| e.starts_with(f))
+            .unwrap_or("");
+        AppError::bad_request(e).with_field(field)
+    })
 }
 
 /// How an answer reads evidence.
@@ -550,12 +590,26 @@ impl Reading {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
-    /// The day, YYYY-MM-DD (default: today).
-    #[param(value_type = Option<String>, format = Date)]
+    /// (Default: today.) The day, or all days of a month or a year (`2022-03-01`, `2022-03`,
+    /// `2022`, `2011-40`: any partial date with both ends known); with it,
+    /// in force is over all its days (`yes` throughout, `no` never,
+    /// `uncertain` otherwise).
+    #[param(value_type = Option<String>, example = "2022-03")]
     #[serde(default, deserialize_with = "parsed")]
-    pub valid_on: Option<Day>,
-    /// Record time, RFC 3339 (default: now).
-    #[param(value_type = Option<String>, format = DateTime)]
+    pub valid_on: Option<PartialDate>,
+    /// The first day of a period asked about (a partial date: its first
+    /// day); needs `valid_to`.
+    #[param(value_type = Option<String>, example = "2020")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub valid_from: Option<PartialDate>,
+    /// The last day of a period asked about (a partial date: its last
+    /// day); needs `valid_from`.
+    #[param(value_type = Option<String>, example = "2022")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub valid_to: Option<PartialDate>,
+    /// Record time: an RFC 3339 instant, or a date meaning the end of that
+    /// day, UTC (default: now).
+    #[param(value_type = Option<String>, example = "2026-01-01")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
@@ -568,8 +622,9 @@ pub struct DayQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// Record time, RFC 3339 (default: now).
-    #[param(value_type = Option<String>, format = DateTime)]
+    /// Record time: an RFC 3339 instant, or a date meaning the end of that
+    /// day, UTC (default: now).
+    #[param(value_type = Option<String>, example = "2026-01-01")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// Only events at global positions after this one (the previous page's `next_after`).
@@ -636,13 +691,14 @@ pub struct VerifyQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// The year, 1–9999.
-    #[param(minimum = 1, maximum = 9999, example = 2022)]
+    /// The year, from 1900 to the year a year from today falls in.
+    #[param(minimum = 1900, example = 2022)]
     pub year: i32,
     /// One home party (id or name); all when absent.
     pub party: Option<String>,
-    /// Record time, RFC 3339 (default: now).
-    #[param(value_type = Option<String>, format = DateTime)]
+    /// Record time: an RFC 3339 instant, or a date meaning the end of that
+    /// day, UTC (default: now).
+    #[param(value_type = Option<String>, example = "2026-01-01")]
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) is listed as perhaps in force.
@@ -667,6 +723,18 @@ pub struct DossierQuery {
     #[param(schema_with = schema::lang)]
     #[serde(default, deserialize_with = "parsed")]
     pub lang: Option<pacta_documents::Lang>,
+}
+
+/// `GET /api/v1/parties`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PartiesQuery {
+    /// Only parties with, for each word of this text, a word of their id,
+    /// a name, an alias or a former name that begins with it (letter case
+    /// and diacritics aside): `cuhujiv` finds Čuhujiv (Chuguev).
+    #[param(example = "plzen")]
+    pub q: Option<String>,
 }
 
 /// The query of an endpoint that takes no parameters: any is refused.

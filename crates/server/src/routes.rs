@@ -17,8 +17,8 @@ use crate::error::{AppError, Problem};
 use crate::request::Reading;
 use crate::request::{
     AppendBody, Body, DayQuery, DossierQuery, EventIn, HistoryQuery, ListQuery, NoQuery,
-    OffersQuery, OpenPartnershipBody, PublishOfferBody, Query, RegisterPartyBody, ReportQuery,
-    VerifyQuery,
+    OffersQuery, OpenPartnershipBody, PartiesQuery, PublishOfferBody, Query, RegisterPartyBody,
+    ReportQuery, VerifyQuery, days_asked,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -38,6 +38,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::stream::events))
         .routes(routes!(crate::stream::event_stream))
         .routes(routes!(verify))
+        .routes(routes!(chain))
         .routes(routes!(terminations))
         .routes(routes!(termination))
         .routes(routes!(annual_report))
@@ -90,26 +91,30 @@ fn party_param(state: &AppState, party: Option<&str>) -> Result<Option<Slug>, Ap
         .transpose()
 }
 
-/// The party an id or a name names: 404 when none does; 409 listing the
-/// candidates when a name is more than one party's.
+/// The party an id, a name or a search names: 404 when none does; 409
+/// listing the candidates when several do.
 fn lookup_party(state: &AppState, text: &str) -> Result<pacta_registry::PartyView, AppError> {
     use pacta_registry::Lookup;
-    state.registry.lookup_party(text).map_err(|e| match e {
-        Lookup::NotFound => AppError::not_found(format!("no party {text:?}")),
-        Lookup::Ambiguous(candidates) => {
-            let ids: Vec<String> = candidates.iter().map(|p| p.id.to_string()).collect();
-            AppError::new(
-                StatusCode::CONFLICT,
-                "ambiguous",
-                "Ambiguous name",
-                format!(
-                    "{text:?} is a name of several parties: {}; ask by one of these ids",
-                    ids.join(", ")
-                ),
-            )
-            .with_candidates(ids)
-        }
-    })
+    state
+        .registry
+        .find_party(text)
+        .map(|(p, _)| p)
+        .map_err(|e| match e {
+            Lookup::NotFound => AppError::not_found(format!("no party {text:?}")),
+            Lookup::Ambiguous(candidates) => {
+                let ids: Vec<String> = candidates.iter().map(|p| p.id.to_string()).collect();
+                AppError::new(
+                    StatusCode::CONFLICT,
+                    "ambiguous",
+                    "Ambiguous name",
+                    format!(
+                        "{text:?} is a name of several parties: {}; ask by one of these ids",
+                        ids.join(", ")
+                    ),
+                )
+                .with_candidates(ids)
+            }
+        })
 }
 
 fn today() -> Day {
@@ -209,11 +214,19 @@ fn readiness(state: &AppState) -> Response {
     }
 }
 
-/// Every party.
+/// Every party, or those `q` finds.
 #[utoipa::path(get, path = "/api/v1/parties", tag = "parties",
-    responses((status = 200, description = "Every party", body = api::PartyList)))]
-async fn list_parties(State(state): State<AppState>, _: Query<NoQuery>) -> Json<api::PartyList> {
-    let items = state.registry.projections().parties().all();
+    params(PartiesQuery),
+    responses((status = 200, description = "Every party, or those `q` finds", body = api::PartyList)))]
+async fn list_parties(
+    State(state): State<AppState>,
+    Query(q): Query<PartiesQuery>,
+) -> Json<api::PartyList> {
+    let parties = state.registry.projections().parties();
+    let items = match q.q.as_deref() {
+        Some(text) => parties.search(text),
+        None => parties.all(),
+    };
     Json(api::PartyList {
         items: items.iter().map(api::PartyDto::from).collect(),
     })
@@ -301,22 +314,30 @@ async fn list_partnerships(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let strict = Reading::strict(q.evidence);
+    let span = days_asked(
+        q.valid_on.as_ref(),
+        q.valid_from.as_ref(),
+        q.valid_to.as_ref(),
+        today(),
+    )?;
     let filter = ListFilter {
         party: party_param(&state, q.party.as_deref())?,
         status: q.status,
-        valid_on: q.valid_on,
+        valid_on: span,
+        in_force: q.in_force.unwrap_or_default(),
         as_known_at: q.as_known_at,
         today: today(),
     };
     let rows = state.registry.list(&filter);
     if wants_csv(&headers) {
         let registry = state.registry.clone();
-        let day = filter.valid_on.unwrap_or(filter.today);
+        // Without days asked, the listing is of today.
+        let span = span.unwrap_or(pacta_domain::Span::day(filter.today));
         let body = tokio::task::spawn_blocking(move || {
             pacta_documents::open_data::partnerships(
                 &registry,
                 &rows,
-                day,
+                span,
                 filter.as_known_at,
                 strict,
             )
@@ -329,6 +350,11 @@ async fn list_partnerships(
     Ok((
         [(header::VARY, "accept")],
         Json(api::PartnershipList {
+            party: filter
+                .party
+                .as_ref()
+                .map(|p| api::PartyRefDto::from(&state.registry.party_ref(p))),
+            days_asked: span.map(api::DaysDto::from),
             items: rows
                 .iter()
                 .map(|r| api::PartnershipRowDto::of(r, strict))
@@ -430,11 +456,17 @@ async fn get_partnership(
     Path(id): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> Result<Json<api::PartnershipDto>, AppError> {
-    let day = q.valid_on.unwrap_or_else(today);
+    let span = days_asked(
+        q.valid_on.as_ref(),
+        q.valid_from.as_ref(),
+        q.valid_to.as_ref(),
+        today(),
+    )?
+    .unwrap_or_else(|| pacta_domain::Span::day(today()));
     let known_at = q.as_known_at;
     let detail = state
         .registry
-        .partnership(&id, day, known_at)?
+        .partnership_over(&id, span, known_at)?
         .ok_or_else(|| match known_at {
             Some(t) => AppError::not_found(format!("no partnership {id:?} was recorded by {t}")),
             None => AppError::not_found(format!("no partnership {id:?}")),
@@ -651,6 +683,53 @@ async fn append_offer_event(
     append_to(&state, &actor, StreamId::offer(id), body).await
 }
 
+/// The digest `position` and `hash` name, if any.
+fn digest_param(q: &VerifyQuery) -> Result<Option<pacta_store::Head>, AppError> {
+    match (q.position, q.hash.as_deref()) {
+        (None, None) => Ok(None),
+        (Some(position), Some(hash)) => Ok(Some(pacta_store::Head {
+            position,
+            hash: pacta_domain::Digest::parse(hash)
+                .map_err(|e| AppError::bad_request(format!("hash: {e}")))?,
+        })),
+        _ => Err(AppError::bad_request(
+            "give both position and hash, or neither",
+        )),
+    }
+}
+
+/// The full report of recomputing the hash chain, exactly as `pacta
+/// verify` prints it (every unreadable range and mismatched position);
+/// with `position` and `hash`, the check of that digest with the chain's
+/// report inside (`chain`). What the CLI asks while the server holds the
+/// store.
+#[utoipa::path(get, path = "/api/v1/audit/chain", tag = "audit",
+    params(VerifyQuery),
+    responses((status = 200, description = "The chain report, or the digest check", body = Object),
+        (status = 400, description = "A parameter cannot be read", body = Problem)))]
+async fn chain(
+    State(state): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let digest = digest_param(&q)?;
+    let _turn = state.expensive_turn().await?;
+    let store = state.registry.store().clone();
+    let value = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, AppError> {
+        let value = match digest {
+            None => serde_json::to_value(store.verify(&mut |_, _| {}).map_err(AppError::internal)?),
+            Some(d) => serde_json::to_value(
+                store
+                    .verify_digest(d, &mut |_, _| {})
+                    .map_err(AppError::internal)?,
+            ),
+        };
+        value.map_err(AppError::internal)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    Ok(Json(value))
+}
+
 /// Recomputes the hash chain; with `position` and `hash`, also checks that
 /// the log still extends that digest.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
@@ -661,19 +740,7 @@ async fn verify(
     State(state): State<AppState>,
     Query(q): Query<VerifyQuery>,
 ) -> Result<Json<api::VerifyDto>, AppError> {
-    let digest = match (q.position, q.hash) {
-        (None, None) => None,
-        (Some(position), Some(hash)) => Some(pacta_store::Head {
-            position,
-            hash: pacta_domain::Digest::parse(&hash)
-                .map_err(|e| AppError::bad_request(format!("hash: {e}")))?,
-        }),
-        _ => {
-            return Err(AppError::bad_request(
-                "give both position and hash, or neither",
-            ));
-        }
-    };
+    let digest = digest_param(&q)?;
     let _turn = state.expensive_turn().await?;
     let store = state.registry.store().clone();
     let dto = tokio::task::spawn_blocking(move || -> Result<api::VerifyDto, pacta_store::Error> {
@@ -833,12 +900,8 @@ async fn annual_report(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let year = q.year;
-    if !(1..=9999).contains(&year) {
-        return Err(AppError::bad_request_field(
-            "year",
-            "must be a year from 1 to 9999, e.g. 2022",
-        ));
-    }
+    pacta_registry::report::check_year(year, today())
+        .map_err(|e| AppError::bad_request_field("year", e))?;
     let party = party_param(&state, q.party.as_deref())?;
     let key = crate::cache::ReportKey {
         year,

@@ -1585,3 +1585,182 @@ async fn nothing_is_in_force_for_a_party_before_it_existed() {
     .await;
     assert!(a.body["in_force_reason"].is_null(), "{}", a.text);
 }
+
+#[tokio::test]
+async fn dates_as_people_write_them() {
+    let f = fixture();
+    let orenburg = |a: &Answer| -> Option<Value> {
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "liberecky-kraj--orenburg-oblast")
+            .cloned()
+    };
+    // February 2022: in force all month (denounced 1 March, source 001).
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_on=2022-02&party=liberecky-kraj",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        a.body["days_asked"],
+        json!({"from":"2022-02-01","to":"2022-02-28"})
+    );
+    let row = orenburg(&a).expect("listed in February");
+    assert_eq!(
+        (&row["in_force"], &row["in_force_over"]),
+        (&json!("yes"), &json!("throughout"))
+    );
+    // March 2022: not at all, so not listed; February–March: part of it.
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_on=2022-03&party=liberecky-kraj",
+    )
+    .await;
+    assert!(orenburg(&a).is_none(), "{}", a.text);
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_from=2020&valid_to=2022-03&party=liberecky-kraj",
+    )
+    .await;
+    assert_eq!(
+        a.body["days_asked"],
+        json!({"from":"2020-01-01","to":"2022-03-31"})
+    );
+    let row = orenburg(&a).expect("listed over the period");
+    assert_eq!(
+        (&row["in_force"], &row["in_force_over"]),
+        (&json!("uncertain"), &json!("sometime"))
+    );
+    // One partnership over a year; a half-year; a record time as a date.
+    let a = get(
+        &f,
+        "/api/v1/partnerships/liberecky-kraj--orenburg-oblast?valid_on=2022",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        (&a.body["in_force"], &a.body["in_force_over"]),
+        (&json!("uncertain"), &json!("sometime"))
+    );
+    assert_eq!(
+        a.body["days_asked"],
+        json!({"from":"2022-01-01","to":"2022-12-31"})
+    );
+    assert_eq!(a.body["valid_on"], "2022-12-31");
+    let a = get(
+        &f,
+        "/api/v1/partnerships?valid_on=2011-40&as_known_at=2026-11-28",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        a.body["days_asked"],
+        json!({"from":"2011-01-01","to":"2011-06-30"})
+    );
+    // What cannot be meant is refused, naming the field and the range.
+    for (uri, field, says) in [
+        (
+            "/api/v1/partnerships?valid_on=0011",
+            "valid_on",
+            "outside the dates the registry answers for: from 1900-01-01",
+        ),
+        (
+            "/api/v1/partnerships?valid_from=2020",
+            "valid_from",
+            "valid_from needs valid_to too",
+        ),
+        (
+            "/api/v1/partnerships?valid_on=2020&valid_to=2021",
+            "valid_on",
+            "ask the same question twice",
+        ),
+        (
+            "/api/v1/partnerships?valid_from=2022&valid_to=2020",
+            "valid_to",
+            "ends before valid_from 2022 begins",
+        ),
+        (
+            "/api/v1/partnerships/liberecky-kraj--bursa?valid_on=[2020..]",
+            "valid_on",
+            "open at an end",
+        ),
+        (
+            "/api/v1/reports/annual?year=11",
+            "year",
+            "year 11 is outside the years the registry reports on: 1900 to",
+        ),
+    ] {
+        let a = get(&f, uri).await;
+        problem(&a, 400, "malformed");
+        assert_eq!(a.body["field"], field, "{uri}: {}", a.text);
+        assert!(
+            a.body["detail"].as_str().unwrap().contains(says),
+            "{uri}: {}",
+            a.text
+        );
+    }
+    // A partnership fact before 1900 is refused and changes nothing.
+    let before = head(&f);
+    let a = post(
+        &f,
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        Some(&f.clerk),
+        json!({"type":"ActivityRecorded","date":"1850-01-01","data":{"kind":"visit"}}),
+    )
+    .await;
+    problem(&a, 422, "invalid");
+    assert!(
+        a.text
+            .contains("1850-01-01 is outside the dates a partnership fact may have"),
+        "{}",
+        a.text
+    );
+    assert_eq!(head(&f), before);
+}
+
+#[tokio::test]
+async fn names_as_people_type_them() {
+    let f = fixture();
+    let ids = |a: &Answer| -> Vec<String> {
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Without diacritics, in any case, by a word's beginning; Čuhujiv
+    // also answers to Chuguev (source 004).
+    for (q, id) in [
+        ("cuhujiv", "chuhuiv"),
+        ("CHUGUEV", "chuhuiv"),
+        ("plzen", "plzensky-kraj"),
+        ("orenb", "orenburg-oblast"),
+    ] {
+        let a = get(&f, &format!("/api/v1/parties?q={q}")).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert!(ids(&a).contains(&id.to_owned()), "{q}: {:?}", ids(&a));
+    }
+    assert!(ids(&get(&f, "/api/v1/parties?q=atlantis").await).is_empty());
+    // A unique match is used and named; several are refused with the
+    // candidates; an exact id always wins.
+    let a = get(&f, "/api/v1/partnerships?party=orenb").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["party"]["id"], "orenburg-oblast");
+    let a = get(&f, "/api/v1/partnerships?party=kraj").await;
+    problem(&a, 409, "ambiguous");
+    assert!(
+        a.body["candidates"].as_array().unwrap().len() > 1,
+        "{}",
+        a.text
+    );
+    let a = get(&f, "/api/v1/partnerships?party=novy-bor").await;
+    assert_eq!(a.body["party"]["id"], "novy-bor");
+    // A parameter that is not understood is refused, never ignored.
+    let a = get(&f, "/api/v1/partnerships?search=plzen").await;
+    problem(&a, 400, "malformed");
+    assert!(a.text.contains("search"), "{}", a.text);
+}

@@ -45,8 +45,9 @@ async fn metadata_columns(state: &AppState, table: &str) -> Vec<String> {
 }
 
 /// The partnerships in force on 1 March 2022 (the day Orenburg was
-/// denounced): the CSV has the JSON answer's rows, in its order, with its
-/// ids, parties, status, in force, evidence and instrument.
+/// denounced), and over March 2022: the CSV has the JSON answer's rows,
+/// in its order, with its days, ids, parties, status, in force, evidence
+/// and instrument.
 #[tokio::test]
 async fn the_listing_on_a_day_as_csv_is_the_json_listing() {
     let (_dir, state) = seeded();
@@ -54,10 +55,14 @@ async fn the_listing_on_a_day_as_csv_is_the_json_listing() {
         "/api/v1/partnerships?valid_on=2022-03-01",
         "/api/v1/partnerships?valid_on=2022-03-01&evidence=strict",
         "/api/v1/partnerships?valid_on=2011-06-30&party=liberecky-kraj",
+        // A month: in force over its days.
+        "/api/v1/partnerships?valid_on=2022-03&party=liberecky-kraj",
     ] {
         let json = get(&state, uri, "application/json").await;
         assert!(json.content_type().starts_with("application/json"));
-        let items = json.json()["items"].as_array().unwrap().clone();
+        let json = json.json();
+        let items = json["items"].as_array().unwrap().clone();
+        let days = &json["days_asked"];
         let answer = get(&state, uri, "text/csv").await;
         assert!(
             answer.text.ends_with("\r\n") && !answer.text.replace("\r\n", "").contains('\n'),
@@ -83,13 +88,14 @@ async fn the_listing_on_a_day_as_csv_is_the_json_listing() {
                 ("partner_name", &item["partner"]["name"]),
                 ("status", &item["status"]),
                 ("in_force", &item["in_force"]),
+                ("in_force_over", &item["in_force_over"]),
                 ("evidence", &item["evidence"]),
                 ("instrument", &item["instrument"]),
             ] {
                 assert_eq!(row[col(column)], text(value), "{uri}: {column} of {item}");
             }
-            let day = uri.split("valid_on=").nth(1).unwrap();
-            assert_eq!(&row[col("valid_on")], &day[..10]);
+            assert_eq!(row[col("valid_from")], days["from"]);
+            assert_eq!(row[col("valid_to")], days["to"]);
         }
     }
     // What the JSON answer of one partnership says of its dates.

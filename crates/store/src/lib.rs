@@ -472,6 +472,12 @@ pub struct Store {
 }
 
 impl Store {
+    /// Whether `dir` holds a store (an empty one included): what tells a
+    /// command that only reads from one pointed at the wrong directory.
+    pub fn exists(dir: impl AsRef<Path>) -> bool {
+        dir.as_ref().join("log").is_dir()
+    }
+
     /// Opens (creating if needed) the store in `dir`. Fails at once with
     /// [`Error::Locked`] if another process holds it.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {

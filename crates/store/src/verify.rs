@@ -16,7 +16,7 @@ use crate::scan::{Gap, Walk};
 use crate::{Error, Head, split_value};
 
 /// The result of recomputing the chain.
-#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct VerifyReport {
     /// True when every record hashes to its stored hash, links to the one
     /// before, and the chain ends at the head.
@@ -53,7 +53,7 @@ pub struct VerifyReport {
 const MAX_LISTED: usize = 1000;
 
 /// The result of checking a digest against the log.
-#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DigestCheck {
     /// True when the log extends the digest and the chain verifies.
     pub ok: bool,

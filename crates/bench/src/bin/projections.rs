@@ -158,7 +158,8 @@ fn main() -> anyhow::Result<()> {
             let filter = ListFilter {
                 party: party.clone(),
                 status: None,
-                valid_on: Some(random_day()),
+                valid_on: Some(pacta_domain::Span::day(random_day())),
+                in_force: Default::default(),
                 as_known_at: None,
                 today: random_day(),
             };
@@ -193,7 +194,8 @@ fn main() -> anyhow::Result<()> {
         let filter = ListFilter {
             party: None,
             status: None,
-            valid_on: Some(random_day()),
+            valid_on: Some(pacta_domain::Span::day(random_day())),
+            in_force: Default::default(),
             as_known_at: None,
             today: random_day(),
         };
