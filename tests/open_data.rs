@@ -104,6 +104,33 @@ fn partnerships_on_a_day_and_the_log_as_csv() {
         );
     }
 
+    // A month: the same rows as the listing over it.
+    let month = ok(pacta(data.path()).args([
+        "export",
+        "--format",
+        "csv",
+        "--what",
+        "partnerships",
+        "--valid-on",
+        "2022-03",
+    ]));
+    let (header, rows) = read(&month);
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        pacta(data.path()).args(["valid-on", "2022-03", "--format", "json"])
+    ))
+    .unwrap();
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(rows.len(), items.len());
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (row, item) in rows.iter().zip(items) {
+        assert_eq!(row[col("id")], item["id"]);
+        assert_eq!(row[col("in_force_over")], item["in_force_over"]);
+        assert_eq!(
+            (&row[col("valid_from")], &row[col("valid_to")]),
+            ("2022-03-01", "2022-03-31")
+        );
+    }
+
     // Flags that go with CSV only are refused without it.
     for args in [
         &["export", "--what", "events"][..],

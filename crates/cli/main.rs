@@ -97,9 +97,10 @@ enum Command {
         /// each) or `events` (the log, one row each).
         #[arg(long, required_if_eq("format", "csv"))]
         what: Option<OpenTable>,
-        /// With `--what partnerships`: the day (default: today, UTC).
+        /// With `--what partnerships`: the day, month or year (default:
+        /// today, UTC).
         #[arg(long)]
-        valid_on: Option<Day>,
+        valid_on: Option<PartialDate>,
         /// With `--format csv`: write the table's CSVW metadata here
         /// (default: NAME.csv-metadata.json beside `--output NAME.csv`).
         #[arg(long)]
@@ -1306,7 +1307,7 @@ fn export_csv(
     data: &Path,
     output: Option<&Path>,
     table: OpenTable,
-    valid_on: Option<Day>,
+    valid_on: Option<PartialDate>,
     metadata: Option<&Path>,
 ) -> anyhow::Result<()> {
     match table {
@@ -1322,7 +1323,15 @@ fn export_csv(
                      ask it: GET /api/v1/partnerships?valid_on=DAY with Accept: text/csv"
                 );
             };
-            let span = Span::day(valid_on.unwrap_or_else(today));
+            let asked = DaysAsked {
+                on: (valid_on.as_ref(), "--valid-on"),
+                from: (None, "--from"),
+                to: (None, "--to"),
+            };
+            let span = asked
+                .span(today())
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or_else(|| Span::day(today()));
             let filter = ListFilter {
                 party: None,
                 status: None,
