@@ -117,6 +117,7 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
     // Documents, importing and exporting, tokens: with the server stopped.
     run(cwd, &block("pacta audit terminations"), None, &[]);
     run(cwd, &block("pacta import seeds/"), None, &[]);
+    run(cwd, &block("pacta export --format csv"), None, &[]);
     run(cwd, &block("pacta token add liberec-desk"), None, &[]);
     let admin = ok(pacta(&data).args(["token", "add", "readme-admin", "--role", "admin"]));
     let clerk = ok(pacta(&data).args([
@@ -142,6 +143,7 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
         "curl 'localhost:8080/api/v1/partnerships?",
         "api/v1/admin/tokens",
         "liberecky-kraj--bursa/events",
+        "Accept: text/csv",
     ] {
         run(cwd, &block(needle), Some(&addr), &env);
     }
@@ -152,7 +154,7 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
     assert!(server.wait().unwrap().success());
 
     // Every block was run (the first two lines are the commands above).
-    let run_blocks = 1 + 3 + 3;
+    let run_blocks = 1 + 4 + 4;
     assert_eq!(
         blocks().len(),
         run_blocks + 1,

@@ -236,7 +236,7 @@ fn the_orenburg_dossier_from_the_command_line() {
         "--party",
         "liberecky-kraj",
     ]));
-    assert!(report.contains("terminated (1):"), "{report}");
+    assert!(report.contains("Ukončeno v roce (1)"), "{report}");
 }
 
 #[test]

@@ -19,8 +19,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use output::{DocFormat, Format, Table, cell};
+use pacta_documents::open_data::Table as OpenTable;
+use pacta_documents::{self as documents, Lang, PartyNames};
 use pacta_domain::{Day, PartialDate, Recorded, Slug, Span, Status, Timestamp};
 use pacta_projections::ListFilter;
 use pacta_registry::query::DaysAsked;
@@ -80,11 +82,29 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Print the full log as NDJSON, one record per line, oldest first.
+    /// Print the full log as NDJSON, one record per line, oldest first
+    /// (what `import` reads), or, with `--format csv`, a table for open
+    /// data with its CSVW metadata.
     Export {
         /// Write to this file instead of stdout.
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "out")]
         output: Option<PathBuf>,
+        /// ndjson: the log as records, for `import`; csv: a table (RFC
+        /// 4180, a header row) of what `--what` names.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
+        format: ExportFormat,
+        /// With `--format csv`: `partnerships` (in force on a day, one row
+        /// each) or `events` (the log, one row each).
+        #[arg(long, required_if_eq("format", "csv"))]
+        what: Option<OpenTable>,
+        /// With `--what partnerships`: the day, month or year (default:
+        /// today, UTC).
+        #[arg(long)]
+        valid_on: Option<PartialDate>,
+        /// With `--format csv`: write the table's CSVW metadata here
+        /// (default: NAME.csv-metadata.json beside `--output NAME.csv`).
+        #[arg(long)]
+        metadata: Option<PathBuf>,
     },
     /// Recompute the hash chain from the first record to the head.
     ///
@@ -268,6 +288,9 @@ enum AuditCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
+        /// The language of the document (table and html): cs or en.
+        #[arg(long, default_value_t = Lang::Cs)]
+        lang: Lang,
     },
 }
 
@@ -290,6 +313,9 @@ enum ReportCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
+        /// The language of the document (table and html): cs or en.
+        #[arg(long, default_value_t = Lang::Cs)]
+        lang: Lang,
     },
 }
 
@@ -392,7 +418,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init => init(data),
         Command::Token(command) => token(data, command),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
-        Command::Export { output } => export(data, output.as_deref()),
+        Command::Export {
+            output,
+            format: ExportFormat::Ndjson,
+            what: None,
+            valid_on: None,
+            metadata: None,
+        } => export(data, output.as_deref(), false),
+        Command::Export {
+            format: ExportFormat::Ndjson,
+            ..
+        } => usage_error(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--what, --valid-on and --metadata go with --format csv",
+        )),
+        Command::Export {
+            output,
+            format: ExportFormat::Csv,
+            what,
+            valid_on,
+            metadata,
+        } => export_csv(
+            data,
+            output.as_deref(),
+            what.unwrap_or(OpenTable::Events),
+            valid_on,
+            metadata.as_deref(),
+        ),
         Command::Verify { digest } => verify(data, digest.as_deref()),
         Command::Digest => digest(data),
         Command::ValidOn {
@@ -486,16 +538,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Parties { format } => parties(data, None, format),
         Command::Find { text, format } => parties(data, Some(&text), format),
         Command::Offers { status, format } => offers(data, status, format),
-        Command::Audit(AuditCommand::Terminations { id, strict, format }) => {
-            audit(data, id.as_deref(), strict, format)
-        }
+        Command::Audit(AuditCommand::Terminations {
+            id,
+            strict,
+            format,
+            lang,
+        }) => audit(data, id.as_deref(), strict, format, lang),
         Command::Report(ReportCommand::Annual {
             year,
             party,
             as_known_at,
             strict,
             format,
-        }) => report(data, year, party.as_deref(), as_known_at, strict, format),
+            lang,
+        }) => report(
+            data,
+            year,
+            party.as_deref(),
+            as_known_at,
+            strict,
+            format,
+            lang,
+        ),
         Command::Rebuild {
             projection,
             indexes,
@@ -1111,7 +1175,13 @@ fn offers(
     }
 }
 
-fn audit(data: &Path, id: Option<&str>, strict: bool, format: DocFormat) -> anyhow::Result<()> {
+fn audit(
+    data: &Path,
+    id: Option<&str>,
+    strict: bool,
+    format: DocFormat,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let registry = open_existing(data)?;
     let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
@@ -1119,87 +1189,11 @@ fn audit(data: &Path, id: Option<&str>, strict: bool, format: DocFormat) -> anyh
             id.unwrap_or("")
         );
     };
-    let dto = api::DossiersDto::from(&dossiers);
+    let names = PartyNames::of(&registry);
     match format {
-        DocFormat::Json => output::json(&dto)?,
-        DocFormat::Html => print!("{}", pacta_server::html::dossiers(&dto)),
-        DocFormat::Table => {
-            let mut out = io::stdout().lock();
-            for d in &dto.items {
-                let t = &d.termination;
-                writeln!(out, "{}: {} – {}", d.id, d.home.name, d.partner.name)?;
-                writeln!(
-                    out,
-                    "  ended {} ({}), reason: {}",
-                    date_text(&t.event),
-                    cell(t.mode.as_ref()),
-                    cell(t.reason.as_ref())
-                )?;
-                writeln!(
-                    out,
-                    "  takes effect {}: {}",
-                    cell(t.takes_effect.as_ref()),
-                    t.takes_effect_note
-                )?;
-                writeln!(
-                    out,
-                    "  decided by {}, resolution {}",
-                    cell(t.decided_by.as_ref()),
-                    cell(t.resolution.as_ref())
-                )?;
-                writeln!(
-                    out,
-                    "  evidence: {}; recorded {} by {}; position {} hash {}",
-                    source_text(t.event.source.as_ref()),
-                    t.event.recorded_at,
-                    t.event.recorded_by,
-                    t.event.position,
-                    t.event.hash
-                )?;
-                let b = &d.before_end;
-                if let Some(e) = &b.last_evidence {
-                    writeln!(
-                        out,
-                        "  last evidence before the end: {} {} ({})",
-                        e.event_type,
-                        cell(e.date.as_ref()),
-                        source_text(e.source.as_ref())
-                    )?;
-                }
-                writeln!(out, "  in force before the end: {}", b.note)?;
-                for e in &d.preceding {
-                    writeln!(
-                        out,
-                        "  before: {} {} {}",
-                        e.event_type,
-                        date_text(e),
-                        cell(e.note.as_ref())
-                    )?;
-                }
-                for e in &d.corrections {
-                    writeln!(
-                        out,
-                        "  correction {} of {}: {}",
-                        e.position,
-                        cell(e.target),
-                        cell(e.note.as_ref())
-                    )?;
-                }
-                writeln!(out)?;
-            }
-            let v = &dto.verification;
-            writeln!(
-                out,
-                "chain verified to position {}: {}; head hash {}",
-                v.head_position,
-                if v.ok {
-                    "intact".to_owned()
-                } else {
-                    format!("BROKEN at {}", cell(v.first_bad_position))
-                },
-                v.head_hash
-            )?;
-        }
+        DocFormat::Json => output::json(&api::DossiersDto::from(&dossiers))?,
+        DocFormat::Html => print!("{}", documents::dossier::html(&dossiers, lang, &names)),
+        DocFormat::Table => print!("{}", documents::dossier::text(&dossiers, lang, &names)),
     }
     Ok(())
 }
@@ -1211,62 +1205,16 @@ fn report(
     as_known_at: Option<Timestamp>,
     strict: bool,
     format: DocFormat,
+    lang: Lang,
 ) -> anyhow::Result<()> {
     let registry = open_existing(data)?;
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
     let report = registry.annual_report(year, party.as_ref(), as_known_at, strict)?;
-    let dto = api::ReportDto::from(&report);
+    let names = PartyNames::of(&registry);
     match format {
-        DocFormat::Json => output::json(&dto)?,
-        DocFormat::Html => print!("{}", pacta_server::html::report(&dto)),
-        DocFormat::Table => {
-            let mut out = io::stdout().lock();
-            writeln!(out, "International cooperation in {year}")?;
-            for s in &dto.sections {
-                writeln!(
-                    out,
-                    "\n== {} ==",
-                    s.home.as_ref().map(|h| h.name.as_str()).unwrap_or("-")
-                )?;
-                let lists: [(&str, &Vec<api::InForceLineDto>); 4] = [
-                    ("in force on 1 January", &s.in_force_start),
-                    ("uncertain on 1 January", &s.uncertain_start),
-                    ("in force on 31 December", &s.in_force_end),
-                    ("uncertain on 31 December", &s.uncertain_end),
-                ];
-                for (title, lines) in lists {
-                    let names: Vec<&str> = lines.iter().map(|l| l.partner.name.as_str()).collect();
-                    writeln!(out, "{title} ({}): {}", names.len(), names.join(", "))?;
-                }
-                let events: [(&str, &Vec<api::EventLineDto>); 8] = [
-                    ("signed", &s.signed),
-                    ("stagnated", &s.stagnated),
-                    ("suspended", &s.suspended),
-                    ("revived", &s.revived),
-                    ("terminated", &s.terminated),
-                    ("activities", &s.activities),
-                    ("offers published", &s.offers),
-                    ("possibly in the year", &s.possibly),
-                ];
-                for (title, lines) in events {
-                    writeln!(out, "{title} ({}):", lines.len())?;
-                    for l in lines {
-                        writeln!(
-                            out,
-                            "  {}  {}  {}  [{}]",
-                            date_text(&l.event),
-                            l.partner.name,
-                            cell(l.event.note.as_ref()),
-                            l.event
-                                .source
-                                .as_ref()
-                                .map(|s| s.title.as_str())
-                                .unwrap_or("-")
-                        )?;
-                    }
-                }
-            }
-        }
+        DocFormat::Json => output::json(&api::ReportDto::from(&report))?,
+        DocFormat::Html => print!("{}", documents::report::html(&report, lang, &names)),
+        DocFormat::Table => print!("{}", documents::report::text(&report, lang, &names)),
     }
     Ok(())
 }
@@ -1343,22 +1291,132 @@ fn generate(data: &Path, partnerships: u64, seed: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+/// How `pacta export` writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum ExportFormat {
+    /// The log, one record a line, exactly as stored and hashed.
+    Ndjson,
+    /// A CSV table for open data.
+    Csv,
+}
+
+/// `export --format csv`: a table, and its CSVW metadata when asked for
+/// or when the table goes to a file (`NAME.csv-metadata.json` beside it,
+/// where CSVW processors look).
+fn export_csv(
+    data: &Path,
+    output: Option<&Path>,
+    table: OpenTable,
+    valid_on: Option<PartialDate>,
+    metadata: Option<&Path>,
+) -> anyhow::Result<()> {
+    match table {
+        OpenTable::Events if valid_on.is_some() => usage_error(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--valid-on goes with --what partnerships",
+        )),
+        OpenTable::Events => export(data, output, true),
+        OpenTable::Partnerships => {
+            let Reader::Local(registry) = reader(data)? else {
+                bail!(
+                    "the partnerships table is made from the store; while the server runs, \
+                     ask it: GET /api/v1/partnerships?valid_on=DAY with Accept: text/csv"
+                );
+            };
+            let asked = DaysAsked {
+                on: (valid_on.as_ref(), "--valid-on"),
+                from: (None, "--from"),
+                to: (None, "--to"),
+            };
+            let span = asked
+                .span(today())
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or_else(|| Span::day(today()));
+            let filter = ListFilter {
+                party: None,
+                status: None,
+                valid_on: Some(span),
+                in_force: Default::default(),
+                as_known_at: None,
+                today: span.to(),
+            };
+            let rows = registry.list(&filter);
+            let body = documents::open_data::partnerships(&registry, &rows, span, None, false)?;
+            let mut out = export_output(output)?;
+            out.write_all(&body)?;
+            out.flush()?;
+            Ok(())
+        }
+    }?;
+    let url = output
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{table}.csv"));
+    let beside = output.map(|p| {
+        let mut name = p.as_os_str().to_owned();
+        name.push("-metadata.json");
+        PathBuf::from(name)
+    });
+    if let Some(path) = metadata.map(Path::to_path_buf).or(beside) {
+        let text = serde_json::to_string_pretty(&table.metadata(&url))?;
+        std::fs::write(&path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Where an export of the log writes: NDJSON records (what `import`
+/// reads) or the events table.
+enum Sink {
+    Ndjson(BufWriter<Box<dyn Write>>),
+    Csv(Box<documents::open_data::EventsCsv<BufWriter<Box<dyn Write>>>>),
+}
+
+impl Sink {
+    fn new(output: Option<&Path>, csv: bool) -> anyhow::Result<Sink> {
+        let out = export_output(output)?;
+        Ok(if csv {
+            Sink::Csv(Box::new(documents::open_data::EventsCsv::new(out)?))
+        } else {
+            Sink::Ndjson(out)
+        })
+    }
+
+    fn write(&mut self, record: &Recorded) -> anyhow::Result<()> {
+        match self {
+            Sink::Ndjson(out) => {
+                serde_json::to_writer(&mut *out, record)?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Csv(table) => table.row(record)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Ndjson(mut out) => out.flush()?,
+            Sink::Csv(table) => table.finish()?.flush()?,
+        }
+        Ok(())
+    }
+}
+
+/// The log, every readable record, as NDJSON records (what `import`
+/// reads) or, with `csv`, as the events table.
+fn export(data: &Path, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
     let store = match reader_of_store(data)? {
         Ok(store) => store,
-        Err(server) => return export_remote(&server, output),
+        Err(server) => return export_remote(&server, output, csv),
     };
-    let mut out = export_output(output)?;
+    let mut sink = Sink::new(output, csv)?;
     let bar = progress_bar(store.head().position, "export");
     // A record that cannot be read is named and skipped: everything the
     // log can still give is written, and the gaps are said at the end.
     let mut missing = Ranges::default();
     for (position, record) in store.read_past_damage(0) {
         match record {
-            Ok(record) => {
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
-            }
+            Ok(record) => sink.write(&record)?,
             Err(e) => {
                 // The first few in full; the summary names them all.
                 if missing.count < 10 {
@@ -1369,7 +1427,7 @@ fn export(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         }
         bar.inc(1);
     }
-    out.flush()?;
+    sink.finish()?;
     bar.finish_and_clear();
     if missing.count > 0 {
         bail!(
@@ -1394,23 +1452,21 @@ fn export_output(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Writ
 
 /// The export through the running server: the log's pages, each record
 /// written as the local export writes it.
-fn export_remote(server: &remote::Remote, output: Option<&Path>) -> anyhow::Result<()> {
-    let mut out = export_output(output)?;
+fn export_remote(server: &remote::Remote, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
+    let mut sink = Sink::new(output, csv)?;
     let mut after = 0;
     loop {
         let page: api::EventPage =
             server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
         for record in &page.items {
-            serde_json::to_writer(&mut out, record)?;
-            out.write_all(b"\n")?;
+            sink.write(record)?;
         }
         match page.next_after {
             Some(next) if !page.items.is_empty() => after = next,
             _ => break,
         }
     }
-    out.flush()?;
-    Ok(())
+    sink.finish()
 }
 
 /// The store of a command that needs the log itself, or the running

@@ -16,11 +16,12 @@ pub enum Format {
 /// How documents (dossiers, reports) are printed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 pub enum DocFormat {
-    /// Aligned columns.
+    /// The document as plain text, in the language of `--lang`.
     Table,
     /// The same JSON the HTTP API answers.
     Json,
-    /// A printable HTML page (the API's `Accept: text/html`).
+    /// A printable HTML page (the API's `Accept: text/html`), in the
+    /// language of `--lang`.
     Html,
 }
 

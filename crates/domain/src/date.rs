@@ -519,6 +519,75 @@ impl fmt::Debug for PartialDate {
     }
 }
 
+/// One side of a [`PartialDate`] as its parts, for those who put a date
+/// into words (the printable documents): the unit the source gave and its
+/// qualifier.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct DatePart {
+    /// What the source gave.
+    pub unit: DateUnit,
+    /// `?`, `~`, `%` or none.
+    pub qualifier: Qualifier,
+}
+
+/// The unit of a [`DatePart`]. Every value is a real date: months are
+/// 1–12, days exist in their month, and the sub-year numbers are 1–4
+/// (seasons and quarters) or 1–2 (halves).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DateUnit {
+    /// A calendar year.
+    Year(i32),
+    /// Year and month (1–12).
+    Month(i32, u32),
+    /// Year, month and day.
+    Day(i32, u32, u32),
+    /// Year and season, 1 spring … 4 winter (EDTF 21–24; winter runs from
+    /// December of the year into the next).
+    Season(i32, u32),
+    /// Year and quarter, 1–4 (EDTF 33–36).
+    Quarter(i32, u32),
+    /// Year and half, 1–2 (EDTF 40–41).
+    Half(i32, u32),
+}
+
+/// A [`PartialDate`] as its parts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DateShape {
+    /// One unit: `2008-05`, `2011-40?`.
+    Single(DatePart),
+    /// Bounds, at least one present: `[A..B]`, `[A..]`, `[..B]`.
+    Range {
+        /// The earliest side, absent when open.
+        start: Option<DatePart>,
+        /// The latest side, absent when open.
+        end: Option<DatePart>,
+    },
+}
+
+impl PartialDate {
+    /// The date's parts, for wording it.
+    pub fn shape(&self) -> DateShape {
+        let part = |s: Single| DatePart {
+            unit: match s.unit {
+                Unit::Year(y) => DateUnit::Year(y),
+                Unit::Month(y, m) => DateUnit::Month(y, m),
+                Unit::Day(y, m, d) => DateUnit::Day(y, m, d),
+                Unit::SubYear(y, code @ 21..=24) => DateUnit::Season(y, code - 20),
+                Unit::SubYear(y, code @ 33..=36) => DateUnit::Quarter(y, code - 32),
+                Unit::SubYear(y, code) => DateUnit::Half(y, code - 39),
+            },
+            qualifier: s.qualifier,
+        };
+        match self.repr {
+            Repr::Single(s) => DateShape::Single(part(s)),
+            Repr::Range { start, end } => DateShape::Range {
+                start: start.map(part),
+                end: end.map(part),
+            },
+        }
+    }
+}
+
 impl FromStr for PartialDate {
     type Err = DateError;
     fn from_str(s: &str) -> Result<PartialDate, DateError> {
@@ -671,6 +740,42 @@ mod tests {
             Some("2013-01-01"),
             Some("2014-12-31"),
             Range,
+        );
+    }
+
+    #[test]
+    fn shapes_name_the_parts() {
+        let part = |unit, qualifier| DatePart { unit, qualifier };
+        let shape = |t: &str| PartialDate::parse(t).unwrap().shape();
+        assert_eq!(
+            shape("2011-40"),
+            DateShape::Single(part(DateUnit::Half(2011, 1), Qualifier::None))
+        );
+        assert_eq!(
+            shape("2011-41?"),
+            DateShape::Single(part(DateUnit::Half(2011, 2), Qualifier::Uncertain))
+        );
+        assert_eq!(
+            shape("2011-24~"),
+            DateShape::Single(part(DateUnit::Season(2011, 4), Qualifier::Approximate))
+        );
+        assert_eq!(
+            shape("2011-33"),
+            DateShape::Single(part(DateUnit::Quarter(2011, 1), Qualifier::None))
+        );
+        assert_eq!(
+            shape("[2009-04-22..]"),
+            DateShape::Range {
+                start: Some(part(DateUnit::Day(2009, 4, 22), Qualifier::None)),
+                end: None
+            }
+        );
+        assert_eq!(
+            shape("[..2013%]"),
+            DateShape::Range {
+                start: None,
+                end: Some(part(DateUnit::Year(2013), Qualifier::UncertainApproximate))
+            }
         );
     }
 

@@ -32,7 +32,9 @@ pub mod name;
 pub mod record;
 pub mod time;
 
-pub use date::{DateError, Day, Interval, PartialDate, Precision, Qualifier};
+pub use date::{
+    DateError, DatePart, DateShape, DateUnit, Day, Interval, PartialDate, Precision, Qualifier,
+};
 pub use decide::{DecideError, Held, NameHolder, Proposed, Rejection, State, World, decide};
 pub use event::{
     ActivityKind, ActivityOutcome, Event, EventError, EventType, Initiative, Instrument, Names,

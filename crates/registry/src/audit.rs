@@ -184,6 +184,8 @@ pub struct Dossiers {
     pub head: Head,
     /// When the dossiers were made.
     pub made_at: Timestamp,
+    /// Whether in force before each end was read strictly.
+    pub strict: bool,
 }
 
 impl Registry {
@@ -222,6 +224,7 @@ impl Registry {
             },
             verification,
             made_at: now(),
+            strict,
         }))
     }
 

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 
 use pacta_domain::{Day, EventType, InForce, Interval, Slug, StreamId, Timestamp};
 use pacta_projections::ListFilter;
+use pacta_store::Head;
 
 use crate::query::{EventView, PartyRef, annotate};
-use crate::{CommandError, Registry};
+use crate::{CommandError, Registry, now};
 
 /// One partnership in an in-force list.
 #[derive(Clone, Debug)]
@@ -85,6 +86,12 @@ pub struct AnnualReport {
     pub strict: bool,
     /// One section per home party, by id.
     pub sections: Vec<Section>,
+    /// The log's head when the report was made: every record it rests on
+    /// lies at or before it (read last, since the log only grows), so the
+    /// report can be checked against a digest (`pacta verify --digest`).
+    pub head: Head,
+    /// When it was made.
+    pub made_at: Timestamp,
 }
 
 impl Registry {
@@ -238,11 +245,14 @@ impl Registry {
             }
             out.push(s);
         }
+        let head = self.store().head();
         Ok(AnnualReport {
             year,
             as_known_at,
             strict,
             sections: out,
+            head,
+            made_at: now(),
         })
     }
 }

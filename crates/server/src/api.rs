@@ -886,6 +886,13 @@ pub struct ReportDto {
     pub strict: bool,
     /// One section per home party.
     pub sections: Vec<SectionDto>,
+    /// When it was made.
+    pub made_at: String,
+    /// The log's head position it rests on: every record it used lies at
+    /// or before it (check with `/audit/verify?position=&hash=`).
+    pub head_position: u64,
+    /// The hash of the log at that position.
+    pub head_hash: String,
 }
 
 impl From<&pacta_registry::report::AnnualReport> for ReportDto {
@@ -914,6 +921,9 @@ impl From<&pacta_registry::report::AnnualReport> for ReportDto {
             year: r.year,
             as_known_at: r.as_known_at.map(|t| t.to_string()),
             strict: r.strict,
+            made_at: r.made_at.to_string(),
+            head_position: r.head.position,
+            head_hash: r.head.hash.to_string(),
             sections: r
                 .sections
                 .iter()

@@ -27,6 +27,8 @@ pub struct ReportKey {
     pub head: u64,
     /// The printable page rather than JSON.
     pub html: bool,
+    /// The page's language.
+    pub lang: pacta_documents::Lang,
 }
 
 /// Answers kept by key, within a byte budget.

@@ -8,7 +8,8 @@
 //! cannot drift from them.
 //!
 //! Only this crate knows HTTP. Request and response shapes live in
-//! [`api`] and are converted by hand from the registry's views.
+//! [`api`] and are converted by hand from the registry's views; printable
+//! pages come from `pacta_documents`, chosen by `Accept` and `lang`.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -16,7 +17,6 @@ pub mod admin;
 pub mod api;
 mod cache;
 pub mod error;
-pub mod html;
 pub mod listen;
 pub mod request;
 mod routes;

@@ -204,6 +204,10 @@ mod schema {
         )
     }
 
+    pub fn lang() -> Object {
+        names(false, pacta_documents::Lang::ALL.map(|l| l.code()))
+    }
+
     pub fn reading() -> Object {
         names(false, ["presumed", "strict"])
     }
@@ -700,6 +704,10 @@ pub struct ReportQuery {
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) is listed as perhaps in force.
     #[param(schema_with = schema::reading)]
     pub evidence: Option<Reading>,
+    /// The language of the printable page (`Accept: text/html`): `cs` (the default) or `en`.
+    #[param(schema_with = schema::lang)]
+    #[serde(default, deserialize_with = "parsed")]
+    pub lang: Option<pacta_documents::Lang>,
 }
 
 /// The query of the termination dossiers.
@@ -711,6 +719,10 @@ pub struct DossierQuery {
     /// uncertain rather than presumed in force.
     #[param(schema_with = schema::reading)]
     pub evidence: Option<Reading>,
+    /// The language of the printable page (`Accept: text/html`): `cs` (the default) or `en`.
+    #[param(schema_with = schema::lang)]
+    #[serde(default, deserialize_with = "parsed")]
+    pub lang: Option<pacta_documents::Lang>,
 }
 
 /// `GET /api/v1/parties`.

@@ -29,6 +29,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_parties, create_party))
         .routes(routes!(get_party))
         .routes(routes!(list_partnerships, create_partnership))
+        .routes(routes!(partnerships_csv_metadata))
+        .routes(routes!(events_csv_metadata))
         .routes(routes!(get_partnership))
         .routes(routes!(partnership_events, append_partnership_event))
         .routes(routes!(list_offers, create_offer))
@@ -295,9 +297,13 @@ fn created(outcome: &pacta_registry::Outcome) -> Response {
 
 /// Partnerships, filtered; with `valid_on`, only those in force (`yes` or
 /// `uncertain`) that day, each with its status and in force that day.
+/// `Accept: text/csv` gives the same rows as CSV (with the dates of
+/// signing, termination and last evidence), described by
+/// `/api/v1/partnerships.csv-metadata.json`.
 #[utoipa::path(get, path = "/api/v1/partnerships", tag = "partnerships",
     params(ListQuery),
-    responses((status = 200, description = "The partnerships", body = api::PartnershipList),
+    responses((status = 200, description = "The partnerships (JSON); `Accept: text/csv` gives them as CSV (RFC 4180, a header row), described by `/api/v1/partnerships.csv-metadata.json`",
+            content((api::PartnershipList = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter cannot be read", body = Problem),
         (status = 404, description = "No such party", body = Problem),
         (status = 409, description = "The party name matches more than one party", body = Problem),
@@ -305,7 +311,8 @@ fn created(outcome: &pacta_registry::Outcome) -> Response {
 async fn list_partnerships(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<api::PartnershipList>, AppError> {
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
     let strict = Reading::strict(q.evidence);
     let span = days_asked(
         q.valid_on.as_ref(),
@@ -322,17 +329,119 @@ async fn list_partnerships(
         today: today(),
     };
     let rows = state.registry.list(&filter);
-    Ok(Json(api::PartnershipList {
-        party: filter
-            .party
-            .as_ref()
-            .map(|p| api::PartyRefDto::from(&state.registry.party_ref(p))),
-        days_asked: span.map(api::DaysDto::from),
-        items: rows
-            .iter()
-            .map(|r| api::PartnershipRowDto::of(r, strict))
-            .collect(),
-    }))
+    if wants_csv(&headers) {
+        let registry = state.registry.clone();
+        // Without days asked, the listing is of today.
+        let span = span.unwrap_or(pacta_domain::Span::day(filter.today));
+        let body = tokio::task::spawn_blocking(move || {
+            pacta_documents::open_data::partnerships(
+                &registry,
+                &rows,
+                span,
+                filter.as_known_at,
+                strict,
+            )
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+        return Ok(csv(body, pacta_documents::open_data::Table::Partnerships));
+    }
+    Ok((
+        [(header::VARY, "accept")],
+        Json(api::PartnershipList {
+            party: filter
+                .party
+                .as_ref()
+                .map(|p| api::PartyRefDto::from(&state.registry.party_ref(p))),
+            days_asked: span.map(api::DaysDto::from),
+            items: rows
+                .iter()
+                .map(|r| api::PartnershipRowDto::of(r, strict))
+                .collect(),
+        }),
+    )
+        .into_response())
+}
+
+/// Whether the client asked for CSV: `text/csv` with a quality above
+/// zero and above `application/json`'s (the first listed wins a tie).
+/// Anything else, `*/*` and types Pacta does not serve included, gets
+/// JSON: an answer is never refused for its `Accept`.
+pub(crate) fn wants_csv(headers: &axum::http::HeaderMap) -> bool {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    // (quality, place) of the first range naming `media` exactly.
+    let quality = |media: &str| {
+        accept.split(',').enumerate().find_map(|(i, range)| {
+            let mut parts = range.split(';').map(str::trim);
+            let name = parts.next()?;
+            if !name.eq_ignore_ascii_case(media) {
+                return None;
+            }
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            Some((q, i))
+        })
+    };
+    match (quality("text/csv"), quality("application/json")) {
+        (Some((q, _)), _) if q <= 0.0 => false,
+        (Some(_), None) => true,
+        (Some((qc, ic)), Some((qj, ij))) => qc > qj || (qc == qj && ic < ij),
+        (None, _) => false,
+    }
+}
+
+/// A CSV answer, pointing at the metadata that describes its columns
+/// (CSVW's `describedby` link).
+pub(crate) fn csv(body: Vec<u8>, table: pacta_documents::open_data::Table) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present".to_owned()),
+            (header::VARY, "accept".to_owned()),
+            (
+                header::LINK,
+                format!(
+                    "</api/v1/{table}.csv-metadata.json>; rel=\"describedby\"; type=\"application/csvm+json\""
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The CSVW metadata of `GET /api/v1/partnerships` as CSV: each column's
+/// name, Czech and English titles, datatype and description.
+#[utoipa::path(get, path = "/api/v1/partnerships.csv-metadata.json", tag = "partnerships",
+    responses((status = 200, description = "CSV on the Web (W3C CSVW) metadata of the partnerships CSV",
+        content((Object = "application/csvm+json")))))]
+async fn partnerships_csv_metadata(_: Query<NoQuery>) -> Response {
+    csv_metadata(pacta_documents::open_data::Table::Partnerships)
+}
+
+/// The CSVW metadata of `GET /api/v1/events` as CSV.
+#[utoipa::path(get, path = "/api/v1/events.csv-metadata.json", tag = "log",
+    responses((status = 200, description = "CSV on the Web (W3C CSVW) metadata of the events CSV",
+        content((Object = "application/csvm+json")))))]
+async fn events_csv_metadata(_: Query<NoQuery>) -> Response {
+    csv_metadata(pacta_documents::open_data::Table::Events)
+}
+
+/// A table's metadata; its `url` is relative, so it resolves to the
+/// endpoint beside the metadata.
+fn csv_metadata(table: pacta_documents::open_data::Table) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/csvm+json")],
+        table.metadata(table.name()).to_string(),
+    )
+        .into_response()
 }
 
 /// One partnership on a day (default today) as known at a time (default now).
@@ -686,26 +795,47 @@ fn wants_html(headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn html(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::VARY, "accept"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn dossiers(
     state: &AppState,
     id: Option<String>,
     q: &DossierQuery,
-) -> Result<Option<api::DossiersDto>, AppError> {
+) -> Result<Option<pacta_registry::audit::Dossiers>, AppError> {
     let _turn = state.expensive_turn().await?;
     let registry = state.registry.clone();
     let strict = Reading::strict(q.evidence);
     tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref(), strict))
         .await
         .map_err(AppError::internal)?
-        .map(|d| d.as_ref().map(api::DossiersDto::from))
         .map_err(AppError::from)
 }
 
+/// The printable page of dossiers, in the language asked for.
+fn dossiers_page(
+    state: &AppState,
+    d: &pacta_registry::audit::Dossiers,
+    q: &DossierQuery,
+) -> Response {
+    let names = pacta_documents::PartyNames::of(&state.registry);
+    html(pacta_documents::dossier::html(
+        d,
+        q.lang.unwrap_or_default(),
+        &names,
+    ))
+}
+
 /// Every terminated partnership's dossier, with the chain verified up to
-/// the head. `Accept: text/html` gives a printable page.
+/// the head. `Accept: text/html` gives a printable page (Czech, or
+/// English with `lang=en`).
 #[utoipa::path(get, path = "/api/v1/audit/terminations", tag = "audit",
     params(DossierQuery),
     responses((status = 200, description = "The dossiers (JSON); `Accept: text/html` gives a printable page",
@@ -719,15 +849,16 @@ async fn terminations(
         .await?
         .ok_or_else(|| AppError::internal("no dossiers for the whole registry"))?;
     Ok(if wants_html(&headers) {
-        html(crate::html::dossiers(&d))
+        dossiers_page(&state, &d, &q)
     } else {
-        Json(d).into_response()
+        ([(header::VARY, "accept")], Json(api::DossiersDto::from(&d))).into_response()
     })
 }
 
 /// One terminated partnership's dossier: when it ended, how, why, who
 /// decided and recorded it, on what evidence, what preceded it, every
-/// correction, and the chain verified up to the head.
+/// correction, and the chain verified up to the head. `Accept: text/html`
+/// gives a printable page (Czech, or English with `lang=en`).
 #[utoipa::path(get, path = "/api/v1/audit/terminations/{id}", tag = "audit",
     params(("id" = String, Path, description = "Partnership id"), DossierQuery),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
@@ -743,18 +874,19 @@ async fn termination(
         .await?
         .ok_or_else(|| AppError::not_found(format!("no terminated partnership {id:?}")))?;
     if wants_html(&headers) {
-        return Ok(html(crate::html::dossiers(&d)));
+        return Ok(dossiers_page(&state, &d, &q));
     }
-    let one = d
+    let one = api::DossiersDto::from(&d)
         .single()
         .ok_or_else(|| AppError::internal(format!("not one dossier for {id:?}")))?;
-    Ok(Json(one).into_response())
+    Ok(([(header::VARY, "accept")], Json(one)).into_response())
 }
 
 /// The yearly summary for the assembly: in force on 1 January and 31
 /// December, signed, stagnated, suspended, revived and terminated during
 /// the year, its activities and the offers published in it, each line
-/// with its source. `Accept: text/html` gives a printable page.
+/// with its source, and the log's head it rests on. `Accept: text/html`
+/// gives a printable page (Czech, or English with `lang=en`).
 #[utoipa::path(get, path = "/api/v1/reports/annual", tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report (JSON); `Accept: text/html` gives a printable page",
@@ -778,6 +910,7 @@ async fn annual_report(
         strict: Reading::strict(q.evidence),
         head: state.registry.store().head().position,
         html: wants_html(&headers),
+        lang: q.lang.unwrap_or_default(),
     };
     let content_type = if key.html {
         "text/html; charset=utf-8"
@@ -797,11 +930,12 @@ async fn annual_report(
                     question.as_known_at,
                     question.strict,
                 )?;
-                let dto = api::ReportDto::from(&report);
                 Ok(axum::body::Bytes::from(if question.html {
-                    crate::html::report(&dto)
+                    let names = pacta_documents::PartyNames::of(&registry);
+                    pacta_documents::report::html(&report, question.lang, &names)
                 } else {
-                    serde_json::to_string(&dto).map_err(AppError::internal)?
+                    serde_json::to_string(&api::ReportDto::from(&report))
+                        .map_err(AppError::internal)?
                 }))
             })
             .await
@@ -810,5 +944,13 @@ async fn annual_report(
             body
         }
     };
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+    // The same URL answers JSON or a page: caches must key on Accept.
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::VARY, "accept"),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use pacta_domain::Recorded;
 
@@ -22,14 +23,19 @@ use crate::request::{PageQuery, Query, StreamQuery};
 
 /// A page of the global log: records after `after` (default 0), at most
 /// `limit` (default 100, at most 1000), exactly as exported and hashed.
+/// `Accept: text/csv` gives the page as CSV, one row per event, described
+/// by `/api/v1/events.csv-metadata.json`; a `Link: rel="next"` header
+/// names the next page.
 #[utoipa::path(get, path = "/api/v1/events", tag = "log",
     params(PageQuery),
-    responses((status = 200, description = "A page of the log", body = EventPage),
+    responses((status = 200, description = "A page of the log (JSON); `Accept: text/csv` gives it as CSV (RFC 4180, a header row), described by `/api/v1/events.csv-metadata.json`",
+            content((EventPage = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter cannot be read", body = Problem)))]
 pub(crate) async fn events(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
-) -> Result<Json<EventPage>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let after = q.after.unwrap_or(0);
     let limit = crate::routes::page_limit(q.limit)? as u64;
     let head = state.registry.store().head().position;
@@ -38,11 +44,27 @@ pub(crate) async fn events(
         .last()
         .map(|r| r.envelope.position)
         .filter(|&p| p < head);
-    Ok(Json(EventPage {
-        items,
-        next_after,
-        head_position: head,
-    }))
+    if crate::routes::wants_csv(&headers) {
+        let body = pacta_documents::open_data::events(&items).map_err(AppError::internal)?;
+        let mut answer = crate::routes::csv(body, pacta_documents::open_data::Table::Events);
+        if let Some(next) = next_after
+            && let Ok(link) = axum::http::HeaderValue::from_str(&format!(
+                "</api/v1/events?after={next}&limit={limit}>; rel=\"next\""
+            ))
+        {
+            answer.headers_mut().append(axum::http::header::LINK, link);
+        }
+        return Ok(answer);
+    }
+    Ok((
+        [(axum::http::header::VARY, "accept")],
+        Json(EventPage {
+            items,
+            next_after,
+            head_position: head,
+        }),
+    )
+        .into_response())
 }
 
 fn read(state: &AppState, after: u64, limit: u64) -> Result<Vec<Recorded>, AppError> {

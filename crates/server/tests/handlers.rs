@@ -1107,7 +1107,7 @@ async fn the_orenburg_dossier() {
 
     let page = get_html(
         &f,
-        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast",
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast?lang=en",
     )
     .await;
     assert_eq!(page.status, StatusCode::OK);
@@ -1118,7 +1118,7 @@ async fn the_orenburg_dossier() {
         "<table>",
         "denounced",
         "intact",
-        "Head digest",
+        "Log head",
     ] {
         assert!(page.text.contains(needle), "the page lacks {needle}");
     }
@@ -1202,7 +1202,11 @@ async fn the_yearly_report_worked_out_by_hand() {
     .await;
     assert_eq!(a.body["sections"].as_array().unwrap().len(), 0);
 
-    let page = get_html(&f, "/api/v1/reports/annual?year=2022&party=liberecky-kraj").await;
+    let page = get_html(
+        &f,
+        "/api/v1/reports/annual?year=2022&party=liberecky-kraj&lang=en",
+    )
+    .await;
     assert!(
         page.text
             .contains("<h1>International cooperation in 2022</h1>")
