@@ -35,7 +35,8 @@ use pacta_store::{Head, Store};
 #[derive(Parser)]
 #[command(name = "pacta", version, about, long_about = None)]
 struct Cli {
-    /// The data directory (created if missing).
+    /// The data directory (`init`, `serve` and `token add` create it; the
+    /// other commands need it to hold a registry).
     #[arg(long, global = true, env = "PACTA_DATA", default_value = "./data")]
     data: PathBuf,
 
@@ -728,14 +729,6 @@ fn open_seeded(data: &Path) -> anyhow::Result<Registry> {
     open_registry(data)
 }
 
-/// The registry a command that only reads asks: it must exist. A read
-/// never creates or seeds a data directory (a mistyped `--data` would
-/// otherwise answer from a fresh copy of the seed data).
-fn open_existing(data: &Path) -> anyhow::Result<Registry> {
-    must_exist(data)?;
-    open_registry(data)
-}
-
 /// Where a read command reads: the store itself, or the running server
 /// that holds it (see [`remote`]). Either gives the same answers.
 enum Reader {
@@ -1182,7 +1175,33 @@ fn audit(
     format: DocFormat,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
+    let registry = match reader(data)? {
+        Reader::Local(registry) => registry,
+        Reader::Remote(server) => {
+            let path = format!(
+                "/api/v1/audit/terminations{}{}",
+                id.map(|id| format!("/{}", remote::encode(id)))
+                    .unwrap_or_default(),
+                remote::query(&[
+                    ("evidence", strict.then(|| "strict".to_owned())),
+                    ("lang", Some(lang.code().to_owned())),
+                ])
+            );
+            return match (format, id) {
+                (DocFormat::Json, None) => output::json(&server.get::<api::DossiersDto>(&path)?),
+                (DocFormat::Json, Some(_)) => {
+                    let one: api::DossierProofDto = server.get(&path)?;
+                    output::json(&api::DossiersDto {
+                        items: vec![one.dossier],
+                        verification: one.verification,
+                        made_at: one.made_at,
+                    })
+                }
+                (DocFormat::Html, _) => print_text(&server.text(&path, "text/html")?),
+                (DocFormat::Table, _) => print_text(&server.text(&path, "text/plain")?),
+            };
+        }
+    };
     let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
             "no terminated partnership {} (see `pacta list --status terminated`)",
@@ -1198,6 +1217,14 @@ fn audit(
     Ok(())
 }
 
+/// Prints a document as the server rendered it.
+fn print_text(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 fn report(
     data: &Path,
     year: i32,
@@ -1207,7 +1234,26 @@ fn report(
     format: DocFormat,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let registry = open_existing(data)?;
+    let registry = match reader(data)? {
+        Reader::Local(registry) => registry,
+        Reader::Remote(server) => {
+            let path = format!(
+                "/api/v1/reports/annual{}",
+                remote::query(&[
+                    ("year", Some(year.to_string())),
+                    ("party", party.map(str::to_owned)),
+                    ("as_known_at", as_known_at.map(|t| t.to_string())),
+                    ("evidence", strict.then(|| "strict".to_owned())),
+                    ("lang", Some(lang.code().to_owned())),
+                ])
+            );
+            return match format {
+                DocFormat::Json => output::json(&server.get::<api::ReportDto>(&path)?),
+                DocFormat::Html => print_text(&server.text(&path, "text/html")?),
+                DocFormat::Table => print_text(&server.text(&path, "text/plain")?),
+            };
+        }
+    };
     let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
     let report = registry.annual_report(year, party.as_ref(), as_known_at, strict)?;
     let names = PartyNames::of(&registry);
@@ -1317,12 +1363,6 @@ fn export_csv(
         )),
         OpenTable::Events => export(data, output, true),
         OpenTable::Partnerships => {
-            let Reader::Local(registry) = reader(data)? else {
-                bail!(
-                    "the partnerships table is made from the store; while the server runs, \
-                     ask it: GET /api/v1/partnerships?valid_on=DAY with Accept: text/csv"
-                );
-            };
             let asked = DaysAsked {
                 on: (valid_on.as_ref(), "--valid-on"),
                 from: (None, "--from"),
@@ -1332,6 +1372,23 @@ fn export_csv(
                 .span(today())
                 .map_err(anyhow::Error::msg)?
                 .unwrap_or_else(|| Span::day(today()));
+            let registry = match reader(data)? {
+                Reader::Local(registry) => registry,
+                Reader::Remote(server) => {
+                    let body = server.text(
+                        &format!(
+                            "/api/v1/partnerships?valid_from={}&valid_to={}",
+                            span.from(),
+                            span.to()
+                        ),
+                        "text/csv",
+                    )?;
+                    let mut out = export_output(output)?;
+                    out.write_all(body.as_bytes())?;
+                    out.flush()?;
+                    return write_metadata(output, table, metadata);
+                }
+            };
             let filter = ListFilter {
                 party: None,
                 status: None,
@@ -1348,6 +1405,15 @@ fn export_csv(
             Ok(())
         }
     }?;
+    write_metadata(output, table, metadata)
+}
+
+/// The CSVW description beside a CSV export (or where `--metadata` says).
+fn write_metadata(
+    output: Option<&Path>,
+    table: OpenTable,
+    metadata: Option<&Path>,
+) -> anyhow::Result<()> {
     let url = output
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())

@@ -252,6 +252,44 @@ fn list_of(
     Ok(())
 }
 
+/// The first year a partnership fact or a question may name: 1900. No
+/// international partnership of a Czech region or town predates it; an
+/// earlier date is a typing error (`1850` for `1950`).
+pub const FIRST_PLAUSIBLE_YEAR: i32 = 1900;
+
+/// How many days past the record day a partnership fact may lie (a
+/// year): an agreement signed for next year's start is recorded ahead,
+/// `3000-01-01` is a typing error.
+pub const FUTURE_DAYS: i32 = 366;
+
+/// The days a partnership fact recorded on `today` may fall on, and a
+/// question asked on `today` may ask about: from 1900-01-01 to a year
+/// after `today`.
+pub fn plausible_days(today: crate::Day) -> (crate::Day, crate::Day) {
+    let first = crate::Day::from_ymd(FIRST_PLAUSIBLE_YEAR, 1, 1).expect("a valid day");
+    (first, crate::Day::from_number(today.number() + FUTURE_DAYS))
+}
+
+/// Whether every bounded end of `date` lies within [`plausible_days`];
+/// the error names the field, the date and the accepted range.
+pub fn check_plausible(
+    field: &str,
+    date: &crate::PartialDate,
+    today: crate::Day,
+) -> Result<(), String> {
+    let (first, last) = plausible_days(today);
+    let interval = date.interval();
+    let outside = interval.earliest().is_some_and(|d| d < first || d > last)
+        || interval.latest().is_some_and(|d| d < first);
+    if outside {
+        return Err(format!(
+            "{field}: {date} is outside the dates a partnership fact may have: from {first} to \
+             {last} (a year after the record day)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -427,42 +465,4 @@ mod tests {
             "data.data: at most 16 fields (got 17)"
         );
     }
-}
-
-/// The first year a partnership fact or a question may name: 1900. No
-/// international partnership of a Czech region or town predates it; an
-/// earlier date is a typing error (`1850` for `1950`).
-pub const FIRST_PLAUSIBLE_YEAR: i32 = 1900;
-
-/// How many days past the record day a partnership fact may lie (a
-/// year): an agreement signed for next year's start is recorded ahead,
-/// `3000-01-01` is a typing error.
-pub const FUTURE_DAYS: i32 = 366;
-
-/// The days a partnership fact recorded on `today` may fall on, and a
-/// question asked on `today` may ask about: from 1900-01-01 to a year
-/// after `today`.
-pub fn plausible_days(today: crate::Day) -> (crate::Day, crate::Day) {
-    let first = crate::Day::from_ymd(FIRST_PLAUSIBLE_YEAR, 1, 1).expect("a valid day");
-    (first, crate::Day::from_number(today.number() + FUTURE_DAYS))
-}
-
-/// Whether every bounded end of `date` lies within [`plausible_days`];
-/// the error names the field, the date and the accepted range.
-pub fn check_plausible(
-    field: &str,
-    date: &crate::PartialDate,
-    today: crate::Day,
-) -> Result<(), String> {
-    let (first, last) = plausible_days(today);
-    let interval = date.interval();
-    let outside = interval.earliest().is_some_and(|d| d < first || d > last)
-        || interval.latest().is_some_and(|d| d < first);
-    if outside {
-        return Err(format!(
-            "{field}: {date} is outside the dates a partnership fact may have: from {first} to \
-             {last} (a year after the record day)"
-        ));
-    }
-    Ok(())
 }

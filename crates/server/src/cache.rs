@@ -25,8 +25,8 @@ pub struct ReportKey {
     pub strict: bool,
     /// The head it was computed at.
     pub head: u64,
-    /// The printable page rather than JSON.
-    pub html: bool,
+    /// JSON, the printable page or plain text.
+    pub form: crate::routes::DocForm,
     /// The page's language.
     pub lang: pacta_documents::Lang,
 }

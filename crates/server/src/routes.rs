@@ -782,25 +782,54 @@ async fn verify(
 }
 
 /// Whether the client asked for HTML (`Accept: text/html` before JSON).
-fn wants_html(headers: &axum::http::HeaderMap) -> bool {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match (accept.find("text/html"), accept.find("application/json")) {
-        (Some(h), Some(j)) => h < j,
-        (Some(_), None) => true,
-        _ => false,
+/// The form a document (report, dossiers) is asked for in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DocForm {
+    /// `application/json` (and anything else).
+    Json,
+    /// `text/html`: the printable page.
+    Html,
+    /// `text/plain`: the text `pacta` prints in a terminal.
+    Text,
+}
+
+impl DocForm {
+    /// The first of `text/html`, `text/plain` and `application/json` the
+    /// `Accept` header names; JSON when it names none of them.
+    fn of(headers: &axum::http::HeaderMap) -> DocForm {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        [
+            ("text/html", DocForm::Html),
+            ("text/plain", DocForm::Text),
+            ("application/json", DocForm::Json),
+        ]
+        .into_iter()
+        .filter_map(|(name, form)| accept.find(name).map(|at| (at, form)))
+        .min_by_key(|(at, _)| *at)
+        .map_or(DocForm::Json, |(_, form)| form)
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            DocForm::Json => "application/json",
+            DocForm::Html => "text/html; charset=utf-8",
+            DocForm::Text => "text/plain; charset=utf-8",
+        }
     }
 }
 
-fn html(body: String) -> Response {
+/// A document in the form asked for; the same URL answers several forms,
+/// so caches must key on `Accept`.
+fn document(form: DocForm, body: impl Into<axum::body::Body>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_TYPE, form.content_type()),
             (header::VARY, "accept"),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -819,18 +848,23 @@ async fn dossiers(
         .map_err(AppError::from)
 }
 
-/// The printable page of dossiers, in the language asked for.
+/// The printable page or the text of dossiers, in the language asked for.
 fn dossiers_page(
     state: &AppState,
     d: &pacta_registry::audit::Dossiers,
     q: &DossierQuery,
+    form: DocForm,
 ) -> Response {
     let names = pacta_documents::PartyNames::of(&state.registry);
-    html(pacta_documents::dossier::html(
-        d,
-        q.lang.unwrap_or_default(),
-        &names,
-    ))
+    let lang = q.lang.unwrap_or_default();
+    document(
+        form,
+        if form == DocForm::Html {
+            pacta_documents::dossier::html(d, lang, &names)
+        } else {
+            pacta_documents::dossier::text(d, lang, &names)
+        },
+    )
 }
 
 /// Every terminated partnership's dossier, with the chain verified up to
@@ -839,7 +873,7 @@ fn dossiers_page(
 #[utoipa::path(get, path = "/api/v1/audit/terminations", tag = "audit",
     params(DossierQuery),
     responses((status = 200, description = "The dossiers (JSON); `Accept: text/html` gives a printable page",
-        content((api::DossiersDto = "application/json"), (String = "text/html")))))]
+        content((api::DossiersDto = "application/json"), (String = "text/html"), (String = "text/plain")))))]
 async fn terminations(
     State(state): State<AppState>,
     Query(q): Query<DossierQuery>,
@@ -848,8 +882,9 @@ async fn terminations(
     let d = dossiers(&state, None, &q)
         .await?
         .ok_or_else(|| AppError::internal("no dossiers for the whole registry"))?;
-    Ok(if wants_html(&headers) {
-        dossiers_page(&state, &d, &q)
+    let form = DocForm::of(&headers);
+    Ok(if form != DocForm::Json {
+        dossiers_page(&state, &d, &q, form)
     } else {
         ([(header::VARY, "accept")], Json(api::DossiersDto::from(&d))).into_response()
     })
@@ -862,7 +897,7 @@ async fn terminations(
 #[utoipa::path(get, path = "/api/v1/audit/terminations/{id}", tag = "audit",
     params(("id" = String, Path, description = "Partnership id"), DossierQuery),
     responses((status = 200, description = "The dossier (JSON); `Accept: text/html` gives a printable page",
-        content((api::DossierProofDto = "application/json"), (String = "text/html"))),
+        content((api::DossierProofDto = "application/json"), (String = "text/html"), (String = "text/plain"))),
         (status = 404, description = "Not found", body = Problem)))]
 async fn termination(
     State(state): State<AppState>,
@@ -873,8 +908,9 @@ async fn termination(
     let d = dossiers(&state, Some(id.clone()), &q)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no terminated partnership {id:?}")))?;
-    if wants_html(&headers) {
-        return Ok(dossiers_page(&state, &d, &q));
+    let form = DocForm::of(&headers);
+    if form != DocForm::Json {
+        return Ok(dossiers_page(&state, &d, &q, form));
     }
     let one = api::DossiersDto::from(&d)
         .single()
@@ -890,7 +926,7 @@ async fn termination(
 #[utoipa::path(get, path = "/api/v1/reports/annual", tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report (JSON); `Accept: text/html` gives a printable page",
-            content((api::ReportDto = "application/json"), (String = "text/html"))),
+            content((api::ReportDto = "application/json"), (String = "text/html"), (String = "text/plain"))),
         (status = 400, description = "A parameter cannot be read", body = Problem),
         (status = 404, description = "No such party", body = Problem),
         (status = 409, description = "The party name matches more than one party", body = Problem)))]
@@ -909,14 +945,10 @@ async fn annual_report(
         as_known_at: q.as_known_at,
         strict: Reading::strict(q.evidence),
         head: state.registry.store().head().position,
-        html: wants_html(&headers),
+        form: DocForm::of(&headers),
         lang: q.lang.unwrap_or_default(),
     };
-    let content_type = if key.html {
-        "text/html; charset=utf-8"
-    } else {
-        "application/json"
-    };
+    let form = key.form;
     let body = match state.reports.get(&key) {
         Some(body) => body,
         None => {
@@ -930,12 +962,16 @@ async fn annual_report(
                     question.as_known_at,
                     question.strict,
                 )?;
-                Ok(axum::body::Bytes::from(if question.html {
-                    let names = pacta_documents::PartyNames::of(&registry);
-                    pacta_documents::report::html(&report, question.lang, &names)
-                } else {
-                    serde_json::to_string(&api::ReportDto::from(&report))
-                        .map_err(AppError::internal)?
+                let names = || pacta_documents::PartyNames::of(&registry);
+                Ok(axum::body::Bytes::from(match question.form {
+                    DocForm::Html => {
+                        pacta_documents::report::html(&report, question.lang, &names())
+                    }
+                    DocForm::Text => {
+                        pacta_documents::report::text(&report, question.lang, &names())
+                    }
+                    DocForm::Json => serde_json::to_string(&api::ReportDto::from(&report))
+                        .map_err(AppError::internal)?,
                 }))
             })
             .await
@@ -944,13 +980,5 @@ async fn annual_report(
             body
         }
     };
-    // The same URL answers JSON or a page: caches must key on Accept.
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::VARY, "accept"),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(document(form, body))
 }
