@@ -1234,6 +1234,7 @@ fn report(
     format: DocFormat,
     lang: Lang,
 ) -> anyhow::Result<()> {
+    pacta_registry::report::check_year(year, today()).map_err(anyhow::Error::msg)?;
     let registry = match reader(data)? {
         Reader::Local(registry) => registry,
         Reader::Remote(server) => {
