@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{listening_on, ok, pacta};
+use common::{listening_on, ok, pacta, stop};
 
 const README: &str = include_str!("../README.md");
 
@@ -147,11 +147,7 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
     ] {
         run(cwd, &block(needle), Some(&addr), &env);
     }
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(server.wait().unwrap().success());
+    stop(&mut server);
 
     // Every block was run (the first two lines are the commands above).
     let run_blocks = 1 + 4 + 4;

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::http::request;
-use common::{clerk_token, listening_on, ok, pacta};
+use common::{clerk_token, listening_on, ok, pacta, stop};
 
 #[test]
 fn serve_write_read_stream_and_stop() {
@@ -282,11 +282,7 @@ fn read_commands_answer_alike_beside_a_running_server() {
             "{q:?}: {how}"
         );
     }
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(server.wait().unwrap().success());
+    stop(&mut server);
     // Stopped cleanly, the server no longer names an address.
     assert!(!dir.path().join(pacta_server::ADDRESS_FILE).exists());
     let (_, err) = ask(questions[0]);
@@ -361,9 +357,5 @@ fn cli_commands_fail_clearly_while_the_server_holds_the_store() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another process"), "{err}");
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(server.wait().unwrap().success());
+    stop(&mut server);
 }

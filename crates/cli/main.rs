@@ -407,6 +407,22 @@ fn dedup_chain(chain: Vec<String>) -> Vec<String> {
     out
 }
 
+/// The days a command's date arguments ask about (see [`DaysAsked`]),
+/// `on` named as the command spells it.
+fn days_asked(
+    on: (Option<&PartialDate>, &str),
+    from: Option<&PartialDate>,
+    to: Option<&PartialDate>,
+) -> anyhow::Result<Option<Span>> {
+    DaysAsked {
+        on,
+        from: (from, "--from"),
+        to: (to, "--to"),
+    }
+    .span(today())
+    .map_err(anyhow::Error::msg)
+}
+
 /// `--as-known-at`: an RFC 3339 instant or a date (the end of that day, UTC).
 fn known_at(text: &str) -> Result<Timestamp, String> {
     Timestamp::parse_known_at(text).map_err(|e| e.to_string())
@@ -458,14 +474,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             strict,
             format,
         } => {
-            let asked = DaysAsked {
-                on: (date.as_ref(), "DATE"),
-                from: (from.as_ref(), "--from"),
-                to: (to.as_ref(), "--to"),
-            };
-            let span = asked
-                .span(today())
-                .map_err(anyhow::Error::msg)?
+            let span = days_asked((date.as_ref(), "DATE"), from.as_ref(), to.as_ref())?
                 .ok_or_else(|| anyhow::anyhow!("give a DATE, or --from and --to"))?;
             list(
                 data,
@@ -490,12 +499,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             strict,
             format,
         } => {
-            let asked = DaysAsked {
-                on: (valid_on.as_ref(), "--valid-on"),
-                from: (None, "--from"),
-                to: (None, "--to"),
-            };
-            let span = asked.span(today()).map_err(anyhow::Error::msg)?;
+            let span = days_asked((valid_on.as_ref(), "--valid-on"), None, None)?;
             list(
                 data,
                 ListFilter {
@@ -520,15 +524,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             strict,
             format,
         } => {
-            let asked = DaysAsked {
-                on: (valid_on.as_ref(), "--valid-on"),
-                from: (from.as_ref(), "--from"),
-                to: (to.as_ref(), "--to"),
-            };
-            let span = asked
-                .span(today())
-                .map_err(anyhow::Error::msg)?
-                .unwrap_or_else(|| Span::day(today()));
+            let span = days_asked(
+                (valid_on.as_ref(), "--valid-on"),
+                from.as_ref(),
+                to.as_ref(),
+            )?
+            .unwrap_or_else(|| Span::day(today()));
             show(data, &id, span, as_known_at, strict, format)
         }
         Command::History {
@@ -1364,14 +1365,7 @@ fn export_csv(
         )),
         OpenTable::Events => export(data, output, true),
         OpenTable::Partnerships => {
-            let asked = DaysAsked {
-                on: (valid_on.as_ref(), "--valid-on"),
-                from: (None, "--from"),
-                to: (None, "--to"),
-            };
-            let span = asked
-                .span(today())
-                .map_err(anyhow::Error::msg)?
+            let span = days_asked((valid_on.as_ref(), "--valid-on"), None, None)?
                 .unwrap_or_else(|| Span::day(today()));
             let registry = match reader(data)? {
                 Reader::Local(registry) => registry,

@@ -57,6 +57,17 @@ pub fn clerk_token(data: &Path, name: &str, party: &str) -> String {
     token.trim().to_owned()
 }
 
+/// Stops a `pacta serve` with SIGTERM and requires a clean exit.
+#[track_caller]
+pub fn stop(server: &mut std::process::Child) {
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let status = server.wait().expect("the server exits");
+    assert!(status.success(), "the server stopped with {status}");
+}
+
 /// Stderr as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -2,10 +2,12 @@
 
 use std::sync::{Arc, OnceLock};
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use pacta_registry::{Actor, Registry, Role};
+use pacta_registry::{Registry, Role};
 use pacta_server::{AppState, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -21,23 +23,7 @@ struct Fixture {
 /// A registry with the bundled seeds and three tokens. Each test gets its
 /// own: writes must not leak between tests.
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().to_owned();
-    // Loading blocks on the store's writer: not on the runtime's thread.
-    let registry = std::thread::spawn(move || {
-        let registry = Registry::open(path).unwrap();
-        registry
-            .load_seeds(
-                &pacta_registry::seeds::bundled(),
-                &Actor::system("seed"),
-                false,
-            )
-            .unwrap();
-        registry
-    })
-    .join()
-    .unwrap();
-    let (state, _shutdown) = AppState::new(Arc::new(registry)).unwrap();
+    let (dir, state) = common::seeded();
     let slug = |s: &str| pacta_domain::Slug::parse(s).unwrap();
     let admin = state.tokens.add(&slug("root"), Role::Admin, None).unwrap();
     let clerk = state
