@@ -32,6 +32,7 @@ pub mod dossier;
 pub mod lang;
 pub mod open_data;
 pub mod report;
+pub mod web;
 
 pub use describe::PartyNames;
 pub use lang::Lang;

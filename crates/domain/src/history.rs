@@ -449,6 +449,18 @@ impl Span {
     }
 }
 
+/// One status over a stretch of days (see [`Timeline::status_spans`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct StatusSpan {
+    /// The status.
+    pub status: Status,
+    /// The days the step that brought it may have happened on.
+    pub from: Interval,
+    /// The days the step that ended it may have happened on (`None`: it
+    /// holds to this day).
+    pub to: Option<Interval>,
+}
+
 /// How in force held over a [`Span`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -753,6 +765,30 @@ impl Timeline {
             applied,
             evidence,
         }
+    }
+
+    /// The statuses the partnership went through, in effective order, each
+    /// from the step that brought it to the step that ended it (`None`:
+    /// still so). A step's days are those its date allows: a span's ends
+    /// are as uncertain as those dates.
+    pub fn status_spans(&self) -> Vec<StatusSpan> {
+        let mut out: Vec<StatusSpan> = Vec::new();
+        let mut previous = Status::Proposed;
+        for (step, &status) in self.steps.iter().zip(&self.status_after) {
+            if status == previous {
+                continue;
+            }
+            if let Some(last) = out.last_mut() {
+                last.to = Some(step.effective);
+            }
+            out.push(StatusSpan {
+                status,
+                from: step.effective,
+                to: None,
+            });
+            previous = status;
+        }
+        out
     }
 
     /// The status after every step, whatever its date.

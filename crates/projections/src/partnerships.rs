@@ -255,10 +255,33 @@ pub enum InForceFilter {
     #[default]
     #[serde(rename = "yes_or_uncertain")]
     InForce,
+    /// In force `yes` (over every day asked).
+    Yes,
+    /// In force `uncertain`.
+    Uncertain,
     /// Not in force on any day asked (`no`).
     No,
     /// Every one.
     All,
+}
+
+impl std::str::FromStr for InForceFilter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<InForceFilter, String> {
+        [
+            InForceFilter::InForce,
+            InForceFilter::Yes,
+            InForceFilter::Uncertain,
+            InForceFilter::No,
+            InForceFilter::All,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+        .ok_or_else(|| {
+            format!("unknown in_force {s:?} (expected yes_or_uncertain, yes, uncertain, no or all)")
+        })
+    }
 }
 
 impl InForceFilter {
@@ -266,6 +289,8 @@ impl InForceFilter {
     pub fn keeps(self, in_force: InForce) -> bool {
         match self {
             InForceFilter::InForce => in_force != InForce::No,
+            InForceFilter::Yes => in_force == InForce::Yes,
+            InForceFilter::Uncertain => in_force == InForce::Uncertain,
             InForceFilter::No => in_force == InForce::No,
             InForceFilter::All => true,
         }
@@ -275,6 +300,8 @@ impl InForceFilter {
     pub fn as_str(self) -> &'static str {
         match self {
             InForceFilter::InForce => "yes_or_uncertain",
+            InForceFilter::Yes => "yes",
+            InForceFilter::Uncertain => "uncertain",
             InForceFilter::No => "no",
             InForceFilter::All => "all",
         }
@@ -412,7 +439,7 @@ impl Partnerships {
             };
             let s = answer.state;
             if filter.valid_on.is_some()
-                && filter.in_force == InForceFilter::InForce
+                && !matches!(filter.in_force, InForceFilter::No | InForceFilter::All)
                 && samples.iter().all(|(_, s)| s.in_force == InForce::No)
             {
                 return;

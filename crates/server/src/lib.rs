@@ -21,6 +21,7 @@ pub mod listen;
 pub mod request;
 mod routes;
 mod stream;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,9 @@ pub struct AppState {
     pub expensive: Arc<Semaphore>,
     /// Reports made lately, by question and head.
     pub(crate) reports: Arc<cache::Recent<cache::ReportKey>>,
+    /// How far the chain was last verified, and where it broke if it did
+    /// (the pages' foot).
+    pub verified: Arc<std::sync::Mutex<(u64, Option<u64>)>>,
 }
 
 impl AppState {
@@ -86,6 +90,7 @@ impl AppState {
                 subscribers: Arc::new(Semaphore::new(limits.max_subscribers)),
                 expensive: Arc::new(Semaphore::new(limits.expensive_reads)),
                 reports: Arc::new(cache::Recent::new(REPORT_BYTES_KEPT)),
+                verified: Arc::new(std::sync::Mutex::new((0, None))),
                 limits: Arc::new(limits),
             },
             tx,
@@ -143,6 +148,11 @@ pub fn app(state: AppState) -> Router {
                 }
             }),
         )
+        .route("/", axum::routing::get(web::home))
+        .route("/partnerships/{id}", axum::routing::get(web::partnership))
+        .route("/offers", axum::routing::get(web::offers))
+        .route("/map", axum::routing::get(web::map))
+        .route("/static/pacta.js", axum::routing::get(web::script))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
@@ -279,11 +289,16 @@ async fn errors_as_problems(
     use axum::response::IntoResponse;
     let response = next.run(req).await;
     let status = response.status();
-    let is_problem = response
+    // A problem, or a web page saying what went wrong in words, is
+    // answered as it is.
+    let answered = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes())
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || answered {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -379,6 +394,7 @@ pub async fn serve_with(
     // Printed for people and scripts that started the server on port 0.
     println!("pacta listening on http://{}", listener.local_addr()?);
     let persister = tokio::spawn(persist_projections(registry.clone()));
+    let verifier = tokio::spawn(web::keep_verified(state.clone()));
     listen::serve(listener, app(state), &limits, async move {
         stop.await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -386,6 +402,7 @@ pub async fn serve_with(
     })
     .await;
     persister.abort();
+    verifier.abort();
     registry
         .projections()
         .persist()

@@ -537,8 +537,9 @@ pub struct ListQuery {
     #[serde(default, deserialize_with = "instant")]
     pub as_known_at: Option<Timestamp>,
     /// With days asked: `yes_or_uncertain` (the default) lists those in
-    /// force on some day of them, `no` those in force on none, `all` every one.
-    #[param(value_type = Option<String>, pattern = "^(yes_or_uncertain|no|all)$")]
+    /// force on some day of them, `yes` or `uncertain` those with that
+    /// answer, `no` those in force on none, `all` every one.
+    #[param(value_type = Option<String>, pattern = "^(yes_or_uncertain|yes|uncertain|no|all)$")]
     pub in_force: Option<pacta_projections::InForceFilter>,
     /// `strict`: a `yes` that rests on no evidence reaching the day (presumed) reads `uncertain`.
     #[param(schema_with = schema::reading)]

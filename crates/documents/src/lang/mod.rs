@@ -15,6 +15,7 @@ use pacta_domain::{
 
 mod cs;
 mod en;
+pub mod page;
 
 /// The language of a document. Czech is the default: the documents are
 /// for a Czech assembly and Czech lawyers.
@@ -42,6 +43,14 @@ impl Lang {
         match self {
             Lang::Cs => &cs::WORDS,
             Lang::En => &en::WORDS,
+        }
+    }
+
+    /// Its table of the web pages' words.
+    pub fn page(self) -> &'static page::PageWords {
+        match self {
+            Lang::Cs => &cs::PAGE,
+            Lang::En => &en::PAGE,
         }
     }
 }
