@@ -387,6 +387,7 @@ pub static PAGE: super::page::PageWords = super::page::PageWords {
     state_on: "Ke dni {}: stav {}, platnost {}.",
     possible: "Možné stavy",
     not_found: "Takové partnerství v registru není.",
+    offers_count: "Zobrazeno nabídek: {}",
     offers_title: "Nabídky partnerství",
     col_published: "Zveřejněno",
     col_town: "Obec",

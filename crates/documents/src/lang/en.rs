@@ -314,6 +314,7 @@ pub static PAGE: super::page::PageWords = super::page::PageWords {
     state_on: "On {}: status {}, in force {}.",
     possible: "Possible statuses",
     not_found: "The registry holds no such partnership.",
+    offers_count: "Offers shown: {}",
     offers_title: "Partnership offers",
     col_published: "Published",
     col_town: "Town",

@@ -113,6 +113,8 @@ pub struct PageWords {
     pub possible: &'static str,
     /// Not found.
     pub not_found: &'static str,
+    /// How many offers are shown, `{}` the number.
+    pub offers_count: &'static str,
     /// The notice board's heading.
     pub offers_title: &'static str,
     /// Offers column heads: published.

@@ -152,6 +152,8 @@ pub fn page(view: &View, path: &str, title: &str, chain: &Chain, body: Markup) -
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon to fetch: every request a page makes is one it needs.
+                link rel="icon" href="data:,";
                 title { (title) " — " (w.site) }
                 style { (PreEscaped(STYLE)) }
             }

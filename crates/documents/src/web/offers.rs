@@ -80,7 +80,7 @@ pub fn html(
             input type="hidden" name="lang" value=(lang.code());
             button type="submit" { (p.show) }
         }
-        p.count { (fill(p.count, &[&offers.len().to_string()])) }
+        p.count { (fill(p.offers_count, &[&offers.len().to_string()])) }
         table.rows {
             thead { tr {
                 th { (p.col_published) } th { (p.col_town) } th { (p.col_country) }
