@@ -252,3 +252,53 @@ async fn recorded_text_is_escaped_on_every_page() {
         assert!(page.text.contains("&lt;script&gt;"), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn a_correction_stands_beside_its_original_with_its_reason() {
+    let (_dir, state) = seeded();
+    let admin = state
+        .tokens
+        .add(
+            &pacta_domain::Slug::parse("root").unwrap(),
+            pacta_registry::Role::Admin,
+            None,
+        )
+        .unwrap();
+    let events = get(
+        &state,
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        "application/json",
+    )
+    .await;
+    let signed = events.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "Signed")
+        .unwrap()
+        .clone();
+    let fix = json!({"type":"Corrected","data":{"target":signed["event_id"],"reason":"the memorandum's date was misread","date":"2011-10-31"}});
+    let a = call(
+        &state,
+        "POST",
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        "application/json",
+        Some((&admin, fix)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let page = get(&state, "/partnerships/liberecky-kraj--bursa", "text/html").await;
+    page.has(&[
+        "the memorandum's date was misread",
+        &format!("opraveno záznamem {}", a.json()["events"][0]["position"]),
+        "31. října 2011",
+    ]);
+    // The record time switch shows the history as first recorded.
+    let then = get(
+        &state,
+        "/partnerships/liberecky-kraj--bursa?as_known_at=2026-11-28T00:00:00Z",
+        "text/html",
+    )
+    .await;
+    assert!(!then.text.contains("misread"));
+}

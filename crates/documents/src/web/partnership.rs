@@ -79,6 +79,16 @@ pub fn html(
                 " · " a href={ "/api/v1/audit/terminations/" (detail.id) "?lang=" (lang.code()) } { (p.dossier) }
             }
         }
+        form.filters method="get" action={ "/partnerships/" (detail.id) } {
+            label { (p.label_on)
+                input type="date" name="on" value=(view.on.map(|d| d.to_string()).unwrap_or_else(|| span.to().to_string())) min="1900-01-01";
+            }
+            label { (p.label_known_at)
+                input type="date" name="as_known_at" value=(view.as_known_at.map(|t| t.day().to_string()).unwrap_or_default());
+            }
+            input type="hidden" name="lang" value=(lang.code());
+            button type="submit" { (p.show) }
+        }
         h2 { (p.timeline) }
         (timeline(&spans, lang, today))
         h2 { (p.events) }
@@ -253,7 +263,12 @@ fn events_table(events: &[EventView], lang: Lang) -> Markup {
                         td data-label=(p.col_event) {
                             ((w.event_type)(e.record.event.event_type()))
                             @if let Some(note) = &e.record.event.note { br; small { (note) } }
-                            @if let Some(t) = e.target { br; small { (fill(p.correction_of, &[&t.to_string()])) } }
+                            @if let Some(t) = e.target {
+                                br; small { (fill(p.correction_of, &[&t.to_string()])) }
+                                @if let Some(reason) = e.data.get("reason").and_then(|r| r.as_str()) {
+                                    ": " small { (reason) }
+                                }
+                            }
                             @for c in &e.corrected_by { br; small { (fill(p.corrected_by, &[&c.to_string()])) } }
                             @if let Some(r) = e.retracted_by { br; small { (fill(p.retracted_by, &[&r.to_string()])) } }
                         }
