@@ -355,39 +355,66 @@ pub fn html(registry: &Registry, view: &View, chain: &Chain) -> Result<String, R
     Ok(page(view, "/map", &title, chain, body))
 }
 
-/// The markers of one map. Partnerships whose partners share a point are
-/// set around it in a small circle, each its own link, with a line to the
-/// point.
+/// The markers of one map. Markers that would overlap (partners at one
+/// place, or close together at this scale) are set in a ring around
+/// their middle, each its own link, with a line to its own point.
 fn markers(
     frame: &Frame,
     pins: &[&Pin],
     r: f64,
     marker: &dyn Fn(&Pin, f64, f64, f64) -> Markup,
 ) -> Markup {
-    let mut at: BTreeMap<(i64, i64), Vec<&Pin>> = BTreeMap::new();
+    let mut clusters: Vec<Vec<(&Pin, f64, f64)>> = Vec::new();
     for pin in pins {
-        // Places within about a hundredth of a degree are one point.
-        let key = (
-            (pin.place.lon * 100.0).round() as i64,
-            (pin.place.lat * 100.0).round() as i64,
-        );
-        at.entry(key).or_default().push(pin);
+        let (x, y) = frame.xy(pin.place.lon, pin.place.lat);
+        let near = |c: &Vec<(&Pin, f64, f64)>| {
+            c.iter()
+                .any(|&(_, cx, cy)| (cx - x).hypot(cy - y) < 2.2 * r)
+        };
+        match clusters.iter_mut().find(|c| near(c)) {
+            Some(c) => c.push((pin, x, y)),
+            None => clusters.push(vec![(pin, x, y)]),
+        }
     }
+    // (pin, its point, where its marker goes)
+    type Xy = (f64, f64);
+    let mut placed: Vec<(&Pin, Xy, Xy)> = Vec::new();
+    for mut group in clusters {
+        if let [(pin, x, y)] = group[..] {
+            placed.push((pin, (x, y), (x, y)));
+            continue;
+        }
+        let n = group.len() as f64;
+        let cx = group.iter().map(|g| g.1).sum::<f64>() / n;
+        let cy = group.iter().map(|g| g.2).sum::<f64>() / n;
+        // Round the ring in the order the points lie around the middle,
+        // so the lines do not cross; far enough out that neighbours do
+        // not touch.
+        group.sort_by(|a, b| {
+            (a.2 - cy)
+                .atan2(a.1 - cx)
+                .total_cmp(&(b.2 - cy).atan2(b.1 - cx))
+        });
+        let ring = (r * 1.6).max(n * r * 2.4 / std::f64::consts::TAU);
+        for (i, (pin, x, y)) in group.into_iter().enumerate() {
+            let angle = std::f64::consts::TAU * i as f64 / n - std::f64::consts::PI;
+            placed.push((
+                pin,
+                (x, y),
+                (cx + ring * angle.cos(), cy + ring * angle.sin()),
+            ));
+        }
+    }
+    let f = |v: f64| format!("{v:.1}");
     html! {
-        @for group in at.values() {
-            @let (x, y) = frame.xy(group[0].place.lon, group[0].place.lat);
-            @if group.len() == 1 {
-                (marker(group[0], x, y, r))
-            } @else {
-                @let spread = r * 1.3;
-                circle.hub cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r=(format!("{:.1}", r * 0.4)) {}
-                @for (i, pin) in group.iter().enumerate() {
-                    @let angle = std::f64::consts::TAU * i as f64 / group.len() as f64 - std::f64::consts::FRAC_PI_2;
-                    @let (mx, my) = (x + spread * angle.cos(), y + spread * angle.sin());
-                    line.spoke x1=(format!("{x:.1}")) y1=(format!("{y:.1}")) x2=(format!("{mx:.1}")) y2=(format!("{my:.1}")) {}
-                    (marker(pin, mx, my, r))
-                }
+        @for &(_, (x, y), (mx, my)) in &placed {
+            @if (x, y) != (mx, my) {
+                line.spoke x1=(f(x)) y1=(f(y)) x2=(f(mx)) y2=(f(my)) {}
+                circle.hub cx=(f(x)) cy=(f(y)) r=(f(r * 0.3)) {}
             }
+        }
+        @for &(pin, _, (mx, my)) in &placed {
+            (marker(pin, mx, my, r))
         }
     }
 }
