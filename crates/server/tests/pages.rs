@@ -302,3 +302,47 @@ async fn a_correction_stands_beside_its_original_with_its_reason() {
     .await;
     assert!(!then.text.contains("misread"));
 }
+
+/// Bytes of `text` gzip-compressed.
+fn gzipped(text: &str) -> usize {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap().len()
+}
+
+/// Every page with what it loads (its one script) stays under 500,000
+/// bytes gzip-compressed. The sizes are printed (`-- --nocapture`).
+#[tokio::test]
+async fn every_page_is_small() {
+    let (_dir, state) = seeded();
+    let script = get(&state, "/static/pacta.js", "*/*").await;
+    assert!(script.content_type().starts_with("text/javascript"));
+    for uri in [
+        "/?on=2022-02-28&in_force=all",
+        "/partnerships/liberecky-kraj--orenburg-oblast",
+        "/offers",
+        "/map?on=2022-02-28",
+    ] {
+        let page = get(&state, uri, "text/html").await;
+        // Everything the page loads from the server is the page and the script.
+        let loads: Vec<&str> = page
+            .text
+            .match_indices("src=\"")
+            .map(|(i, _)| &page.text[i + 5..])
+            .collect();
+        for l in &loads {
+            assert!(
+                l.starts_with("/static/pacta.js\""),
+                "{uri} loads more: {}",
+                &l[..40.min(l.len())]
+            );
+        }
+        let total = gzipped(&page.text) + gzipped(&script.text);
+        println!(
+            "{uri}: {} bytes, {total} bytes gzip-compressed with its script",
+            page.text.len()
+        );
+        assert!(total < 500_000, "{uri}: {total} bytes gzip-compressed");
+    }
+}
