@@ -195,7 +195,9 @@ struct Pin<'a> {
     in_force: InForce,
 }
 
-/// The partner map page.
+/// The partner map page. The maps are not `role="img"`: their markers
+/// are links a keyboard and a screen reader reach, each titled with the
+/// partnership and its in force.
 pub fn html(registry: &Registry, view: &View, chain: &Chain) -> Result<String, Refused> {
     let all = View {
         in_force: Some(InForceFilter::All),
@@ -282,7 +284,7 @@ pub fn html(registry: &Registry, view: &View, chain: &Chain) -> Result<String, R
         (legend(lang))
         div.maps {
             figure.map.world {
-                svg viewBox={ "0 0 " (WORLD.width) " " (format!("{:.0}", WORLD.height())) } role="img" aria-labelledby="world-title" {
+                svg viewBox={ "0 0 " (WORLD.width) " " (format!("{:.0}", WORLD.height())) } aria-labelledby="world-title" {
                     title #world-title { (p.map_world) }
                     (map_style())
                     rect.sea x="0" y="0" width="100%" height="100%" {}
@@ -302,7 +304,7 @@ pub fn html(registry: &Registry, view: &View, chain: &Chain) -> Result<String, R
                 figcaption { (p.map_world) }
             }
             figure.map.europe #europe {
-                svg viewBox={ "0 0 " (EUROPE.width) " " (format!("{:.0}", EUROPE.height())) } role="img" aria-labelledby="europe-title" {
+                svg viewBox={ "0 0 " (EUROPE.width) " " (format!("{:.0}", EUROPE.height())) } aria-labelledby="europe-title" {
                     title #europe-title { (p.map_europe) }
                     rect.sea x="0" y="0" width="100%" height="100%" {}
                     path.land d=(europe_rest) {}
