@@ -449,7 +449,8 @@ fn legend(lang: Lang) -> Markup {
 }
 
 /// The maps' own style (inside the first map's SVG, so the shared sheet
-/// stays as it is), in the listing's palette.
+/// stays as it is), in the listing's palette. On a phone the maps are a
+/// third of their width in units, so markers are drawn larger there.
 fn map_style() -> Markup {
     html! {
         style { (maud::PreEscaped(MAP_STYLE)) }
@@ -468,6 +469,7 @@ figure.map figcaption{font-size:.85rem;color:var(--muted)}\
 .hub{fill:var(--ink)}.spoke{stroke:var(--ink);stroke-width:1}\
 a.marker:hover .pin,a.marker:focus .pin{stroke:#f0b400;stroke-width:3}\
 .map-legend svg{vertical-align:middle}\
+@media (max-width:40rem){a.marker{transform-box:fill-box;transform-origin:center;transform:scale(1.6)}}\
 ";
 
 #[cfg(test)]
