@@ -129,6 +129,13 @@ async fn search_and_filters_narrow_the_list() {
             "{q}"
         );
     }
+    // What a town seeks is found the same way.
+    let tourism = get(&state, "/offers?q=TOURIS", "text/html").await;
+    assert!(tourism.text.matches("data-offer=").count() >= 1);
+    assert!(
+        tourism.text.contains("touris"),
+        "a match names what it seeks"
+    );
     let none = get(&state, "/offers?q=atlantis", "text/html").await;
     assert_eq!(none.text.matches("data-offer=").count(), 0);
 }

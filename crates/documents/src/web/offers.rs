@@ -29,8 +29,19 @@ pub fn html(
     let parties = registry.projections().parties();
     let mut offers = registry.projections().offers().list(None);
     if let Some(q) = view.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        // A town by any of its spellings, or what it seeks, by the words'
+        // beginnings (letter case and diacritics aside).
         let found: Vec<_> = parties.search(q).into_iter().map(|p| p.id).collect();
-        offers.retain(|o| found.contains(&o.party));
+        let words = pacta_domain::NameKey::of(q);
+        let seeks = |text: &str| {
+            let key = pacta_domain::NameKey::of(text);
+            words.as_str().split(' ').all(|w| {
+                key.as_str()
+                    .split([' ', ',', '-'])
+                    .any(|k| k.starts_with(w))
+            })
+        };
+        offers.retain(|o| found.contains(&o.party) || o.interests.iter().any(|i| seeks(i)));
     }
     if let Some(country) = view.country.as_deref().filter(|c| !c.is_empty()) {
         offers.retain(|o| {
