@@ -129,18 +129,7 @@ pub fn query(pairs: &[(&str, Option<String>)]) -> String {
     out
 }
 
-/// Percent-encodes all but the unreserved characters of RFC 3986.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use pacta_documents::web::encode;
 
 #[cfg(test)]
 mod tests {

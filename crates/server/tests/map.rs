@@ -27,17 +27,9 @@ fn markers(html: &str) -> Vec<(String, String)> {
 /// The API's in force of every partnership on a day, listed with
 /// `in_force=all`.
 async fn api_in_force(state: &AppState, day: &str) -> BTreeMap<String, String> {
-    let uri = format!("/api/v1/partnerships?valid_on={day}&in_force=all");
-    get(state, &uri, "application/json").await.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["in_force"].as_str().unwrap().to_owned(),
-            )
-        })
+    common::api_in_force(state, &format!("valid_on={day}&in_force=all"))
+        .await
+        .into_iter()
         .collect()
 }
 

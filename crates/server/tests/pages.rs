@@ -21,27 +21,6 @@ fn rows(html: &str) -> Vec<(String, String)> {
     out
 }
 
-/// `(id, in force)` of the API's listing.
-async fn api_rows(state: &pacta_server::AppState, query: &str) -> Vec<(String, String)> {
-    let a = get(
-        state,
-        &format!("/api/v1/partnerships?{query}"),
-        "application/json",
-    )
-    .await;
-    a.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["in_force"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn the_home_page_lists_what_the_api_answers() {
     let (_dir, state) = seeded();
@@ -70,7 +49,7 @@ async fn the_home_page_lists_what_the_api_answers() {
         assert!(html.content_type().starts_with("text/html"));
         let listed = rows(&html.text);
         assert!(!listed.is_empty(), "{page}");
-        assert_eq!(listed, api_rows(&state, api).await, "{page}");
+        assert_eq!(listed, common::api_in_force(&state, api).await, "{page}");
     }
     // Orenburg: in force on 28 February 2022, not on 1 March.
     let before = rows(&get(&state, "/?on=2022-02-28", "text/html").await.text);

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use pacta_domain::{InForce, Span, Status};
 use pacta_projections::{InForceFilter, ListFilter};
 use pacta_registry::Registry;
-use pacta_registry::query::{DaysAsked, ListRow};
+use pacta_registry::query::ListRow;
 
 use super::{Chain, View, page, prague_today};
 use crate::{Lang, PartyNames, lang::fill};
@@ -22,14 +22,7 @@ pub struct Refused(pub String);
 /// in-force filter; `country` and `q` narrow them further.
 pub fn rows(registry: &Registry, view: &View) -> Result<(Span, Vec<ListRow>), Refused> {
     let today = prague_today(pacta_registry::now());
-    let span = DaysAsked {
-        on: (view.on.as_ref(), "on"),
-        from: (None, "valid_from"),
-        to: (None, "valid_to"),
-    }
-    .span(today)
-    .map_err(Refused)?
-    .unwrap_or(Span::day(today));
+    let span = view.days()?;
     let party =
         match view.party.as_deref().filter(|p| !p.trim().is_empty()) {
             None => None,

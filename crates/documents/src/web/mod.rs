@@ -82,6 +82,21 @@ impl View {
     }
 }
 
+impl View {
+    /// The days the view asks about: `on`, or today in Prague.
+    pub fn days(&self) -> Result<pacta_domain::Span, home::Refused> {
+        let today = prague_today(pacta_registry::now());
+        Ok(pacta_registry::query::DaysAsked {
+            on: (self.on.as_ref(), "on"),
+            from: (None, "valid_from"),
+            to: (None, "valid_to"),
+        }
+        .span(today)
+        .map_err(home::Refused)?
+        .unwrap_or(pacta_domain::Span::day(today)))
+    }
+}
+
 /// Percent-encodes all but RFC 3986's unreserved characters.
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

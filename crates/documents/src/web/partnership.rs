@@ -5,9 +5,9 @@
 
 use maud::{Markup, PreEscaped, html};
 use pacta_domain::history::StatusSpan;
-use pacta_domain::{Day, Interval, Span, Status};
+use pacta_domain::{Day, Interval, Status};
 use pacta_registry::Registry;
-use pacta_registry::query::{DaysAsked, EventView};
+use pacta_registry::query::EventView;
 
 use super::home::Refused;
 use super::{Chain, View, page, prague_today};
@@ -22,14 +22,7 @@ pub fn html(
     chain: &Chain,
 ) -> Result<Option<String>, Refused> {
     let today = prague_today(pacta_registry::now());
-    let span = DaysAsked {
-        on: (view.on.as_ref(), "on"),
-        from: (None, "valid_from"),
-        to: (None, "valid_to"),
-    }
-    .span(today)
-    .map_err(Refused)?
-    .unwrap_or(Span::day(today));
+    let span = view.days()?;
     let detail = registry
         .partnership_over(id, span, view.as_known_at)
         .map_err(|e| Refused(e.to_string()))?;

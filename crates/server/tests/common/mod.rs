@@ -129,3 +129,20 @@ pub async fn get(state: &AppState, uri: &str, accept: &str) -> Answer {
     assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text);
     a
 }
+
+/// `(id, in force)` of every partnership the API lists for `query`
+/// (`valid_on=…&in_force=…`), in its order.
+pub async fn api_in_force(state: &AppState, query: &str) -> Vec<(String, String)> {
+    let uri = format!("/api/v1/partnerships?{query}");
+    get(state, &uri, "application/json").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["in_force"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
