@@ -1519,8 +1519,8 @@ fn export_remote(server: &remote::Remote, output: Option<&Path>, csv: bool) -> a
     loop {
         let page: api::EventPage =
             server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
-        for record in &page.items {
-            sink.write(record)?;
+        for item in page.items.iter().cloned() {
+            sink.write(&api::record_in(item)?)?;
         }
         match page.next_after {
             Some(next) if !page.items.is_empty() => after = next,
@@ -1729,10 +1729,12 @@ fn digest(data: &Path) -> anyhow::Result<()> {
                 p => {
                     let last: api::EventPage =
                         server.get(&format!("/api/v1/events?after={}&limit=1", p - 1))?;
-                    let record = last
-                        .items
-                        .first()
-                        .context("the server gave no head record")?;
+                    let record = api::record_in(
+                        last.items
+                            .first()
+                            .cloned()
+                            .context("the server gave no head record")?,
+                    )?;
                     let head = Head {
                         position: record.envelope.position,
                         hash: record.hash,

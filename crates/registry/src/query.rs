@@ -632,3 +632,60 @@ impl DaysAsked<'_> {
         }
     }
 }
+
+/// What a consumer of the log would otherwise work out itself, from the
+/// registry's own rules: not part of the hashed record.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Derived {
+    /// The first day the event's date allows (`None`: open at its start,
+    /// or undated).
+    pub earliest: Option<Day>,
+    /// The last day it allows, an open end bounded as answers bound it:
+    /// by the date of the source that reports it, else the day it was
+    /// recorded (`None`: undated).
+    pub latest: Option<Day>,
+    /// Whether `latest` is such a bound rather than the date's own end.
+    pub open_end: bool,
+    /// `day`, `month`, `year`, `season`, `half`, `range`, … of the date.
+    pub precision: Option<pacta_domain::Precision>,
+    /// For a partnership's event: its home party.
+    pub home: Option<Slug>,
+    /// For a partnership's event: its partner.
+    pub partner: Option<Slug>,
+}
+
+impl Registry {
+    /// The derived facts of a record (see [`Derived`]).
+    pub fn derived(&self, record: &Recorded) -> Derived {
+        let event = &record.event;
+        let source_date = event.source.as_ref().and_then(|s| s.date.as_ref());
+        let (interval, open_end) =
+            event
+                .date
+                .as_ref()
+                .map_or((pacta_domain::Interval::new(0, 0), false), |d| {
+                    let (i, open) = pacta_domain::history::bounded(
+                        Some(d),
+                        source_date,
+                        record.envelope.recorded_at,
+                    );
+                    (Some(i), open)
+                });
+        let header = (record.envelope.stream.kind == pacta_domain::StreamKind::Partnership)
+            .then(|| {
+                self.projections()
+                    .partnerships()
+                    .header(record.envelope.stream.id.as_str())
+            })
+            .flatten();
+        let dated = event.date.is_some();
+        Derived {
+            earliest: interval.filter(|_| dated).and_then(|i| i.earliest()),
+            latest: interval.filter(|_| dated).and_then(|i| i.latest()),
+            open_end,
+            precision: event.date.as_ref().map(PartialDate::precision),
+            home: header.as_ref().map(|h| h.home.clone()),
+            partner: header.map(|h| h.partner),
+        }
+    }
+}

@@ -556,12 +556,14 @@ impl OfferList {
     }
 }
 
-/// A page of the global log: records exactly as exported (and hashed).
+/// A page of the global log: records exactly as exported (and hashed),
+/// each with a `derived` object outside what is hashed (see
+/// [`record_out`]).
 #[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct EventPage {
     /// The records, oldest first.
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Recorded>,
+    pub items: Vec<serde_json::Value>,
     /// The position to pass as `after` for the next page (absent at the head).
     pub next_after: Option<u64>,
     /// The head position now.
@@ -945,4 +947,28 @@ impl From<&pacta_registry::report::AnnualReport> for ReportDto {
                 .collect(),
         }
     }
+}
+
+/// A record as `/events` and the live stream give it: the exported (and
+/// hashed) record's fields, plus `derived`, which is not hashed: the
+/// effective date's days as the registry bounds them
+/// (`earliest`, `latest`, `open_end`), its `precision`, and for a
+/// partnership's event its `home` and `partner`.
+pub fn record_out(registry: &pacta_registry::Registry, record: &Recorded) -> serde_json::Value {
+    let mut value = serde_json::to_value(record).unwrap_or(serde_json::Value::Null);
+    if let (Some(map), Ok(derived)) = (
+        value.as_object_mut(),
+        serde_json::to_value(registry.derived(record)),
+    ) {
+        map.insert("derived".into(), derived);
+    }
+    value
+}
+
+/// The record of a `record_out` value, `derived` set aside.
+pub fn record_in(mut value: serde_json::Value) -> Result<Recorded, serde_json::Error> {
+    if let Some(map) = value.as_object_mut() {
+        map.remove("derived");
+    }
+    serde_json::from_value(value)
 }

@@ -119,6 +119,60 @@ where
     text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
+/// A comma-separated list of event types.
+fn event_types<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<EventType>>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<EventType>()
+                .map_err(serde::de::Error::custom)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// A stream kind: `partnership`, `party` or `offer`.
+fn stream_kind<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<pacta_domain::StreamKind>, D::Error> {
+    let text = String::deserialize(d)?;
+    [
+        pacta_domain::StreamKind::Partnership,
+        pacta_domain::StreamKind::Party,
+        pacta_domain::StreamKind::Offer,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == text)
+    .map(Some)
+    .ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown stream kind {text:?} (expected partnership, party or offer)"
+        ))
+    })
+}
+
+/// Which records of the log a reader wants.
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    /// Only these types.
+    pub types: Option<Vec<EventType>>,
+    /// Only streams of this kind.
+    pub stream_kind: Option<pacta_domain::StreamKind>,
+}
+
+impl LogFilter {
+    /// Whether a record is wanted.
+    pub fn wants(&self, record: &pacta_domain::Recorded) -> bool {
+        self.types
+            .as_ref()
+            .is_none_or(|t| t.contains(&record.event.event_type()))
+            && self
+                .stream_kind
+                .is_none_or(|k| record.envelope.stream.kind == k)
+    }
+}
+
 /// A record time asked about: an RFC 3339 instant or a date (see
 /// [`Timestamp::parse_known_at`]).
 fn instant<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
@@ -660,6 +714,15 @@ pub struct PageQuery {
     /// At most this many (default 100, at most 1000).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
+    /// Only these event types, comma-separated (`Signed,Terminated`);
+    /// positions stay global, so a filtered reader resumes exactly.
+    #[param(value_type = Option<String>, example = "Signed,Terminated")]
+    #[serde(default, deserialize_with = "event_types")]
+    pub types: Option<Vec<EventType>>,
+    /// Only events of streams of this kind: `partnership`, `party` or `offer`.
+    #[param(value_type = Option<String>, pattern = "^(partnership|party|offer)$")]
+    #[serde(default, deserialize_with = "stream_kind")]
+    pub stream_kind: Option<pacta_domain::StreamKind>,
 }
 
 /// `GET /api/v1/events/stream`.
@@ -671,6 +734,15 @@ pub struct StreamQuery {
     #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     #[serde(default, deserialize_with = "position")]
     pub after: Option<u64>,
+    /// Only these event types, comma-separated (`Signed,Terminated`);
+    /// positions stay global, so a filtered reader resumes exactly.
+    #[param(value_type = Option<String>, example = "Signed,Terminated")]
+    #[serde(default, deserialize_with = "event_types")]
+    pub types: Option<Vec<EventType>>,
+    /// Only events of streams of this kind: `partnership`, `party` or `offer`.
+    #[param(value_type = Option<String>, pattern = "^(partnership|party|offer)$")]
+    #[serde(default, deserialize_with = "stream_kind")]
+    pub stream_kind: Option<pacta_domain::StreamKind>,
 }
 
 /// `GET /api/v1/audit/verify`.

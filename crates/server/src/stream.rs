@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::api::EventPage;
 use crate::error::{AppError, Problem};
 use crate::listen::Closer;
-use crate::request::{PageQuery, Query, StreamQuery};
+use crate::request::{LogFilter, PageQuery, Query, StreamQuery};
 
 /// A page of the global log: records after `after` (default 0), at most
 /// `limit` (default 100, at most 1000), exactly as exported and hashed.
@@ -39,11 +39,13 @@ pub(crate) async fn events(
     let after = q.after.unwrap_or(0);
     let limit = crate::routes::page_limit(q.limit)? as u64;
     let head = state.registry.store().head().position;
-    let items = read(&state, after, limit.min(head.saturating_sub(after)))?;
-    let next_after = items
-        .last()
-        .map(|r| r.envelope.position)
-        .filter(|&p| p < head);
+    let filter = LogFilter {
+        types: q.types.clone(),
+        stream_kind: q.stream_kind,
+    };
+    let (items, scanned) = read(&state, after, limit, &filter)?;
+    // The next page starts after the last record looked at, wanted or not.
+    let next_after = Some(scanned).filter(|&p| p < head && p > after);
     if crate::routes::wants_csv(&headers) {
         let body = pacta_documents::open_data::events(&items).map_err(AppError::internal)?;
         let mut answer = crate::routes::csv(body, pacta_documents::open_data::Table::Events);
@@ -59,7 +61,10 @@ pub(crate) async fn events(
     Ok((
         [(axum::http::header::VARY, "accept")],
         Json(EventPage {
-            items,
+            items: items
+                .iter()
+                .map(|r| crate::api::record_out(&state.registry, r))
+                .collect(),
             next_after,
             head_position: head,
         }),
@@ -67,14 +72,37 @@ pub(crate) async fn events(
         .into_response())
 }
 
-fn read(state: &AppState, after: u64, limit: u64) -> Result<Vec<Recorded>, AppError> {
-    state
+/// How many records past `after` one page looks at, at most, for the
+/// records a filter wants: a page of a rare type ends early rather than
+/// reading the whole log.
+const SCAN: u64 = 10_000;
+
+/// Up to `limit` wanted records after `after`, and the last position
+/// looked at.
+fn read(
+    state: &AppState,
+    after: u64,
+    limit: u64,
+    filter: &LogFilter,
+) -> Result<(Vec<Recorded>, u64), AppError> {
+    let mut items = Vec::new();
+    let mut scanned = after;
+    for record in state
         .registry
         .store()
         .read_from(after)
-        .take(limit as usize)
-        .collect::<Result<_, _>>()
-        .map_err(AppError::internal)
+        .take(SCAN.max(limit) as usize)
+    {
+        let record = record.map_err(AppError::internal)?;
+        scanned = record.envelope.position;
+        if filter.wants(&record) {
+            items.push(record);
+            if items.len() as u64 >= limit {
+                break;
+            }
+        }
+    }
+    Ok((items, scanned))
 }
 
 /// The global log as server-sent events: first every record after `after`
@@ -146,6 +174,10 @@ pub(crate) async fn event_stream(
         shutdown,
         after,
         buffer: VecDeque::new(),
+        filter: LogFilter {
+            types: q.types.clone(),
+            stream_kind: q.stream_kind,
+        },
         finished: false,
         _subscriber: subscriber,
     };
@@ -176,6 +208,8 @@ struct Live {
     shutdown: tokio::sync::watch::Receiver<bool>,
     after: u64,
     buffer: VecDeque<Recorded>,
+    /// Which records the reader wants.
+    filter: LogFilter,
     /// The stream sent its last event (an `error` saying why it ends).
     finished: bool,
     _subscriber: tokio::sync::OwnedSemaphorePermit,
@@ -190,7 +224,8 @@ impl Live {
             }
             if let Some(record) = self.buffer.pop_front() {
                 self.after = record.envelope.position;
-                return Some(match serde_json::to_string(&record) {
+                let out = crate::api::record_out(&self.state.registry, &record);
+                return Some(match serde_json::to_string(&out) {
                     Ok(json) => SseEvent::default()
                         .id(self.after.to_string())
                         .event("record")
@@ -203,8 +238,19 @@ impl Live {
             }
             let head = self.head_rx.borrow_and_update().position;
             if head > self.after {
-                match read(&self.state, self.after, READ_AHEAD.min(head - self.after)) {
-                    Ok(records) => self.buffer.extend(records),
+                match read(
+                    &self.state,
+                    self.after,
+                    READ_AHEAD.min(head - self.after),
+                    &self.filter,
+                ) {
+                    Ok((records, scanned)) => {
+                        // Unwanted records are passed over, not waited on.
+                        if records.is_empty() {
+                            self.after = scanned;
+                        }
+                        self.buffer.extend(records)
+                    }
                     Err(e) => {
                         tracing::error!(error = %e.problem().detail, after = self.after, "a live stream could not read the log");
                         self.finished = true;

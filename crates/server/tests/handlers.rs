@@ -857,6 +857,90 @@ async fn the_global_log_in_pages() {
     assert!(a.body["next_after"].is_null());
     problem(&get(&f, "/api/v1/events?limit=0").await, 400, "malformed");
     problem(&get(&f, "/api/v1/events?after=-3").await, 400, "malformed");
+    problem(
+        &get(&f, "/api/v1/events?types=Bogus").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(&f, "/api/v1/events?stream_kind=town").await,
+        400,
+        "malformed",
+    );
+}
+
+#[tokio::test]
+async fn log_readers_get_derived_facts_and_filters() {
+    let f = fixture();
+    // Every record carries `derived`, outside the hashed record.
+    let all = get(&f, "/api/v1/events?after=0&limit=1000").await;
+    let items = all.body["items"].as_array().unwrap();
+    let find = |stream: &str, ty: &str| {
+        items
+            .iter()
+            .find(|e| e["stream"] == stream && e["type"] == ty)
+            .unwrap_or_else(|| panic!("{stream} {ty}"))
+            .clone()
+    };
+    // Ha Tinh's stagnation [2009-04-22..], reported by 001 dated
+    // [2022-03-01..]: its open end bounded at the seed data's record day.
+    let stagnation = find("partnership/liberecky-kraj--ha-tinh", "Stagnated");
+    let d = &stagnation["derived"];
+    assert_eq!(d["earliest"], "2009-04-22");
+    assert_eq!(d["latest"], "2026-11-28");
+    assert_eq!(d["open_end"], true);
+    assert_eq!(d["precision"], "range");
+    assert_eq!(
+        (&d["home"], &d["partner"]),
+        (&json!("liberecky-kraj"), &json!("ha-tinh"))
+    );
+    // A half-year: 2011-40 is the first half of 2011.
+    let visit = items
+        .iter()
+        .find(|e| e["stream"] == "partnership/liberecky-kraj--ha-tinh" && e["date"] == "2011-40")
+        .unwrap();
+    assert_eq!(
+        (&visit["derived"]["earliest"], &visit["derived"]["latest"]),
+        (&json!("2011-01-01"), &json!("2011-06-30"))
+    );
+    // A party's event has no home or partner, an undated one no days.
+    let party = find("party/molde", "PartyRegistered");
+    assert!(party["derived"]["home"].is_null() && party["derived"]["earliest"].is_null());
+    // The record without `derived` is exactly the exported, hashed record.
+    let record = pacta_server::api::record_in(stagnation.clone()).unwrap();
+    assert_eq!(record.hash.to_string(), stagnation["hash"]);
+
+    // Filters: by type and by stream kind; positions stay global, and a
+    // page ends after the last record it looked at.
+    let ended = get(&f, "/api/v1/events?types=Terminated,Suspended&limit=1000").await;
+    let types: Vec<&str> = ended.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        !types.is_empty()
+            && types
+                .iter()
+                .all(|t| *t == "Terminated" || *t == "Suspended"),
+        "{types:?}"
+    );
+    let parties = get(&f, "/api/v1/events?stream_kind=party&limit=5").await;
+    let page = parties.body["items"].as_array().unwrap();
+    assert_eq!(page.len(), 5);
+    assert!(
+        page.iter()
+            .all(|e| e["stream"].as_str().unwrap().starts_with("party/"))
+    );
+    let next = parties.body["next_after"].as_u64().unwrap();
+    assert_eq!(next, page[4]["position"].as_u64().unwrap());
+    let rest = get(
+        &f,
+        &format!("/api/v1/events?stream_kind=party&after={next}&limit=1"),
+    )
+    .await;
+    assert!(rest.body["items"][0]["position"].as_u64().unwrap() > next);
 }
 
 #[tokio::test]
@@ -1749,4 +1833,49 @@ async fn names_as_people_type_them() {
     let a = get(&f, "/api/v1/partnerships?search=plzen").await;
     problem(&a, 400, "malformed");
     assert!(a.text.contains("search"), "{}", a.text);
+}
+
+#[tokio::test]
+async fn a_filtered_stream_sends_only_what_is_asked_with_global_ids() {
+    let f = fixture();
+    let req = Request::builder()
+        .uri("/api/v1/events/stream?types=Terminated&stream_kind=partnership")
+        .body(Body::empty())
+        .unwrap();
+    let res = app(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    let mut text = String::new();
+    // The seed data has two terminations (Orenburg, Møre og Romsdal).
+    while text.matches("event: record").count() < 2 {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+            .await
+            .expect("records come")
+            .expect("the stream goes on")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    let records: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{text}");
+    for r in &records {
+        assert_eq!(r["type"], "Terminated");
+        assert!(r["derived"]["home"].is_string(), "{r}");
+    }
+    // Each event's id is its global position.
+    let ids: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .map(|i| i.parse().unwrap())
+        .collect();
+    let positions: Vec<u64> = records
+        .iter()
+        .map(|r| r["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, positions);
 }
