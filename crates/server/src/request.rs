@@ -221,6 +221,18 @@ mod schema {
     }
 
     /// One of the given names.
+    /// A comma-separated list of event types.
+    pub fn event_type_list() -> Object {
+        let one = pacta_domain::EventType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join("|");
+        text(true)
+            .pattern(Some(format!("^({one})(,({one}))*$")))
+            .build()
+    }
+
     fn names(optional: bool, values: impl IntoIterator<Item = &'static str>) -> Object {
         let mut values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
         if optional {
@@ -716,7 +728,7 @@ pub struct PageQuery {
     pub limit: Option<u64>,
     /// Only these event types, comma-separated (`Signed,Terminated`);
     /// positions stay global, so a filtered reader resumes exactly.
-    #[param(value_type = Option<String>, example = "Signed,Terminated")]
+    #[param(schema_with = schema::event_type_list, example = "Signed,Terminated")]
     #[serde(default, deserialize_with = "event_types")]
     pub types: Option<Vec<EventType>>,
     /// Only events of streams of this kind: `partnership`, `party` or `offer`.
@@ -736,7 +748,7 @@ pub struct StreamQuery {
     pub after: Option<u64>,
     /// Only these event types, comma-separated (`Signed,Terminated`);
     /// positions stay global, so a filtered reader resumes exactly.
-    #[param(value_type = Option<String>, example = "Signed,Terminated")]
+    #[param(schema_with = schema::event_type_list, example = "Signed,Terminated")]
     #[serde(default, deserialize_with = "event_types")]
     pub types: Option<Vec<EventType>>,
     /// Only events of streams of this kind: `partnership`, `party` or `offer`.
