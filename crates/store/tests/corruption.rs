@@ -109,11 +109,23 @@ const RECORDS: u64 = 3000;
 fn verify_names_the_first_unreadable_position_and_goes_on() {
     let base = tempfile::tempdir().unwrap();
     fill(base.path(), RECORDS);
-    for target in [100, 1200] {
+    // Whether sled opens over a damaged page depends on where its last
+    // snapshot ended (refusing is `bytes_flipped_anywhere_are_reported_or_refused`'s
+    // case): two old records it opens over are checked.
+    let mut checked = 0;
+    for target in [100, 1200, 300, 700, 1500, 2000, 500, 900] {
+        if checked == 2 {
+            break;
+        }
         let dir = tempfile::tempdir().unwrap();
         copy_dir(base.path(), dir.path());
         assert!(flip_record(dir.path(), target) > 0);
-        let store = Store::open(dir.path()).unwrap();
+        let store = match Store::open(dir.path()) {
+            Ok(store) => store,
+            Err(Error::Open { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        };
+        checked += 1;
         let report = store.verify(&mut |_, _| {}).unwrap();
         assert!(!report.ok, "{report:?}");
         let first = report.first_bad_position.unwrap();
@@ -153,6 +165,10 @@ fn verify_names_the_first_unreadable_position_and_goes_on() {
         assert!(missing.contains(&target));
         assert_eq!(missing.len() as u64, report.unreadable_count);
     }
+    assert_eq!(
+        checked, 2,
+        "sled refused to open over nearly every damaged record"
+    );
 }
 
 /// One byte flipped at each of several offsets of the data file. What
