@@ -739,18 +739,27 @@ enum Reader {
 
 /// The reader of an existing registry, saying on stderr which way it reads.
 fn reader(data: &Path) -> anyhow::Result<Reader> {
-    must_exist(data)?;
-    if let Some(server) = remote::Remote::find(data) {
-        eprintln!(
-            "reading through the running server at http://{} (it holds {})",
-            server.address(),
-            data.display()
-        );
+    if let Some(server) = running_server(data)? {
         return Ok(Reader::Remote(server));
     }
     let registry = open_registry(data)?;
     eprintln!("reading the store in {}", data.display());
     Ok(Reader::Local(registry))
+}
+
+/// The running server that holds an existing registry, if one answers;
+/// says on stderr that reads go through it.
+fn running_server(data: &Path) -> anyhow::Result<Option<remote::Remote>> {
+    must_exist(data)?;
+    let server = remote::Remote::find(data);
+    if let Some(server) = &server {
+        eprintln!(
+            "reading through the running server at http://{} (it holds {})",
+            server.address(),
+            data.display()
+        );
+    }
+    Ok(server)
 }
 
 fn must_exist(data: &Path) -> anyhow::Result<()> {
@@ -1533,13 +1542,7 @@ fn export_remote(server: &remote::Remote, output: Option<&Path>, csv: bool) -> a
 /// The store of a command that needs the log itself, or the running
 /// server that holds it; says on stderr which.
 fn reader_of_store(data: &Path) -> anyhow::Result<Result<Store, remote::Remote>> {
-    must_exist(data)?;
-    if let Some(server) = remote::Remote::find(data) {
-        eprintln!(
-            "reading through the running server at http://{} (it holds {})",
-            server.address(),
-            data.display()
-        );
+    if let Some(server) = running_server(data)? {
         return Ok(Err(server));
     }
     let store = Store::open(data)?;
