@@ -20,13 +20,13 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, Subcommand};
-use output::{DocFormat, Format, Table, cell};
+use output::{DocFormat, Format, Table, ViewFormat, cell};
 use pacta_documents::open_data::Table as OpenTable;
 use pacta_documents::{self as documents, Lang, PartyNames};
 use pacta_domain::{Day, PartialDate, Recorded, Slug, Span, Status, Timestamp};
 use pacta_projections::ListFilter;
 use pacta_registry::query::DaysAsked;
-use pacta_registry::{Actor, Lookup, Registry};
+use pacta_registry::{Actor, Lookup, Rebuild, Registry};
 use pacta_server::api;
 use pacta_store::{Head, Store};
 
@@ -227,6 +227,18 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Print a view: a fold of the log registered in Pacta (`activity`:
+    /// activities per year per home party, by the annual report's rule).
+    View {
+        /// The view's name.
+        name: String,
+        /// Only what it says about this party (id or name).
+        #[arg(long)]
+        party: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ViewFormat::Table)]
+        format: ViewFormat,
     },
     /// List the parties.
     Parties {
@@ -537,6 +549,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             as_known_at,
             format,
         } => history(data, &id, as_known_at, format),
+        Command::View {
+            name,
+            party,
+            format,
+        } => view(data, &name, party.as_deref(), format),
         Command::Parties { format } => parties(data, None, format),
         Command::Find { text, format } => parties(data, Some(&text), format),
         Command::Offers { status, format } => offers(data, status, format),
@@ -1104,6 +1121,35 @@ fn history(
 }
 
 /// Every party, or those a search finds.
+fn view(data: &Path, name: &str, party: Option<&str>, format: ViewFormat) -> anyhow::Result<()> {
+    let answer: api::ViewAnswer = match reader(data)? {
+        Reader::Local(registry) => {
+            let party = party.map(|p| resolve_party(&registry, p)).transpose()?;
+            api::ViewAnswer::of(&registry, name, party.as_ref()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no view {name:?} (known: {})",
+                    api::ViewAnswer::known(&registry)
+                )
+            })?
+        }
+        Reader::Remote(server) => server.get(&format!(
+            "/api/v1/views/{}{}",
+            remote::encode(name),
+            remote::query(&[("party", party.map(str::to_owned))])
+        ))?,
+    };
+    if answer.rows.is_empty() && format != ViewFormat::Json {
+        eprintln!("the view {name} has no rows");
+    }
+    match format {
+        ViewFormat::Json => output::json(&answer),
+        ViewFormat::Table => output::rows_table(&answer.rows)?
+            .print()
+            .map_err(Into::into),
+        ViewFormat::Csv => output::rows_csv(&answer.rows),
+    }
+}
+
 fn parties(data: &Path, search: Option<&str>, format: Format) -> anyhow::Result<()> {
     let list = match reader(data)? {
         Reader::Local(registry) => {
@@ -1293,38 +1339,46 @@ fn rebuild(
             aside.display()
         );
     }
-    let started = Instant::now();
-    let registry = open_registry(data)?;
-    if aside.is_some() && !indexes {
-        eprintln!(
-            "rebuilt every projection from {} events in {:.2}s",
-            registry.store().head().position,
-            started.elapsed().as_secs_f64()
-        );
-    }
-    if let Some(chunk) = chunk {
-        registry.projections().set_chunk(chunk);
-    }
     let every = chunk.map_or(50_000, |c| c as u64);
-    if projection.is_none() {
-        let started = Instant::now();
-        let records = registry
-            .store()
-            .rebuild_indexes(&mut progress("indexes", every))?;
-        eprintln!(
-            "rebuilt the stream and event-id indexes from {records} records in {:.2}s",
-            started.elapsed().as_secs_f64()
-        );
-        if indexes || aside.is_some() {
-            return Ok(());
-        }
+    let started = Instant::now();
+    if let Some(name) = projection {
+        // Rebuilt by the catch-up of opening, never loaded first: state
+        // that does not load cannot stop its own rebuild.
+        let registry = Registry::open_store(
+            Store::open(data)?,
+            Some(Rebuild::One(name)),
+            chunk,
+            &mut progress("rebuild", every),
+        )?;
+        return rebuilt(name, registry.store().head().position, started);
+    }
+    let store = Store::open(data)?;
+    let records = store.rebuild_indexes(&mut progress("indexes", every))?;
+    eprintln!(
+        "rebuilt the stream and event-id indexes from {records} records in {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
+    if indexes && aside.is_none() {
+        return Ok(());
     }
     let started = Instant::now();
-    let events = registry.rebuild(projection, &mut progress("rebuild", every))?;
+    let registry = Registry::open_store(
+        store,
+        Some(Rebuild::All),
+        chunk,
+        &mut progress("rebuild", every),
+    )?;
+    rebuilt(
+        "every projection",
+        registry.store().head().position,
+        started,
+    )
+}
+
+fn rebuilt(what: &str, events: u64, started: Instant) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "rebuilt {} from {events} events in {secs:.2}s ({:.0} events/s)",
-        projection.unwrap_or("every projection"),
+        "rebuilt {what} from {events} events in {secs:.2}s ({:.0} events/s)",
         events as f64 / secs.max(1e-9)
     );
     Ok(())

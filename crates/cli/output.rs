@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// How listings and views are printed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -11,6 +12,17 @@ pub enum Format {
     Table,
     /// The same JSON the HTTP API answers.
     Json,
+}
+
+/// How views are printed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum ViewFormat {
+    /// Aligned columns, one per field of a row.
+    Table,
+    /// The same JSON the HTTP API answers.
+    Json,
+    /// CSV with a header row (RFC 4180).
+    Csv,
 }
 
 /// How documents (dossiers, reports) are printed.
@@ -87,4 +99,73 @@ impl Table {
 /// An optional value as a cell.
 pub fn cell<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// A row of a view as its fields, in the order its type declares them
+/// (a JSON object read without sorting its keys).
+fn fields(row: &RawValue) -> anyhow::Result<Vec<(String, String)>> {
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a row: a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut fields = Vec::new();
+            while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+                let cell = match value {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                fields.push((key, cell));
+            }
+            Ok(fields)
+        }
+    }
+    use serde::Deserializer;
+    Ok(serde_json::Deserializer::from_str(row.get()).deserialize_map(Fields)?)
+}
+
+/// The header and cells of a view's rows (the header of its first row).
+fn columns(rows: &[Box<RawValue>]) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
+    let rows: Vec<Vec<(String, String)>> =
+        rows.iter().map(|r| fields(r)).collect::<Result<_, _>>()?;
+    let header: Vec<String> = rows
+        .first()
+        .map(|r| r.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let cells = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|(_, v)| v).collect())
+        .collect();
+    Ok((header, cells))
+}
+
+/// A view's rows as a table, its columns named after the fields.
+pub fn rows_table(rows: &[Box<RawValue>]) -> anyhow::Result<Table> {
+    let (header, cells) = columns(rows)?;
+    let upper: Vec<String> = header.iter().map(|h| h.to_uppercase()).collect();
+    let mut table = Table::new(&upper.iter().map(String::as_str).collect::<Vec<_>>());
+    for row in cells {
+        table.row(row);
+    }
+    Ok(table)
+}
+
+/// Prints a view's rows as CSV with a header row.
+pub fn rows_csv(rows: &[Box<RawValue>]) -> anyhow::Result<()> {
+    let (header, cells) = columns(rows)?;
+    let mut out = csv::Writer::from_writer(io::stdout().lock());
+    if !header.is_empty() {
+        out.write_record(&header)?;
+    }
+    for row in cells {
+        out.write_record(&row)?;
+    }
+    out.flush()?;
+    Ok(())
 }

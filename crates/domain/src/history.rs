@@ -174,34 +174,23 @@ impl Fact {
         target_position: impl FnOnce(EventId) -> Option<u64>,
     ) -> Result<Fact, String> {
         let ty = event.event_type();
-        let source_date = event.source.as_ref().and_then(|s| s.date.as_ref());
-        let (effective, open_end) = bounded(event.date.as_ref(), source_date, recorded_at);
+        let when = Effective::of(event, recorded_at)?;
         let mut fact = Fact {
             position,
             recorded_at,
             ty,
-            effective,
+            effective: when.days,
             detail: Detail::default(),
             target: 0,
-            corrects_date: false,
-            open_end,
-            effective_stated: false,
+            corrects_date: when.corrects_date,
+            open_end: when.open_end,
+            effective_stated: when.stated,
         };
         match &event.payload {
             Payload::Signed(s) => fact.detail.instrument = Some(s.instrument),
             Payload::Attested(a) => fact.detail.instrument = a.instrument,
             Payload::Amended(a) => fact.detail.instrument = a.instrument,
-            Payload::Terminated(t) => {
-                fact.detail.mode = Some(t.mode);
-                // In force ends when the ending takes effect: the
-                // effective date where the source gives one, else the
-                // act's date (the event's `date`).
-                if let Some(effective) = &t.effective {
-                    (fact.effective, fact.open_end) =
-                        bounded(Some(effective), source_date, recorded_at);
-                    fact.effective_stated = true;
-                }
-            }
+            Payload::Terminated(t) => fact.detail.mode = Some(t.mode),
             Payload::ActivityRecorded(a) => {
                 fact.detail.activity = Some(a.kind);
                 fact.detail.outcome = a.outcome;
@@ -213,23 +202,8 @@ impl Fact {
                         c.target
                     )
                 })?;
-                if let Some(date) = &c.date {
-                    (fact.effective, fact.open_end) = bounded(Some(date), source_date, recorded_at);
-                    fact.corrects_date = true;
-                }
                 if let Some(data) = &c.data {
                     fact.detail = detail_patch(data)?;
-                    // A corrected effective date of a `Terminated` moves
-                    // its end as the date of any other step would.
-                    if let Some(value) = data.get("effective") {
-                        let effective: crate::PartialDate =
-                            serde_json::from_value(value.clone())
-                                .map_err(|e| format!("Corrected data.effective: {e}"))?;
-                        (fact.effective, fact.open_end) =
-                            bounded(Some(&effective), source_date, recorded_at);
-                        fact.corrects_date = true;
-                        fact.effective_stated = true;
-                    }
                 }
             }
             Payload::Retracted(r) => {
@@ -243,6 +217,68 @@ impl Fact {
             _ => {}
         }
         Ok(fact)
+    }
+}
+
+/// When an event takes effect, as the fold reads it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Effective {
+    /// The days it may take effect on (see [`bounded`]): its date; for a
+    /// `Terminated` the date its ending takes effect (`data.effective`)
+    /// where the source gives one; for a `Corrected` the date it puts in
+    /// place (`data.date`, or `data.data.effective`) where it gives one;
+    /// for an undated event the day it was recorded.
+    pub days: Interval,
+    /// Whether the date is open at its end (see [`Fact::open_end`]).
+    pub open_end: bool,
+    /// Whether `days` is a stated effective date (see
+    /// [`Fact::effective_stated`]).
+    pub stated: bool,
+    /// For a `Corrected`: whether it puts a date in place.
+    pub corrects_date: bool,
+}
+
+impl Effective {
+    /// When `event`, recorded at `recorded_at`, takes effect. Fails on a
+    /// correction whose `data.effective` is not a date.
+    pub fn of(event: &Event, recorded_at: Timestamp) -> Result<Effective, String> {
+        let source_date = event.source.as_ref().and_then(|s| s.date.as_ref());
+        let at = |date: Option<&crate::PartialDate>| bounded(date, source_date, recorded_at);
+        let (days, open_end) = at(event.date.as_ref());
+        let mut when = Effective {
+            days,
+            open_end,
+            stated: false,
+            corrects_date: false,
+        };
+        let mut put = |date: &crate::PartialDate, stated: bool, corrects: bool| {
+            (when.days, when.open_end) = at(Some(date));
+            when.stated |= stated;
+            when.corrects_date |= corrects;
+        };
+        match &event.payload {
+            // In force ends when the ending takes effect: the effective
+            // date where the source gives one, else the act's date.
+            Payload::Terminated(t) => {
+                if let Some(effective) = &t.effective {
+                    put(effective, true, false);
+                }
+            }
+            Payload::Corrected(c) => {
+                if let Some(date) = &c.date {
+                    put(date, false, true);
+                }
+                // A corrected effective date of a `Terminated` moves its
+                // end as the date of any other step would.
+                if let Some(value) = c.data.as_ref().and_then(|d| d.get("effective")) {
+                    let effective: crate::PartialDate = serde_json::from_value(value.clone())
+                        .map_err(|e| format!("Corrected data.effective: {e}"))?;
+                    put(&effective, true, true);
+                }
+            }
+            _ => {}
+        }
+        Ok(when)
     }
 }
 
@@ -358,6 +394,56 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step a fact opens, if its type is a step.
+    pub fn of(fact: &Fact) -> Option<Step> {
+        is_step(fact.ty).then_some(Step {
+            position: fact.position,
+            ty: fact.ty,
+            effective: fact.effective,
+            detail: fact.detail,
+            corrected_by: 0,
+            open_end: fact.open_end,
+            effective_stated: fact.effective_stated,
+        })
+    }
+
+    /// Applies a `Corrected` fact that points at this step.
+    pub fn correct(&mut self, fact: &Fact) {
+        // A new act date of a termination whose source states when it
+        // takes effect does not move its end.
+        let moves = fact.effective_stated || !self.effective_stated;
+        if fact.corrects_date && moves {
+            self.effective = fact.effective;
+            self.open_end = fact.open_end;
+            self.effective_stated |= fact.effective_stated;
+        }
+        self.detail.overlay(fact.detail);
+        self.corrected_by = fact.position;
+    }
+
+    /// The step the fact at position `target` stood as once the facts up
+    /// to position `upto` were applied (`facts` in log order): corrected
+    /// as they say, `None` if it is not a step or they retracted it.
+    pub fn as_of(facts: &[Fact], target: u64, upto: u64) -> Option<Step> {
+        let mut step = None;
+        for fact in facts.iter().take_while(|f| f.position <= upto) {
+            if fact.position == target {
+                step = Step::of(fact);
+            } else if fact.target == target {
+                match fact.ty {
+                    EventType::Corrected => {
+                        if let Some(step) = step.as_mut() {
+                            step.correct(fact);
+                        }
+                    }
+                    EventType::Retracted => return None,
+                    _ => {}
+                }
+            }
+        }
+        step
+    }
+
     /// The day it folds at: the last day of a closed date, the first of
     /// one open at its end.
     pub fn order_day(&self) -> i32 {
@@ -589,29 +675,11 @@ impl Timeline {
             match fact.ty {
                 EventType::Corrected => {
                     if let Some(step) = steps.iter_mut().find(|s| s.position == fact.target) {
-                        // A new act date of a termination whose source
-                        // states when it takes effect does not move its end.
-                        let moves = fact.effective_stated || !step.effective_stated;
-                        if fact.corrects_date && moves {
-                            step.effective = fact.effective;
-                            step.open_end = fact.open_end;
-                            step.effective_stated |= fact.effective_stated;
-                        }
-                        step.detail.overlay(fact.detail);
-                        step.corrected_by = fact.position;
+                        step.correct(fact);
                     }
                 }
                 EventType::Retracted => retracted.push(fact.target),
-                ty if is_step(ty) => steps.push(Step {
-                    position: fact.position,
-                    ty,
-                    effective: fact.effective,
-                    detail: fact.detail,
-                    corrected_by: 0,
-                    open_end: fact.open_end,
-                    effective_stated: fact.effective_stated,
-                }),
-                _ => {}
+                _ => steps.extend(Step::of(fact)),
             }
         }
         if !retracted.is_empty() {
@@ -990,6 +1058,66 @@ mod tests {
             open_end,
             effective_stated: false,
         }
+    }
+
+    /// A step as of a position is the step the fold of the facts up to
+    /// there holds: after each prefix of a history with corrections (of
+    /// dates and of data), a retraction, and a correction of a retracted
+    /// step.
+    #[test]
+    fn a_step_as_of_a_position_is_the_folds_step() {
+        use EventType as E;
+        let correct = |position, target, date: &str| Fact {
+            target,
+            corrects_date: true,
+            ..fact(position, 0, E::Corrected, date)
+        };
+        let facts = [
+            fact(1, 0, E::Signed, "2001"),
+            fact(2, 0, E::ActivityRecorded, "2003-05"),
+            fact(3, 0, E::ActivityRecorded, "2004"),
+            correct(4, 2, "2005-01-02"),
+            Fact {
+                detail: Detail {
+                    activity: Some(crate::ActivityKind::Visit),
+                    ..Detail::default()
+                },
+                ..Fact {
+                    target: 2,
+                    ..fact(5, 0, E::Corrected, "2005")
+                }
+            },
+            Fact {
+                target: 3,
+                ..fact(6, 0, E::Retracted, "2006")
+            },
+            correct(7, 3, "2007"),
+            correct(8, 2, "2002-02"),
+        ];
+        for upto in 0..=facts.len() as u64 {
+            let prefix: Vec<Fact> = facts
+                .iter()
+                .filter(|f| f.position <= upto)
+                .copied()
+                .collect();
+            let timeline = Timeline::resolve(&prefix, None).unwrap();
+            for target in 1..=facts.len() as u64 {
+                let folded = timeline.steps().iter().find(|s| s.position == target);
+                assert_eq!(
+                    Step::as_of(&facts, target, upto).as_ref(),
+                    folded,
+                    "step {target} as of {upto}"
+                );
+            }
+        }
+        let after = Step::as_of(&facts, 2, 8).unwrap();
+        assert_eq!(after.effective, interval("2002-02"));
+        assert_eq!(after.detail.activity, Some(crate::ActivityKind::Visit));
+        assert_eq!(after.corrected_by, 8);
+        assert_eq!(
+            Step::as_of(&facts, 3, 5).map(|s| s.effective),
+            Some(interval("2004"))
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@ pub use event::{
     ActivityKind, ActivityOutcome, Event, EventError, EventType, Initiative, Instrument, Names,
     PartyKind, Payload, PopulationBound, Source, TerminationMode,
 };
-pub use history::{DayState, Evidence, Fact, InForce, Over, Span, Step, Timeline, in_force};
+pub use history::{
+    DayState, Effective, Evidence, Fact, InForce, Over, Span, Step, Timeline, in_force,
+};
 pub use id::{EventId, IdError, OfferId, PartnershipId, PartyId, Slug, StreamId, StreamKind};
 pub use lifecycle::{OfferStatus, Refusal, Status};
 pub use name::NameKey;

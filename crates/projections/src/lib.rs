@@ -30,10 +30,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod activity;
 mod codec;
 pub mod offers;
 pub mod parties;
 pub mod partnerships;
+pub mod view;
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,13 +49,16 @@ use tokio::sync::watch;
 pub use offers::{OfferView, Offers};
 pub use parties::{Lookup, Parties, PartyView};
 pub use partnerships::{InForceFilter, ListFilter, Partnerships, Row};
+pub use view::{Context, Folded, Serve, Served, Target, View};
 
-/// Every projection, in the order they are applied. Add a new one here.
+/// Every projection, in the order they are applied. Add a new one here,
+/// after the partnerships (views consult them: see [`Context`]).
 pub fn registered() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(Partnerships::default()),
         Arc::new(Parties::default()),
         Arc::new(Offers::default()),
+        Arc::new(Folded::<activity::Activity>::served()),
     ]
 }
 
@@ -84,6 +89,9 @@ pub enum Error {
 pub struct ApplyContext<'a> {
     /// The store (to resolve the event a correction points at).
     pub store: &'a Store,
+    /// The partnerships projection, when registered: it has applied at
+    /// least the events being applied.
+    pub partnerships: Option<&'a Partnerships>,
 }
 
 /// A read model fed by the log.
@@ -123,6 +131,19 @@ pub trait Projection: Send + Sync + 'static {
 
     /// Called when catching up reaches the head: a chance to warm caches.
     fn caught_up(&self) {}
+
+    /// Adds to `writes` what the keyspace needs besides what `apply` put
+    /// there, just before they are committed with the checkpoint of the
+    /// state in memory (a view writes its whole state here, once per
+    /// commit rather than once per event).
+    fn snapshot(&self, _writes: &mut WriteSet) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// The projection as a served view, if it is one.
+    fn served(&self) -> Option<&dyn Served> {
+        None
+    }
 
     /// For typed access through [`Projections::get`].
     fn as_any(&self) -> &dyn Any;
@@ -177,6 +198,43 @@ pub struct Projections {
     writing: Mutex<()>,
 }
 
+/// Which projections to rebuild from the log instead of loading.
+#[derive(Clone, Copy, Debug)]
+pub enum Rebuild<'a> {
+    /// Every one.
+    All,
+    /// The one of this name.
+    One(&'a str),
+}
+
+impl Rebuild<'_> {
+    fn includes(&self, name: &str) -> bool {
+        match self {
+            Rebuild::All => true,
+            Rebuild::One(n) => *n == name,
+        }
+    }
+}
+
+/// Drops the keyspaces that older forms of the registered projections
+/// left behind (`projection/NAME` or `projection/NAME/vN` of another N).
+fn sweep(store: &Store, projections: &[Arc<dyn Projection>]) -> Result<(), Error> {
+    let names = store.keyspace_names()?;
+    for projection in projections {
+        let name = projection.name();
+        let current = keyspace_name(name, projection.format());
+        let base = keyspace_name(name, 1);
+        for old in &names {
+            let of_it = *old == base || old.strip_prefix(&format!("{base}/v")).is_some();
+            if of_it && *old != current {
+                tracing::info!(keyspace = %old, "dropping the keyspace of an older form of a projection");
+                store.drop_keyspace(old)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The keyspace a projection of this name and stored format lives in.
 pub fn keyspace_name(name: &str, format: u32) -> String {
     match format {
@@ -187,20 +245,28 @@ pub fn keyspace_name(name: &str, format: u32) -> String {
 
 /// Loads a projection's state from its keyspace into its emptied memory;
 /// returns the checkpoint. A keyspace that holds part of a commit cut
-/// short, or entries without a checkpoint (left by an older version's
-/// killed rebuild), is cleared: the projection is replayed from 0.
+/// short, entries without a checkpoint (left by an older version's
+/// killed rebuild), or state that does not load is cleared: the
+/// projection is replayed from 0.
 fn load(keyspace: &Keyspace, projection: &dyn Projection) -> Result<u64, Error> {
     let name = projection.name();
     projection.reset();
     match keyspace.checkpoint()? {
         Checkpoint::Clean(0) => {}
-        Checkpoint::Clean(position) => {
-            projection.load(&keyspace.read()).map_err(|e| match e {
-                Error::Kv(kv::Error::Corrupt { reason, .. }) => Error::Corrupt { name, reason },
-                e => e,
-            })?;
-            return Ok(position);
-        }
+        Checkpoint::Clean(position) => match projection.load(&keyspace.read()) {
+            Ok(()) => return Ok(position),
+            // Derived state that does not load is rebuilt from the log,
+            // never a reason for a command to fail.
+            Err(Error::Corrupt { reason, .. } | Error::Kv(kv::Error::Corrupt { reason, .. })) => {
+                tracing::warn!(
+                    projection = name,
+                    %reason,
+                    "the projection's stored state does not load; rebuilding it from the log"
+                );
+                projection.reset();
+            }
+            Err(e) => return Err(e),
+        },
         Checkpoint::Dirty { since } => {
             tracing::warn!(
                 projection = name,
@@ -227,11 +293,38 @@ impl Projections {
         projections: Vec<Arc<dyn Projection>>,
         chunk: usize,
     ) -> Result<Projections, Error> {
+        Projections::open_rebuilding(store, projections, chunk, None)
+    }
+
+    /// [`Projections::open_with`], except that the projections `rebuild`
+    /// names are never loaded: their keyspaces are cleared, so the
+    /// catch-up that follows rebuilds them from the log (state that no
+    /// longer loads cannot stop its own rebuild).
+    pub fn open_rebuilding(
+        store: &Store,
+        projections: Vec<Arc<dyn Projection>>,
+        chunk: usize,
+        rebuild: Option<&Rebuild<'_>>,
+    ) -> Result<Projections, Error> {
+        if let Some(Rebuild::One(name)) = rebuild
+            && !projections.iter().any(|p| p.name() == *name)
+        {
+            let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+            return Err(Error::Unknown((*name).to_owned(), names.join(", ")));
+        }
+        sweep(store, &projections)?;
         let mut entries = Vec::new();
         for projection in projections {
             let keyspace =
                 store.keyspace(&keyspace_name(projection.name(), projection.format()))?;
-            let checkpoint = load(&keyspace, projection.as_ref())?;
+            let checkpoint = match rebuild {
+                Some(r) if r.includes(projection.name()) => {
+                    projection.reset();
+                    keyspace.clear()?;
+                    0
+                }
+                _ => load(&keyspace, projection.as_ref())?,
+            };
             entries.push(Entry {
                 projection,
                 keyspace,
@@ -292,6 +385,22 @@ impl Projections {
     /// The offers projection.
     pub fn offers(&self) -> &Offers {
         self.get()
+    }
+
+    /// The served views, in the order they are registered.
+    pub fn served(&self) -> Vec<&dyn Served> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.projection.served())
+            .collect()
+    }
+
+    /// The served view of this name, with the position it has applied.
+    pub fn view(&self, name: &str) -> Option<(&dyn Served, u64)> {
+        self.entries.iter().find_map(|e| {
+            let served = e.projection.served().filter(|s| s.name() == name)?;
+            Some((served, e.checkpoint.load(Ordering::Acquire)))
+        })
     }
 
     /// The lowest checkpoint: every projection has applied the log up to here.
@@ -377,7 +486,13 @@ impl Projections {
         for entry in &self.entries {
             let checkpoint = entry.checkpoint.load(Ordering::Acquire);
             if entry.stored.load(Ordering::Acquire) < checkpoint {
-                taken.push((entry, take_pending(entry), checkpoint));
+                let mut writes = take_pending(entry);
+                // Under `busy`: the state is the one of `checkpoint`.
+                if let Err(e) = entry.projection.snapshot(&mut writes) {
+                    put_pending(entry, writes);
+                    return Err(e);
+                }
+                taken.push((entry, writes, checkpoint));
             }
         }
         let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
@@ -422,7 +537,13 @@ impl Projections {
         if from >= head {
             return Ok(0);
         }
-        let ctx = ApplyContext { store: &self.store };
+        let ctx = ApplyContext {
+            store: &self.store,
+            partnerships: self
+                .entries
+                .iter()
+                .find_map(|e| e.projection.as_any().downcast_ref::<Partnerships>()),
+        };
         let mut read = 0u64;
         let size = self.chunk.load(Ordering::Relaxed);
         // Records are decoded and applied a few at a time, so they stay in
@@ -481,7 +602,7 @@ impl Projections {
             }
             read += in_chunk as u64;
             let full = in_chunk >= size;
-            for (entry, writes) in self.entries.iter().zip(writes) {
+            for (entry, mut writes) in self.entries.iter().zip(writes) {
                 if entry.checkpoint.load(Ordering::Acquire) >= last {
                     put_pending(entry, writes);
                     continue;
@@ -490,6 +611,7 @@ impl Projections {
                 // and reach the keyspace with later ones: a crash only
                 // means applying them again from the stored checkpoint.
                 if full || last - entry.stored.load(Ordering::Acquire) >= CHECKPOINT_LAG {
+                    entry.projection.snapshot(&mut writes)?;
                     let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
                     entry.store(&writes, last)?;
                     if full {

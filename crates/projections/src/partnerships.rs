@@ -390,6 +390,14 @@ impl Partnerships {
         Some(f(&entry.header, &entry.facts, entry.current()))
     }
 
+    /// Calls `f` with one partnership's header and facts (log order),
+    /// under the projection's read lock, building no timeline.
+    pub fn with_facts<R>(&self, id: &str, f: impl FnOnce(&Header, &[Fact]) -> R) -> Option<R> {
+        let state = self.read();
+        let entry = &state.entries[*state.by_id.get(id)?];
+        Some(f(&entry.header, &entry.facts))
+    }
+
     /// One partnership on `day` as known at `as_known_at` (now when
     /// `None`); `None` if unknown then.
     pub fn resolve(&self, id: &str, day: Day, as_known_at: Option<Timestamp>) -> Option<Resolved> {

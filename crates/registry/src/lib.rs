@@ -35,7 +35,7 @@ use pacta_domain::{Refusal, Slug, Timestamp};
 use pacta_projections::Projections;
 use pacta_store::Store;
 
-pub use pacta_projections::{Lookup, PartyView};
+pub use pacta_projections::{Lookup, PartyView, Rebuild};
 pub use tokens::{Role, Tokens};
 pub use write::{Actor, Command, OpenPartnership, Outcome};
 
@@ -106,8 +106,25 @@ impl Registry {
         dir: impl AsRef<Path>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Registry, CommandError> {
-        let store = Store::open(dir)?;
-        let projections = Projections::open(&store)?;
+        Registry::open_store(Store::open(dir)?, None, None, progress)
+    }
+
+    /// Opens a registry over an open store. The projections `rebuild`
+    /// names are not loaded but rebuilt from the log by the catch-up of
+    /// opening, `chunk` events per checkpointed step (the default when
+    /// `None`).
+    pub fn open_store(
+        store: Store,
+        rebuild: Option<Rebuild<'_>>,
+        chunk: Option<usize>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Registry, CommandError> {
+        let projections = Projections::open_rebuilding(
+            &store,
+            pacta_projections::registered(),
+            chunk.unwrap_or(pacta_projections::DEFAULT_CHUNK),
+            rebuild.as_ref(),
+        )?;
         let registry = Registry {
             store,
             projections,

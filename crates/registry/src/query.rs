@@ -637,16 +637,21 @@ impl DaysAsked<'_> {
 /// registry's own rules: not part of the hashed record.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Derived {
-    /// The first day the event's date allows (`None`: open at its start,
-    /// or undated).
+    /// The first day the event may take effect on (`None`: open at its
+    /// start). Its date; for a `Terminated` the date its ending takes
+    /// effect where the source gives one; for a `Corrected` the date it
+    /// puts in place (none when it corrects no date); for an undated
+    /// event the day it was recorded — the days the registry's own
+    /// answers use.
     pub earliest: Option<Day>,
-    /// The last day it allows, an open end bounded as answers bound it:
-    /// by the date of the source that reports it, else the day it was
-    /// recorded (`None`: undated).
+    /// The last day it may take effect on, an open end bounded as answers
+    /// bound it: by the date of the source that reports it, else the day
+    /// it was recorded.
     pub latest: Option<Day>,
     /// Whether `latest` is such a bound rather than the date's own end.
     pub open_end: bool,
-    /// `day`, `month`, `year`, `season`, `half`, `range`, … of the date.
+    /// `day`, `month`, `year`, `season`, `half`, `range`, … of that date
+    /// (`None` when undated).
     pub precision: Option<pacta_domain::Precision>,
     /// For a partnership's event: its home party.
     pub home: Option<Slug>,
@@ -658,19 +663,25 @@ impl Registry {
     /// The derived facts of a record (see [`Derived`]).
     pub fn derived(&self, record: &Recorded) -> Derived {
         let event = &record.event;
-        let source_date = event.source.as_ref().and_then(|s| s.date.as_ref());
-        let (interval, open_end) =
-            event
-                .date
+        // The days as the fold reads them; a correction that puts no
+        // date in place has none of its own.
+        let when = pacta_domain::Effective::of(event, record.envelope.recorded_at)
+            .ok()
+            .filter(|w| {
+                event.event_type() != pacta_domain::EventType::Corrected || w.corrects_date
+            });
+        // The date those days come from (a correction's `data.effective`
+        // outweighs its `date`, as in the fold).
+        let date = match &event.payload {
+            pacta_domain::Payload::Terminated(t) => t.effective.or(event.date),
+            pacta_domain::Payload::Corrected(c) => c
+                .data
                 .as_ref()
-                .map_or((pacta_domain::Interval::new(0, 0), false), |d| {
-                    let (i, open) = pacta_domain::history::bounded(
-                        Some(d),
-                        source_date,
-                        record.envelope.recorded_at,
-                    );
-                    (Some(i), open)
-                });
+                .and_then(|d| d.get("effective"))
+                .and_then(|v| serde_json::from_value::<PartialDate>(v.clone()).ok())
+                .or(c.date),
+            _ => event.date,
+        };
         let header = (record.envelope.stream.kind == pacta_domain::StreamKind::Partnership)
             .then(|| {
                 self.projections()
@@ -678,12 +689,11 @@ impl Registry {
                     .header(record.envelope.stream.id.as_str())
             })
             .flatten();
-        let dated = event.date.is_some();
         Derived {
-            earliest: interval.filter(|_| dated).and_then(|i| i.earliest()),
-            latest: interval.filter(|_| dated).and_then(|i| i.latest()),
-            open_end,
-            precision: event.date.as_ref().map(PartialDate::precision),
+            earliest: when.and_then(|w| w.days.earliest()),
+            latest: when.and_then(|w| w.days.latest()),
+            open_end: when.is_some_and(|w| w.open_end),
+            precision: date.as_ref().map(PartialDate::precision),
             home: header.as_ref().map(|h| h.home.clone()),
             partner: header.map(|h| h.partner),
         }

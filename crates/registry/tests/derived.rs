@@ -78,3 +78,75 @@ fn derived_days_are_the_domains_for_every_date_form() {
         }
     }
 }
+
+/// The days of an undated event, a termination with a stated effective
+/// date, and corrections are those the fold uses: the record day, the
+/// effective date, the date a correction puts in place (none when it
+/// puts none).
+#[test]
+fn derived_days_follow_the_fold_for_undated_events_terminations_and_corrections() {
+    let (_dir, registry): (_, Registry) = common::seeded();
+    let stream = StreamId::partnership(Slug::parse("liberecky-kraj--bursa").unwrap());
+    let append = |event: serde_json::Value| {
+        let event: Event = serde_json::from_value(event).unwrap();
+        let out = registry
+            .execute_blocking(
+                &Actor::system("derived-test"),
+                Command {
+                    stream: stream.clone(),
+                    events: vec![(None, event)],
+                    expected_version: None,
+                },
+            )
+            .unwrap();
+        let record = registry
+            .store()
+            .get(out.events[0].position)
+            .unwrap()
+            .unwrap();
+        (
+            record.envelope.event_id,
+            registry.derived(&record),
+            record.envelope.recorded_at,
+        )
+    };
+    let days = |d: &pacta_registry::query::Derived| {
+        (
+            d.earliest.map(|d| d.to_string()),
+            d.latest.map(|d| d.to_string()),
+        )
+    };
+    let some = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+
+    let (undated, d, recorded_at) = append(serde_json::json!({
+        "type": "ActivityRecorded", "data": {"kind": "visit"}}));
+    let today = Timestamp::day(recorded_at).to_string();
+    assert_eq!(days(&d), some(&today, &today));
+    assert_eq!(d.precision, None);
+
+    let (_, d, _) = append(serde_json::json!({
+        "type": "Corrected", "date": "2024-02-01",
+        "data": {"target": undated.to_string(), "date": "2013-06", "reason": "dated"}}));
+    assert_eq!(days(&d), some("2013-06-01", "2013-06-30"));
+    assert_eq!(d.precision, Some(pacta_domain::Precision::Month));
+
+    let (_, d, _) = append(serde_json::json!({
+        "type": "Corrected", "date": "2024-02-02",
+        "data": {"target": undated.to_string(), "data": {"outcome": "took_place"}, "reason": "outcome"}}));
+    assert_eq!(
+        days(&d),
+        (None, None),
+        "a correction of data alone has no days"
+    );
+
+    let (terminated, d, _) = append(serde_json::json!({
+        "type": "Terminated", "date": "2023-05-10",
+        "data": {"mode": "denounced", "reason": "war", "effective": "2023-11"}}));
+    assert_eq!(days(&d), some("2023-11-01", "2023-11-30"));
+
+    let (_, d, _) = append(serde_json::json!({
+        "type": "Corrected", "date": "2024-02-03",
+        "data": {"target": terminated.to_string(), "data": {"effective": "2023"}, "reason": "year"}}));
+    assert_eq!(days(&d), some("2023-01-01", "2023-12-31"));
+    assert_eq!(d.precision, Some(pacta_domain::Precision::Year));
+}

@@ -972,3 +972,48 @@ pub fn record_in(mut value: serde_json::Value) -> Result<Recorded, serde_json::E
     }
     serde_json::from_value(value)
 }
+
+/// A view's answer (`GET /api/v1/views/{name}`, `pacta view NAME`).
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ViewAnswer {
+    /// The view's name.
+    pub view: String,
+    /// The version of its fold.
+    pub version: u32,
+    /// The log position it has applied: it answers as of this record.
+    pub position: u64,
+    /// The party asked about (`party=`), as found.
+    pub party: Option<PartyRefDto>,
+    /// Its rows, each as the view's row type declares it.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Box<serde_json::value::RawValue>>,
+}
+
+impl ViewAnswer {
+    /// The served view `name` about `party` (all when `None`); `None`
+    /// when no view of that name is served.
+    pub fn of(
+        registry: &pacta_registry::Registry,
+        name: &str,
+        party: Option<&pacta_domain::Slug>,
+    ) -> Option<ViewAnswer> {
+        let (view, position) = registry.projections().view(name)?;
+        Some(ViewAnswer {
+            view: view.name().to_owned(),
+            version: view.version(),
+            position,
+            party: party.map(|p| PartyRefDto::from(&registry.party_ref(p))),
+            rows: view.rows(party),
+        })
+    }
+
+    /// The names of the served views, for an error naming them.
+    pub fn known(registry: &pacta_registry::Registry) -> String {
+        let served = registry.projections().served();
+        served
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

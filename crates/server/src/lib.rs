@@ -21,6 +21,7 @@ pub mod listen;
 pub mod request;
 mod routes;
 mod stream;
+mod views;
 mod web;
 
 use std::net::SocketAddr;
@@ -128,6 +129,7 @@ const REPORT_BYTES_KEPT: usize = 64 * 1024 * 1024;
 /// The router with every endpoint, and the OpenAPI document describing it.
 pub fn app(state: AppState) -> Router {
     let (router, mut openapi) = routes::router().split_for_parts();
+    views::document(&mut openapi);
     problems_as_problem_json(&mut openapi);
     // Built once: the document never changes while the server runs.
     let openapi: Arc<str> = serde_json::to_string(&openapi)
@@ -148,6 +150,7 @@ pub fn app(state: AppState) -> Router {
                 }
             }),
         )
+        .route("/api/v1/views/{name}", axum::routing::get(views::view))
         .route("/", axum::routing::get(web::home))
         .route("/partnerships/{id}", axum::routing::get(web::partnership))
         .route("/offers", axum::routing::get(web::offers))

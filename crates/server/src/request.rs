@@ -822,6 +822,17 @@ pub struct PartiesQuery {
     pub q: Option<String>,
 }
 
+/// `GET /api/v1/views/{name}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ViewQuery {
+    /// Only what the view says about this party (id or name); all when
+    /// absent.
+    #[param(example = "liberecky-kraj")]
+    pub party: Option<String>,
+}
+
 /// The query of an endpoint that takes no parameters: any is refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -85,7 +85,7 @@ pub(crate) async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> 
 }
 
 /// The `party` parameter, an id or any name of a party; 404 if none.
-fn party_param(state: &AppState, party: Option<&str>) -> Result<Option<Slug>, AppError> {
+pub(crate) fn party_param(state: &AppState, party: Option<&str>) -> Result<Option<Slug>, AppError> {
     party
         .map(|text| lookup_party(state, text).map(|p| p.id))
         .transpose()

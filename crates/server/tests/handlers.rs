@@ -903,9 +903,15 @@ async fn log_readers_get_derived_facts_and_filters() {
         (&visit["derived"]["earliest"], &visit["derived"]["latest"]),
         (&json!("2011-01-01"), &json!("2011-06-30"))
     );
-    // A party's event has no home or partner, an undated one no days.
+    // A party's event has no home or partner; an undated one takes
+    // effect on the day it was recorded, and has no precision.
     let party = find("party/molde", "PartyRegistered");
-    assert!(party["derived"]["home"].is_null() && party["derived"]["earliest"].is_null());
+    assert!(party["derived"]["home"].is_null() && party["derived"]["precision"].is_null());
+    let recorded_day = &party["recorded_at"].as_str().unwrap()[..10];
+    assert_eq!(
+        (&party["derived"]["earliest"], &party["derived"]["latest"]),
+        (&json!(recorded_day), &json!(recorded_day))
+    );
     // The record without `derived` is exactly the exported, hashed record.
     let record = pacta_server::api::record_in(stagnation.clone()).unwrap();
     assert_eq!(record.hash.to_string(), stagnation["hash"]);
@@ -1878,4 +1884,89 @@ async fn a_filtered_stream_sends_only_what_is_asked_with_global_ids() {
         .map(|r| r["position"].as_u64().unwrap())
         .collect();
     assert_eq!(ids, positions);
+}
+
+/// A served view answers by name with its rows in its type's field
+/// order, filters by party, follows a write, and is described in the
+/// OpenAPI document with its row type's schema.
+#[tokio::test]
+async fn served_views() {
+    let f = fixture();
+    let a = get(&f, "/api/v1/views/activity").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        (&a.body["view"], &a.body["version"]),
+        (&json!("activity"), &json!(1))
+    );
+    assert_eq!(a.body["position"], head(&f));
+    let rows = a.body["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{}", a.text);
+    // Fields in the order the row type declares them.
+    assert!(
+        a.text.contains(r#"{"home":"liberecky-kraj","year":"#),
+        "{}",
+        a.text
+    );
+    let count = |body: &Value, home: &str, year: i64| {
+        body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["home"] == home && r["year"] == year)
+            .map_or(0, |r| r["activities"].as_u64().unwrap())
+    };
+
+    let mine = get(&f, "/api/v1/views/activity?party=Liberec").await;
+    assert_eq!(mine.body["party"]["id"], "liberecky-kraj");
+    assert!(
+        mine.body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["home"] == "liberecky-kraj")
+    );
+
+    // A visit recorded for 2013 counts in 2013 once it is acknowledged.
+    let before = count(&a.body, "liberecky-kraj", 2013);
+    let visit = json!({"type":"ActivityRecorded","date":"2013-06","data":{"kind":"visit"}});
+    let posted = post(
+        &f,
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        Some(&f.clerk),
+        visit,
+    )
+    .await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.text);
+    let after = get(&f, "/api/v1/views/activity").await;
+    assert_eq!(count(&after.body, "liberecky-kraj", 2013), before + 1);
+    assert_eq!(after.body["position"], head(&f));
+
+    problem(&get(&f, "/api/v1/views/nope").await, 404, "not-found");
+    assert!(
+        get(&f, "/api/v1/views/nope")
+            .await
+            .text
+            .contains("activity")
+    );
+    problem(
+        &get(&f, "/api/v1/views/activity?party=atlantis").await,
+        404,
+        "not-found",
+    );
+    let unknown = get(&f, "/api/v1/views/activity?year=2012").await;
+    assert_eq!(unknown.status.as_u16(), 400, "{}", unknown.text);
+
+    let doc = get(&f, "/openapi.json").await.body;
+    let op = &doc["paths"]["/api/v1/views/activity"]["get"];
+    assert_eq!(
+        op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["rows"]["items"]
+            ["$ref"],
+        "#/components/schemas/ActivityRow"
+    );
+    let row = &doc["components"]["schemas"]["ActivityRow"];
+    assert_eq!(row["properties"]["year"]["type"], "integer", "{row}");
+    assert_eq!(
+        op["responses"]["404"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
 }

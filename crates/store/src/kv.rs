@@ -713,6 +713,26 @@ impl crate::Store {
         )
     }
 
+    /// The names of the keyspaces kept beside the log, in name order.
+    pub fn keyspace_names(&self) -> Result<Vec<String>, crate::Error> {
+        Ok(self
+            .views()?
+            .tree_names()
+            .iter()
+            .filter_map(|t| std::str::from_utf8(t).ok()?.strip_prefix(crate::AUX_PREFIX))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Removes the keyspace `name` and everything in it (one a newer
+    /// form of a projection left behind). Dropping one that does not
+    /// exist does nothing.
+    pub fn drop_keyspace(&self, name: &str) -> Result<(), crate::Error> {
+        self.views()?
+            .drop_tree(format!("{}{name}", crate::AUX_PREFIX))?;
+        Ok(())
+    }
+
     /// The tokens' keyspace: state that is not derived from the log, so
     /// it lives in a database of its own (`DATA/tokens`, opened on first
     /// use), which no rebuild touches. It is a sled database like the
