@@ -101,11 +101,13 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
     }
     let scratch = tempfile::tempdir().unwrap();
     let cwd = scratch.path();
-    std::os::unix::fs::symlink(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/seeds"),
-        cwd.join("seeds"),
-    )
-    .unwrap();
+    for dir in ["seeds", "docs"] {
+        std::os::unix::fs::symlink(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+            cwd.join(dir),
+        )
+        .unwrap();
+    }
     let data = cwd.join("data");
 
     // Asking questions, from `pacta init` on; a fresh install's head.
@@ -144,13 +146,14 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
         "api/v1/admin/tokens",
         "liberecky-kraj--bursa/events",
         "Accept: text/csv",
+        "api/v1/views/activity",
     ] {
         run(cwd, &block(needle), Some(&addr), &env);
     }
     stop(&mut server);
 
     // Every block was run (the first two lines are the commands above).
-    let run_blocks = 1 + 4 + 4;
+    let run_blocks = 1 + 4 + 5;
     assert_eq!(
         blocks().len(),
         run_blocks + 1,
