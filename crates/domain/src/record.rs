@@ -235,13 +235,25 @@ impl<'de> Deserialize<'de> for Recorded {
 /// Decodes the unhashed JSON form of a record (what the store keeps beside
 /// the hashes).
 pub fn decode_unhashed(json: &[u8]) -> Result<(Envelope, Event), serde_json::Error> {
+    decode_unhashed_if(json, &|_| true).map(|decoded| decoded.expect("every type is wanted"))
+}
+
+/// [`decode_unhashed`] for a record of a type `wanted` accepts; `None`
+/// for another, whose data is then never decoded.
+pub fn decode_unhashed_if(
+    json: &[u8],
+    wanted: &dyn Fn(EventType) -> bool,
+) -> Result<Option<(Envelope, Event)>, serde_json::Error> {
     use serde::de::Error;
     let raw: RawRecord = serde_json::from_slice(json)?;
+    if !wanted(raw.ty) {
+        return Ok(None);
+    }
     if raw.hash.is_some() || raw.prev_hash.is_some() {
         return Err(serde_json::Error::custom(
             "unexpected hash fields in an unhashed record",
         ));
     }
     let (envelope, event, _, _) = raw.into_parts().map_err(serde_json::Error::custom)?;
-    Ok((envelope, event))
+    Ok(Some((envelope, event)))
 }

@@ -550,7 +550,22 @@ impl Projections {
         // the CPU's caches; the state they produce accumulates in one
         // write set per projection, committed with the checkpoint every
         // `size` records.
-        let mut records = self.store.read_from(from).peekable();
+        // Only the types some projection behind the head reads are
+        // decoded; the others pass as their positions.
+        let behind: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.checkpoint.load(Ordering::Acquire) < head)
+            .collect();
+        let wanted: Vec<EventType> = EventType::ALL
+            .iter()
+            .copied()
+            .filter(|&ty| behind.iter().any(|e| e.projection.reads(ty)))
+            .collect();
+        let mut records = self
+            .store
+            .read_from_if(from, move |ty| wanted.contains(&ty))
+            .peekable();
         let mut slice: Vec<Recorded> = Vec::with_capacity(READ_SLICE);
         progress(from, head);
         'chunks: loop {
@@ -559,24 +574,27 @@ impl Projections {
             let mut last = 0u64;
             while in_chunk < size {
                 slice.clear();
-                while slice.len() < READ_SLICE && in_chunk + slice.len() < size {
+                let mut seen = 0usize;
+                let mut slice_last = None;
+                while slice.len() < READ_SLICE && in_chunk + seen < size {
                     match records.next() {
-                        Some(record) => {
-                            let record = record?;
-                            let end = record.envelope.position >= head;
-                            slice.push(record);
-                            if end {
+                        Some(item) => {
+                            let (position, record) = item?;
+                            seen += 1;
+                            slice_last = Some(position);
+                            slice.extend(record);
+                            if position >= head {
                                 break;
                             }
                         }
                         None => break,
                     }
                 }
-                let Some(slice_last) = slice.last().map(|r| r.envelope.position) else {
+                let Some(slice_last) = slice_last else {
                     break;
                 };
                 last = slice_last;
-                in_chunk += slice.len();
+                in_chunk += seen;
                 for (entry, writes) in self.entries.iter().zip(&mut writes) {
                     let checkpoint = entry.checkpoint.load(Ordering::Acquire);
                     let events: Vec<&Recorded> = slice

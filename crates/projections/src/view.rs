@@ -87,7 +87,13 @@ impl Context<'_> {
 
     /// For a partnership's record: its home party.
     pub fn home(&self, record: &Recorded) -> Option<Slug> {
-        self.parties(record).map(|(home, _)| home)
+        if record.envelope.stream.kind != StreamKind::Partnership {
+            return None;
+        }
+        self.partnerships?
+            .with_facts(record.envelope.stream.id.as_str(), |header, _| {
+                header.home.clone()
+            })
     }
 
     /// The days the record takes effect on, as the registry's answers

@@ -57,7 +57,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
+use pacta_domain::{Digest, Event, EventId, EventType, Recorded, StreamId, Timestamp};
 use tokio::sync::{oneshot, watch};
 
 pub use verify::{DigestCheck, VerifyReport};
@@ -755,6 +755,40 @@ impl Store {
             .chain(recent.into_iter().map(|r| Ok(Recorded::clone(&r))))
     }
 
+    /// [`Store::read_from`] that decodes only the records of the types
+    /// `wanted` accepts: each position comes with its record, or `None`
+    /// for a record of another type (whose data is never decoded), so
+    /// that a reader of a few types pays little for the rest.
+    pub fn read_from_if<F: Fn(EventType) -> bool + 'static>(
+        &self,
+        after: u64,
+        wanted: F,
+    ) -> impl Iterator<Item = Result<(u64, Option<Recorded>), Error>> + use<F> {
+        let head = self.head().position;
+        let start = after.saturating_add(1);
+        let (first, recent) = self.inner.shared.recent.from(start, head);
+        let stored_upto = first.map_or(head, |f| f - 1);
+        let stored = (start <= stored_upto).then(|| {
+            self.inner
+                .log
+                .range(start.to_be_bytes()..=stored_upto.to_be_bytes())
+        });
+        let wanted = std::rc::Rc::new(wanted);
+        let keep = wanted.clone();
+        stored
+            .into_iter()
+            .flatten()
+            .map(move |item| {
+                let (k, v) = item?;
+                let position = key_position(&k)?;
+                Ok((position, decode_value_if(position, &v, &*wanted)?))
+            })
+            .chain(recent.into_iter().map(move |r| {
+                let record = keep(r.event.event_type()).then(|| Recorded::clone(&r));
+                Ok((r.envelope.position, record))
+            }))
+    }
+
     /// The raw stored value at each durable position from `after + 1` on:
     /// hash, previous hash, canonical JSON. For benchmarks and tools that
     /// want the bytes.
@@ -1275,24 +1309,37 @@ fn split_value(position: u64, v: &[u8]) -> Result<(Digest, Digest, &[u8]), Error
 }
 
 fn decode_value(position: u64, v: &[u8]) -> Result<Recorded, Error> {
+    Ok(decode_value_if(position, v, &|_| true)?.expect("every type is wanted"))
+}
+
+/// [`decode_value`] for a record of a type `wanted` accepts; `None` for
+/// another.
+fn decode_value_if(
+    position: u64,
+    v: &[u8],
+    wanted: &dyn Fn(EventType) -> bool,
+) -> Result<Option<Recorded>, Error> {
     let (hash, prev_hash, json) = split_value(position, v)?;
-    let (envelope, event): (Envelope, Event) = pacta_domain::record::decode_unhashed(json)
-        .map_err(|e| Error::Corrupt {
+    let Some((envelope, event)) =
+        pacta_domain::record::decode_unhashed_if(json, wanted).map_err(|e| Error::Corrupt {
             position,
             reason: e.to_string(),
-        })?;
+        })?
+    else {
+        return Ok(None);
+    };
     if envelope.position != position {
         return Err(Error::Corrupt {
             position,
             reason: format!("the record says it is at position {}", envelope.position),
         });
     }
-    Ok(Recorded {
+    Ok(Some(Recorded {
         envelope,
         event,
         prev_hash,
         hash,
-    })
+    }))
 }
 
 fn read_record(log: &sled::Tree, position: u64) -> Result<Option<Recorded>, Error> {
