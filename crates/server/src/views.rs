@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, PathItem, Ref, RefOr, Required, ResponseBuilder};
 
 use crate::error::AppError;
@@ -62,7 +62,12 @@ pub(crate) fn document(openapi: &mut OpenApi) {
                     .minimum(Some(0)),
             )
             .required("position")
-            .property("party", RefOr::Ref(Ref::from_schema_name("PartyRefDto")))
+            .property(
+                "party",
+                OneOfBuilder::new()
+                    .item(Ref::from_schema_name("PartyRefDto"))
+                    .item(ObjectBuilder::new().schema_type(Type::Null)),
+            )
             .property(
                 "rows",
                 ArrayBuilder::new().items(RefOr::Ref(Ref::from_schema_name(row_name))),
