@@ -47,6 +47,7 @@
 pub mod canonical;
 mod index;
 pub mod kv;
+pub mod pg;
 mod scan;
 mod testing;
 mod verify;
