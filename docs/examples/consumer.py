@@ -139,8 +139,8 @@ def follow(args, state):
     """Follow the live stream forever, resuming with Last-Event-ID.
 
     Each SSE event's `id` is its record's position. A filtered stream sends
-    only the records wanted, so the saved position is the last one applied;
-    a restart looks again (harmlessly) at unwanted records after it.
+    only the records wanted, and, once caught up, an `event: position`
+    saying how far it has read past the others.
     """
     url = args.url + "/api/v1/events/stream?" + urllib.parse.urlencode(args.filter)
     while True:
@@ -163,6 +163,11 @@ def follow(args, state):
                         continue  # `id` is the record's position, also in its JSON
                     if event == "record":
                         apply(state, json.loads("\n".join(data)))
+                        save(args.state, state)
+                    elif event == "position":
+                        # Caught up past records the filter leaves out: resume
+                        # from here next time instead of scanning them again.
+                        state["position"] = max(state["position"], json.loads("\n".join(data))["position"])
                         save(args.state, state)
                     elif event == "error":
                         print("stream error: " + "\n".join(data), file=sys.stderr)

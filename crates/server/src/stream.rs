@@ -107,7 +107,12 @@ fn read(
 
 /// The global log as server-sent events: first every record after `after`
 /// (or the `Last-Event-ID` header), then each new record as it is
-/// appended. Each event's `id` is its position and its data the record.
+/// appended. Each event's `id` is its position and its data the record
+/// (`event: record`). A filtered stream (`types=`, `stream_kind=`) that
+/// has passed over records it does not send says how far it has read
+/// once it is caught up: `event: position`, whose `id` is that position
+/// (a reader resumes after it). `event: error` with a reason ends a
+/// stream that cannot read the log.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "log",
     params(StreamQuery, crate::request::ResumeHeader),
     responses((status = 200, description = "text/event-stream of records", content_type = "text/event-stream"),
@@ -173,6 +178,7 @@ pub(crate) async fn event_stream(
         head_rx,
         shutdown,
         after,
+        announced: after,
         buffer: VecDeque::new(),
         filter: LogFilter {
             types: q.types.clone(),
@@ -207,6 +213,9 @@ struct Live {
     head_rx: tokio::sync::watch::Receiver<pacta_store::Head>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     after: u64,
+    /// The last position the reader was told of (a record's id, or a
+    /// `position` event's).
+    announced: u64,
     buffer: VecDeque<Recorded>,
     /// Which records the reader wants.
     filter: LogFilter,
@@ -224,6 +233,7 @@ impl Live {
             }
             if let Some(record) = self.buffer.pop_front() {
                 self.after = record.envelope.position;
+                self.announced = self.after;
                 let out = crate::api::record_out(&self.state.registry, &record);
                 return Some(match serde_json::to_string(&out) {
                     Ok(json) => SseEvent::default()
@@ -262,6 +272,18 @@ impl Live {
                     }
                 }
                 continue;
+            }
+            // Caught up, having passed over records the reader does not
+            // want: say how far it has read, so that it resumes from
+            // there rather than scanning them again.
+            if self.after > self.announced {
+                self.announced = self.after;
+                return Some(
+                    SseEvent::default()
+                        .id(self.after.to_string())
+                        .event("position")
+                        .data(format!("{{\"position\":{}}}", self.after)),
+                );
             }
             tokio::select! {
                 changed = self.head_rx.changed() => if changed.is_err() { return None },

@@ -1863,10 +1863,50 @@ async fn a_filtered_stream_sends_only_what_is_asked_with_global_ids() {
             text.push_str(&String::from_utf8_lossy(&data));
         }
     }
-    let records: Vec<Value> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .map(|d| serde_json::from_str(d).unwrap())
+    // Caught up, it says how far it has read: the head, past the
+    // records it passed over.
+    while !text.contains("event: position") {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+            .await
+            .expect("a position comes")
+            .expect("the stream goes on")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    // The events, each its fields (`id`, `event`, `data`) in any order.
+    let events: Vec<Vec<&str>> = text
+        .split("\n\n")
+        .map(|e| {
+            e.lines()
+                .filter(|l| !l.starts_with(':'))
+                .collect::<Vec<_>>()
+        })
+        .filter(|e| !e.is_empty())
+        .collect();
+    let field = |e: &[&str], name: &str| {
+        e.iter()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+    };
+    let last = events.last().unwrap();
+    assert_eq!(field(last, "event").as_deref(), Some("position"), "{text}");
+    assert_eq!(field(last, "id"), Some(head(&f).to_string()));
+    assert_eq!(
+        field(last, "data"),
+        Some(format!("{{\"position\":{}}}", head(&f)))
+    );
+    let records: Vec<&Vec<&str>> = events
+        .iter()
+        .filter(|e| field(e, "event").as_deref() == Some("record"))
+        .collect();
+    let ids: Vec<u64> = records
+        .iter()
+        .map(|e| field(e, "id").unwrap().parse().unwrap())
+        .collect();
+    let records: Vec<Value> = records
+        .iter()
+        .map(|e| serde_json::from_str(&field(e, "data").unwrap()).unwrap())
         .collect();
     assert_eq!(records.len(), 2, "{text}");
     for r in &records {
@@ -1874,11 +1914,6 @@ async fn a_filtered_stream_sends_only_what_is_asked_with_global_ids() {
         assert!(r["derived"]["home"].is_string(), "{r}");
     }
     // Each event's id is its global position.
-    let ids: Vec<u64> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("id: "))
-        .map(|i| i.parse().unwrap())
-        .collect();
     let positions: Vec<u64> = records
         .iter()
         .map(|r| r["position"].as_u64().unwrap())
