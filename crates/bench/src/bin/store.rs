@@ -8,7 +8,11 @@
 //!
 //! `cargo run --release -p pacta-bench --bin store -- [APPEND_EVENTS] [REPLAY_EVENTS] [ROUNDS]`
 //! (REPLAY_EVENTS 0 skips the replay); `crates/bench/store.sh` runs it
-//! beside PostgreSQL's pgbench.
+//! beside PostgreSQL's pgbench. With `PACTA_BENCH_PG` set to a connection
+//! string of an empty database, each round also appends the same events
+//! through the PostgreSQL log (`pacta_store::pg::PgLog`), 1 and 32
+//! appenders, each round into a log of its own (the tables are dropped
+//! between rounds).
 
 use std::sync::Arc;
 
@@ -49,6 +53,50 @@ fn raw_flush_per_event(n: u64, value: &[u8], sync: bool) -> f64 {
         }
     });
     n as f64 / secs
+}
+
+/// The PostgreSQL log with `appenders` concurrent tasks, `n` events in
+/// all, into a fresh log (the database's tables are dropped first).
+fn pg_appends(rt: &tokio::runtime::Runtime, url: &str, n: u64, appenders: u64) -> f64 {
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL answers");
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(
+                "DROP TABLE IF EXISTS log, head, schema_migrations CASCADE; \
+                 DROP FUNCTION IF EXISTS pacta_log_append_only CASCADE",
+            )
+            .await
+            .expect("a fresh database");
+        drop(client);
+        let _ = conn.await;
+    });
+    let log = rt
+        .block_on(pacta_store::pg::PgLog::connect(url))
+        .expect("the PostgreSQL log opens");
+    rt.block_on(log.lead()).expect("leadership");
+    let per = n / appenders;
+    let (secs, ()) = time(|| {
+        rt.block_on(async {
+            let mut tasks = Vec::new();
+            for a in 0..appenders {
+                let log = log.clone();
+                tasks.push(tokio::spawn(async move {
+                    for i in 0..per {
+                        let id = a * per + i;
+                        log.append_one(append(a, id)).await.expect("append");
+                    }
+                }));
+            }
+            for t in tasks {
+                t.await.expect("task");
+            }
+        })
+    });
+    rt.block_on(log.close());
+    (per * appenders) as f64 / secs
 }
 
 /// The store with `appenders` concurrent tasks, `n` events in all.
@@ -99,12 +147,23 @@ fn main() -> anyhow::Result<()> {
         value.len()
     );
 
+    let pg = std::env::var("PACTA_BENCH_PG").ok();
     let (mut raw, mut raw_sync, mut one, mut many) = (vec![], vec![], vec![], vec![]);
+    let (mut pg_one, mut pg_many) = (vec![], vec![]);
     for round in 1..=rounds {
         raw.push(raw_flush_per_event(append_n / 4, &value, false));
         raw_sync.push(raw_flush_per_event(append_n / 4, &value, true));
         one.push(store_appends(&rt, append_n / 4, 1));
         many.push(store_appends(&rt, append_n, 32));
+        if let Some(url) = &pg {
+            pg_one.push(pg_appends(&rt, url, append_n / 4, 1));
+            pg_many.push(pg_appends(&rt, url, append_n, 32));
+            println!(
+                "round {round}: PostgreSQL log 1 appender {:.0}/s, 32 appenders {:.0}/s",
+                pg_one[pg_one.len() - 1],
+                pg_many[pg_many.len() - 1]
+            );
+        }
         println!(
             "round {round}: raw flush/event {:.0}/s, raw flush+fdatasync/event {:.0}/s, \
              store 1 appender {:.0}/s, store 32 appenders {:.0}/s",
@@ -130,6 +189,19 @@ fn main() -> anyhow::Result<()> {
     );
     println!("  store-1 {one:.0}");
     println!("  store-32 {many:.0}");
+    if pg.is_some() {
+        let (pg_one, pg_many) = (median(pg_one), median(pg_many));
+        println!(
+            "  PostgreSQL log, 1 appender                 {pg_one:>10.0} events/s  (sled store {:.2}x)",
+            one / pg_one
+        );
+        println!(
+            "  PostgreSQL log, 32 appenders               {pg_many:>10.0} events/s  (sled store {:.2}x)",
+            many / pg_many
+        );
+        println!("  pglog-1 {pg_one:.0}");
+        println!("  pglog-32 {pg_many:.0}");
+    }
     if replay_n == 0 {
         return Ok(());
     }
