@@ -112,7 +112,7 @@ pub fn html(
                         }
                         td data-label=(p.col_country) { (party.as_ref().map(|p| p.country.as_str()).unwrap_or("")) }
                         td data-label=(p.col_population) {
-                            @match o.population { Some(n) => { (n) }, None => { "—" } }
+                            @match o.population { Some(n) => { (population(n, o.population_bound)) }, None => { "—" } }
                         }
                         td data-label=(p.col_interests) { (o.interests.join(", ")) }
                         td data-label=(p.col_status) { ((p.offer_status)(o.status)) }
@@ -122,4 +122,37 @@ pub fn html(
         }
     };
     Ok(page(view, "/offers", title, chain, body))
+}
+
+/// A town's population as the notice words it: the figure, with `<`,
+/// `>` or `≈` when it only bounds the real one, thousands set apart by a
+/// narrow space (as Czech and English style guides both allow).
+fn population(n: u64, bound: Option<pacta_domain::PopulationBound>) -> String {
+    use pacta_domain::PopulationBound as B;
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    match bound {
+        Some(B::Under) => format!("<\u{a0}{grouped}"),
+        Some(B::Over) => format!(">\u{a0}{grouped}"),
+        Some(B::About) => format!("≈\u{a0}{grouped}"),
+        None => grouped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_population_says_how_it_bounds_the_figure() {
+        use pacta_domain::PopulationBound as B;
+        assert_eq!(super::population(4_000, Some(B::Over)), ">\u{a0}4\u{202f}000");
+        assert_eq!(super::population(5_000, Some(B::Under)), "<\u{a0}5\u{202f}000");
+        assert_eq!(super::population(1_234_567, Some(B::About)), "≈\u{a0}1\u{202f}234\u{202f}567");
+        assert_eq!(super::population(950, None), "950");
+    }
 }
