@@ -132,7 +132,7 @@ fn population(n: u64, bound: Option<pacta_domain::PopulationBound>) -> String {
     let digits = n.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push('\u{202f}');
         }
         grouped.push(c);
@@ -150,9 +150,18 @@ mod tests {
     #[test]
     fn a_population_says_how_it_bounds_the_figure() {
         use pacta_domain::PopulationBound as B;
-        assert_eq!(super::population(4_000, Some(B::Over)), ">\u{a0}4\u{202f}000");
-        assert_eq!(super::population(5_000, Some(B::Under)), "<\u{a0}5\u{202f}000");
-        assert_eq!(super::population(1_234_567, Some(B::About)), "≈\u{a0}1\u{202f}234\u{202f}567");
+        assert_eq!(
+            super::population(4_000, Some(B::Over)),
+            ">\u{a0}4\u{202f}000"
+        );
+        assert_eq!(
+            super::population(5_000, Some(B::Under)),
+            "<\u{a0}5\u{202f}000"
+        );
+        assert_eq!(
+            super::population(1_234_567, Some(B::About)),
+            "≈\u{a0}1\u{202f}234\u{202f}567"
+        );
         assert_eq!(super::population(950, None), "950");
     }
 }
