@@ -77,14 +77,19 @@
 //! receiver is fed by a `LISTEN pacta_log` on a dedicated connection,
 //! which reconnects and re-reads the head after losing its connection.
 //!
+//! [`PgStore`] puts a [`PgLog`] behind [`Store`](crate::Store)'s
+//! synchronous log API, on a Tokio runtime of its own.
+//!
 //! Not yet: TLS to the server (connections are plain, for a server on the
-//! same host or network), a synchronous API matching [`Store`](crate::Store)'s
-//! reads, and the projections' key-value interface.
+//! same host or network), and the projections' key-value interface.
 
+pub mod blocking;
 mod listen;
 mod schema;
 mod verify;
 mod writer;
+
+pub use blocking::PgStore;
 
 use std::sync::Arc;
 
@@ -95,7 +100,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{Config, Row};
 
 use crate::canonical::CanonicalEvent;
-use crate::{Append, Appended, Error, Head, MAX_RECORD_BYTES, VerifyReport};
+use crate::{Append, Appended, DigestCheck, Error, Head, MAX_RECORD_BYTES, VerifyReport};
 
 /// The key of the session-level advisory lock the log's one writer holds
 /// (`pg_try_advisory_lock`); advisory locks are per database, so this
@@ -380,6 +385,19 @@ impl PgLog {
     ) -> Result<VerifyReport, Error> {
         let mut client = self.client().await?;
         verify::verify(&mut client, progress).await
+    }
+
+    /// Checks that the log still extends a digest taken earlier, as
+    /// [`Store::verify_digest`](crate::Store::verify_digest) does: the
+    /// record at the digest's position still has the digest's hash, and
+    /// the chain up to the committed head verifies (one snapshot).
+    pub async fn verify_digest(
+        &self,
+        digest: Head,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<DigestCheck, Error> {
+        let mut client = self.client().await?;
+        verify::verify_digest(&mut client, digest, progress).await
     }
 
     /// Ends the writer, giving up the leadership and closing its

@@ -14,7 +14,7 @@ use tokio_postgres::{IsolationLevel, Transaction};
 
 use super::{Columns, Db, Stated, digest, disagreement, from_sql_int, read_head, sql_int};
 use crate::canonical::chain_hash;
-use crate::{Error, Head, VerifyReport};
+use crate::{DigestCheck, Error, Head, VerifyReport};
 
 /// How many records one query reads.
 const PAGE: i64 = 1024;
@@ -232,11 +232,76 @@ pub(super) async fn verify(
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<VerifyReport, Error> {
     let tx = snapshot(client).await?;
-    let head = read_head(&tx).await?;
-    progress(0, head.position);
-    let found = walk(&tx, 1, head, progress).await?;
-    progress(head.position, head.position);
+    let report = chain(&tx, progress).await?;
     tx.commit().await.db()?;
+    Ok(report)
+}
+
+/// Checks that the log still extends a digest taken earlier, as
+/// `crate::verify::verify_digest` does for sled: the record at the
+/// digest's position still has the digest's hash, and the whole chain up
+/// to the committed head verifies. Both are read in one snapshot.
+pub(super) async fn verify_digest(
+    client: &mut tokio_postgres::Client,
+    digest_taken: Head,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<DigestCheck, Error> {
+    let tx = snapshot(client).await?;
+    let chain = chain(&tx, progress).await?;
+    let stored = if digest_taken.position == 0 {
+        Ok(Some(Digest::ZERO))
+    } else {
+        let row = tx
+            .query_opt(
+                "SELECT hash FROM log WHERE position = $1",
+                &[&sql_int(digest_taken.position)],
+            )
+            .await
+            .db()?;
+        match row {
+            None => Ok(None),
+            Some(row) => digest(digest_taken.position, row.try_get(0).db()?).map(Some),
+        }
+    };
+    tx.commit().await.db()?;
+    let reason = match &stored {
+        Err(e) => Some(format!(
+            "the record at the digest's position {} cannot be read: {e}",
+            digest_taken.position
+        )),
+        Ok(None) => Some(format!(
+            "the log has no record at the digest's position {} (it ends at {}): records were removed",
+            digest_taken.position, chain.head_position
+        )),
+        Ok(Some(h)) if *h != digest_taken.hash => Some(format!(
+            "the record at position {} now has hash {h}, the digest says {}: the log was rewritten",
+            digest_taken.position, digest_taken.hash
+        )),
+        Ok(Some(_)) if !chain.ok => Some(format!(
+            "the chain is broken at position {}: {}",
+            chain.first_bad_position.unwrap_or(0),
+            chain.reason.as_deref().unwrap_or("")
+        )),
+        Ok(Some(_)) => None,
+    };
+    Ok(DigestCheck {
+        ok: reason.is_none(),
+        digest: digest_taken,
+        stored_hash: stored.ok().flatten(),
+        reason,
+        chain,
+    })
+}
+
+/// The chain from position 1 to the head `tx` sees, as a report.
+async fn chain(
+    tx: &Transaction<'_>,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<VerifyReport, Error> {
+    let head = read_head(tx).await?;
+    progress(0, head.position);
+    let found = walk(tx, 1, head, progress).await?;
+    progress(head.position, head.position);
     Ok(VerifyReport {
         ok: found.first_bad.is_none(),
         head_position: head.position,
