@@ -44,6 +44,14 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = log::LogFormat::Text)]
     log_format: log::LogFormat,
 
+    /// Keep the log in PostgreSQL instead of the data directory: a
+    /// connection string (`postgresql://user@host:port/db`, or
+    /// `host=… port=… user=… dbname=…`). The data directory then keeps the
+    /// views and the tokens. Default: the embedded store in the data
+    /// directory.
+    #[arg(long, global = true, env = "PACTA_STORE", value_name = "URL")]
+    store: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -442,6 +450,9 @@ fn known_at(text: &str) -> Result<Timestamp, String> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.as_path();
+    if let Some(url) = cli.store.as_deref().filter(|u| !u.is_empty()) {
+        pacta_store::use_postgres(url)?;
+    }
     match cli.command {
         Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
         Command::Init => init(data),

@@ -469,7 +469,42 @@ impl Opened {
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    /// The log in PostgreSQL, when the store was opened on one: every
+    /// method on the log goes there, and the data directory keeps only
+    /// the views and the tokens.
+    pg: Option<Arc<pg::PgStore>>,
     _closer: Arc<Closer>,
+}
+
+/// Where the log of every store this process opens lives, when not in
+/// its data directory: a PostgreSQL connection string.
+static LOG_LOCATION: OnceLock<String> = OnceLock::new();
+
+/// Keeps the log of every store this process opens from now on in the
+/// PostgreSQL database at `url` (`pacta --store`, `PACTA_STORE`); the data
+/// directory then keeps the views and the tokens. Set once, before the
+/// first store opens; a second call is refused.
+pub fn use_postgres(url: &str) -> Result<(), Error> {
+    LOG_LOCATION.set(url.to_owned()).map_err(|_| Error::Open {
+        path: "PostgreSQL".into(),
+        reason: "the log's location is set already".into(),
+    })
+}
+
+/// The records of either backend, as one iterator type.
+enum Either<A, B> {
+    Sled(A),
+    Pg(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Sled(a) => a.next(),
+            Either::Pg(b) => b.next(),
+        }
+    }
 }
 
 impl Store {
@@ -482,6 +517,19 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`. Fails at once with
     /// [`Error::Locked`] if another process holds it.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
+        let mut store = Store::open_sled(dir)?;
+        if let Some(url) = LOG_LOCATION.get() {
+            store.pg = Some(Arc::new(pg::PgStore::connect(url)?));
+        }
+        Ok(store)
+    }
+
+    /// The log of this store in PostgreSQL, if it lives there.
+    pub fn postgres(&self) -> Option<&str> {
+        self.pg.as_ref().map(|pg| pg.name())
+    }
+
+    fn open_sled(dir: impl AsRef<Path>) -> Result<Store, Error> {
         let path = dir.as_ref().to_path_buf();
         let named = |e: Error| match e {
             Error::Locked { .. } => Error::Locked { path: path.clone() },
@@ -601,6 +649,7 @@ impl Store {
                 quiet: quiet.clone(),
                 path: path.clone(),
             }),
+            pg: None,
             _closer: Arc::new(Closer {
                 path,
                 quiet,
@@ -617,6 +666,9 @@ impl Store {
     /// `Ok` while the store accepts writes; after a storage failure the
     /// reason, until the process restarts.
     pub fn health(&self) -> Result<(), Error> {
+        if let Some(pg) = &self.pg {
+            return pg.health();
+        }
         match self.inner.shared.failure() {
             None => Ok(()),
             Some(_) => Err(self.inner.shared.stopped()),
@@ -631,12 +683,18 @@ impl Store {
 
     /// Appends durably: resolves once the events are on disk.
     pub async fn append(&self, append: Append) -> Result<Appended, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.append(append).await;
+        }
         let rx = self.enqueue(append, None)?;
         rx.await.map_err(|_| self.inner.shared.stopped())?
     }
 
     /// [`Store::append`] for callers outside an async runtime.
     pub fn append_blocking(&self, append: Append) -> Result<Appended, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.append_blocking(append);
+        }
         let rx = self.enqueue(append, None)?;
         rx.blocking_recv()
             .map_err(|_| self.inner.shared.stopped())?
@@ -660,6 +718,9 @@ impl Store {
         appends: Vec<Append>,
         recorded_at: Option<Timestamp>,
     ) -> Vec<Result<Appended, Error>> {
+        if let Some(pg) = &self.pg {
+            return pg.append_many_at_blocking(appends, recorded_at);
+        }
         let receivers: Vec<_> = appends
             .into_iter()
             .map(|a| self.enqueue(a, recorded_at))
@@ -707,6 +768,9 @@ impl Store {
     /// its hash is the hash of its canonical bytes, and its stream version
     /// and event id fit. All or nothing; durable before returning.
     pub fn import_blocking(&self, records: Vec<Recorded>) -> Result<Head, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.import_blocking(records);
+        }
         let (tx, rx) = oneshot::channel();
         self.send(writer::Request::Import(records, tx))?;
         rx.blocking_recv()
@@ -715,16 +779,25 @@ impl Store {
 
     /// The last durable record's position and hash.
     pub fn head(&self) -> Head {
+        if let Some(pg) = &self.pg {
+            return pg.head();
+        }
         *self.inner.head.borrow()
     }
 
     /// A receiver that sees the head after every durable group.
     pub fn subscribe(&self) -> watch::Receiver<Head> {
+        if let Some(pg) = &self.pg {
+            return pg.subscribe();
+        }
         self.inner.head.clone()
     }
 
     /// The durable record at a position.
     pub fn get(&self, position: u64) -> Result<Option<Recorded>, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.get(position);
+        }
         if position > self.head().position {
             return Ok(None);
         }
@@ -737,6 +810,9 @@ impl Store {
     /// [`RECENT`] of them), so that projections catching up after an
     /// append do not read back and decode what was just written.
     pub fn read_from(&self, after: u64) -> impl Iterator<Item = Result<Recorded, Error>> + use<> {
+        if let Some(pg) = &self.pg {
+            return Either::Pg(pg.read_from(after));
+        }
         let head = self.head().position;
         let start = after.saturating_add(1);
         let (first, recent) = self.inner.shared.recent.from(start, head);
@@ -746,14 +822,16 @@ impl Store {
                 .log
                 .range(start.to_be_bytes()..=stored_upto.to_be_bytes())
         });
-        stored
-            .into_iter()
-            .flatten()
-            .map(|item| {
-                let (k, v) = item?;
-                decode_value(key_position(&k)?, &v)
-            })
-            .chain(recent.into_iter().map(|r| Ok(Recorded::clone(&r))))
+        Either::Sled(
+            stored
+                .into_iter()
+                .flatten()
+                .map(|item| {
+                    let (k, v) = item?;
+                    decode_value(key_position(&k)?, &v)
+                })
+                .chain(recent.into_iter().map(|r| Ok(Recorded::clone(&r)))),
+        )
     }
 
     /// [`Store::read_from`] that decodes only the records of the types
@@ -765,6 +843,9 @@ impl Store {
         after: u64,
         wanted: F,
     ) -> impl Iterator<Item = Result<(u64, Option<Recorded>), Error>> + use<F> {
+        if let Some(pg) = &self.pg {
+            return Either::Pg(pg.read_from_if(after, wanted));
+        }
         let head = self.head().position;
         let start = after.saturating_add(1);
         let (first, recent) = self.inner.shared.recent.from(start, head);
@@ -776,18 +857,20 @@ impl Store {
         });
         let wanted = std::rc::Rc::new(wanted);
         let keep = wanted.clone();
-        stored
-            .into_iter()
-            .flatten()
-            .map(move |item| {
-                let (k, v) = item?;
-                let position = key_position(&k)?;
-                Ok((position, decode_value_if(position, &v, &*wanted)?))
-            })
-            .chain(recent.into_iter().map(move |r| {
-                let record = keep(r.event.event_type()).then(|| Recorded::clone(&r));
-                Ok((r.envelope.position, record))
-            }))
+        Either::Sled(
+            stored
+                .into_iter()
+                .flatten()
+                .map(move |item| {
+                    let (k, v) = item?;
+                    let position = key_position(&k)?;
+                    Ok((position, decode_value_if(position, &v, &*wanted)?))
+                })
+                .chain(recent.into_iter().map(move |r| {
+                    let record = keep(r.event.event_type()).then(|| Recorded::clone(&r));
+                    Ok((r.envelope.position, record))
+                })),
+        )
     }
 
     /// The raw stored value at each durable position from `after + 1` on:
@@ -819,17 +902,33 @@ impl Store {
         &self,
         after: u64,
     ) -> impl Iterator<Item = (u64, Result<Recorded, Error>)> + use<> {
+        if let Some(pg) = &self.pg {
+            // PostgreSQL reads every row it holds or fails the query: the
+            // error ends the read, at the position that failed.
+            let mut at = after;
+            return Either::Pg(pg.read_from(after).map(move |r| {
+                at += 1;
+                match r {
+                    Ok(record) => (record.envelope.position, Ok(record)),
+                    Err(e) => (at, Err(e)),
+                }
+            }));
+        }
         let head = self.head().position;
-        scan::Walk::new(&self.inner.log, after.saturating_add(1), head).map(|(position, slot)| {
-            let record = match slot {
-                Ok(v) => decode_value(position, &v),
-                Err(gap) => Err(Error::Corrupt {
-                    position,
-                    reason: format!("the record {}", gap.reason()),
-                }),
-            };
-            (position, record)
-        })
+        Either::Sled(
+            scan::Walk::new(&self.inner.log, after.saturating_add(1), head).map(
+                |(position, slot)| {
+                    let record = match slot {
+                        Ok(v) => decode_value(position, &v),
+                        Err(gap) => Err(Error::Corrupt {
+                            position,
+                            reason: format!("the record {}", gap.reason()),
+                        }),
+                    };
+                    (position, record)
+                },
+            ),
+        )
     }
 
     /// The database of derived state beside the log (`DATA/views`),
@@ -979,6 +1078,9 @@ impl Store {
 
     /// The durable records of one stream, in version order.
     pub fn stream(&self, stream: &StreamId) -> Result<Vec<Recorded>, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.stream(stream);
+        }
         let mut out = Vec::new();
         for (version, position) in self.stream_positions(stream)? {
             let record = read_record(&self.inner.log, position)?.ok_or_else(|| Error::Corrupt {
@@ -995,6 +1097,9 @@ impl Store {
     /// The stream's durable version (0 when it does not exist): the tail's
     /// highest durable entry, else the index's last; no scan of the stream.
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.stream_version(stream);
+        }
         let head = self.head().position;
         let tail = index::read(&self.inner.shared.tail).stream(stream);
         if let Some((version, _)) = tail.iter().rev().find(|(_, p)| *p <= head) {
@@ -1006,6 +1111,9 @@ impl Store {
 
     /// Where an event id is stored durably, if it is.
     pub fn position_of(&self, event_id: EventId) -> Result<Option<u64>, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.position_of(event_id);
+        }
         let head = self.head().position;
         let found = match index::read(&self.inner.shared.tail).position_of(event_id) {
             Some(p) => Some(p),
@@ -1020,6 +1128,10 @@ impl Store {
     /// Drops the stream and event-id indexes and builds them again from
     /// the log. Reads of streams wait meanwhile.
     pub fn rebuild_indexes(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<u64, Error> {
+        if self.pg.is_some() {
+            // PostgreSQL keeps its own indexes of the log's table.
+            return Ok(0);
+        }
         let shared = &self.inner.shared;
         let _exclusive = shared.index_lock.write().unwrap_or_else(|p| p.into_inner());
         let head = self.head().position;
@@ -1033,11 +1145,17 @@ impl Store {
     /// The last position the derived indexes hold in their trees (the
     /// rest is in memory).
     pub fn index_checkpoint(&self) -> Result<u64, Error> {
+        if self.pg.is_some() {
+            return Ok(self.head().position);
+        }
         self.inner.index.checkpoint()
     }
 
     /// Records held in memory above the index checkpoint.
     pub fn index_lag(&self) -> usize {
+        if self.pg.is_some() {
+            return 0;
+        }
         index::read(&self.inner.shared.tail).len()
     }
 
@@ -1056,6 +1174,9 @@ impl Store {
     /// Recomputes the hash chain from position 1 to the head.
     /// `progress(done, total)` is called now and then.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.verify(progress);
+        }
         verify::verify(&self.inner.log, self.head(), progress)
     }
 
@@ -1067,6 +1188,9 @@ impl Store {
         digest: Head,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<DigestCheck, Error> {
+        if let Some(pg) = &self.pg {
+            return pg.verify_digest(digest, progress);
+        }
         verify::verify_digest(&self.inner.log, self.head(), digest, progress)
     }
 }

@@ -1,7 +1,8 @@
 //! Pacta's log in PostgreSQL, with the sled log's contract: the first
 //! step of a second backend. [`PgLog`] appends, reads, verifies, imports
-//! and announces the head; putting it behind [`Store`](crate::Store) is a
-//! later step.
+//! and announces the head; [`PgStore`] gives it [`Store`](crate::Store)'s
+//! synchronous API, and a `Store` opened after [`crate::use_postgres`]
+//! sends every method on the log to one.
 //!
 //! **Same records, same chain.** A record's stored bytes are its canonical
 //! JSON ([`canonical`](crate::canonical)), byte for byte what the sled log
