@@ -48,6 +48,7 @@ pub mod canonical;
 mod index;
 pub mod kv;
 pub mod pg;
+mod rules;
 mod scan;
 mod testing;
 mod verify;

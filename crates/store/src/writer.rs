@@ -27,13 +27,13 @@ use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::time::SystemTime;
 
 use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
 use tokio::sync::watch;
 
 use crate::canonical::{CanonicalEvent, canonical_bytes, chain_hash};
 use crate::index::{self, Entry, Index};
+use crate::rules::{self, Found, Ledger};
 use crate::{Append, Appended, Error, Head, Landed, Reply, Shared, decode_value};
 
 /// The most events one group takes; the rest wait for the next.
@@ -260,7 +260,11 @@ impl Writer {
         for request in rest.by_ref() {
             match request {
                 Request::Append(append, prepared, at, reply) => {
-                    let outcome = self.stage_append(append, prepared, at, &mut staged);
+                    let mut ledger = SledLedger {
+                        writer: self,
+                        staged: &mut staged,
+                    };
+                    let outcome = rules::append(&mut ledger, append, prepared, at);
                     pending.push(Pending::Append(reply, outcome));
                 }
                 Request::Import(records, reply) => {
@@ -358,7 +362,7 @@ impl Writer {
 
     /// The stored record of an id found by [`Writer::lookup_id`], as the
     /// request's stream and event must match it.
-    fn stored(&self, staged: &Staged, id: EventId, position: u64) -> Result<Stored, Error> {
+    fn stored(&self, staged: &Staged, id: EventId, position: u64) -> Result<Found, Error> {
         if let Some((stream, landed)) = staged.ids.get(&id) {
             let event = staged
                 .records
@@ -367,7 +371,7 @@ impl Writer {
                 .map(|(p, v)| decode_value(*p, v))
                 .transpose()?
                 .map(|r| r.event);
-            return Ok(Stored {
+            return Ok(Found {
                 stream: stream.clone(),
                 landed: *landed,
                 event,
@@ -381,7 +385,7 @@ impl Writer {
                 reason: format!("the index of event id {id} points at a missing record"),
             })?;
         let record = decode_value(position, &value)?;
-        Ok(Stored {
+        Ok(Found {
             stream: record.envelope.stream.clone(),
             landed: Landed {
                 event_id: id,
@@ -391,107 +395,6 @@ impl Writer {
                 hash: record.hash,
             },
             event: Some(record.event),
-        })
-    }
-
-    fn stage_append(
-        &mut self,
-        append: Append,
-        prepared: Vec<CanonicalEvent>,
-        at: Option<Timestamp>,
-        staged: &mut Staged,
-    ) -> Result<Appended, Error> {
-        if append.events.is_empty() {
-            return Err(Error::Invalid("an append needs at least one event".into()));
-        }
-        for (i, e) in append.events.iter().enumerate() {
-            if append.events[..i].iter().any(|o| o.event_id == e.event_id) {
-                return Err(Error::Invalid(format!(
-                    "event id {} appears twice in one append",
-                    e.event_id
-                )));
-            }
-        }
-        // Idempotent retry: every id stored already, in this stream, with
-        // the same events.
-        let mut found = Vec::with_capacity(append.events.len());
-        for e in &append.events {
-            found.push(self.lookup_id(staged, e.event_id)?);
-        }
-        if let Some(first) = found.iter().flatten().next().copied() {
-            if found.iter().any(Option::is_none) {
-                return Err(Error::DuplicateId {
-                    event_id: append.events[0].event_id,
-                    position: first,
-                    detail: "some of the request's event ids are stored and some are not: \
-                             a retry must repeat the original request's events exactly"
-                        .into(),
-                });
-            }
-            let mut events = Vec::with_capacity(found.len());
-            for ((e, position), canonical) in append.events.iter().zip(found).zip(&prepared) {
-                let position = position.unwrap_or_default();
-                let stored = self.stored(staged, e.event_id, position)?;
-                if stored.stream != append.stream {
-                    return Err(Error::DuplicateId {
-                        event_id: e.event_id,
-                        position,
-                        detail: format!("it belongs to {}, not {}", stored.stream, append.stream),
-                    });
-                }
-                if let Some(event) = &stored.event
-                    && CanonicalEvent::new(event)? != *canonical
-                {
-                    return Err(Error::DuplicateId {
-                        event_id: e.event_id,
-                        position,
-                        detail: "the stored event differs from this one: a retry must repeat \
-                                 the original request exactly"
-                            .into(),
-                    });
-                }
-                events.push(stored.landed);
-            }
-            return Ok(Appended {
-                events,
-                duplicate: true,
-            });
-        }
-
-        let current = self.current_version(staged, &append.stream)?;
-        if let Some(expected) = append.expected_version
-            && expected != current
-        {
-            return Err(Error::Conflict {
-                stream: append.stream,
-                expected,
-                actual: current,
-            });
-        }
-        // Record times never go backwards: a time asked for (the bundled
-        // seed data's fixed one) holds only if no later record is stored.
-        let now = at
-            .unwrap_or_else(|| Timestamp::from_system_time(SystemTime::now()))
-            .max(self.last_recorded);
-        let mut landed = Vec::with_capacity(append.events.len());
-        for (i, (e, canonical)) in append.events.into_iter().zip(prepared).enumerate() {
-            let envelope = Envelope {
-                position: self.head.position + 1,
-                event_id: e.event_id,
-                stream: append.stream.clone(),
-                version: current + 1 + i as u64,
-                recorded_at: now,
-                recorded_by: e.recorded_by,
-            };
-            let bytes = canonical.with_envelope(&envelope);
-            let hash = chain_hash(&self.head.hash, &bytes);
-            let prev = self.head.hash;
-            landed.push(self.stage_record(staged, envelope, e.event, hash, prev, bytes));
-        }
-        self.last_recorded = now;
-        Ok(Appended {
-            events: landed,
-            duplicate: false,
         })
     }
 
@@ -621,9 +524,45 @@ impl Writer {
     }
 }
 
-/// A stored record found for a retried event id.
-struct Stored {
-    stream: StreamId,
-    landed: Landed,
-    event: Option<pacta_domain::Event>,
+/// The sled writer and its group as a [`Ledger`].
+struct SledLedger<'a> {
+    writer: &'a mut Writer,
+    staged: &'a mut Staged,
+}
+
+impl Ledger for SledLedger<'_> {
+    fn find(&mut self, id: EventId) -> Result<Option<Found>, Error> {
+        match self.writer.lookup_id(self.staged, id)? {
+            Some(position) => self.writer.stored(self.staged, id, position).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn version(&mut self, stream: &StreamId) -> Result<u64, Error> {
+        self.writer.current_version(self.staged, stream)
+    }
+
+    fn head(&self) -> Head {
+        self.writer.head
+    }
+
+    fn last_recorded(&self) -> Timestamp {
+        self.writer.last_recorded
+    }
+
+    fn stage(
+        &mut self,
+        envelope: Envelope,
+        event: Event,
+        hash: Digest,
+        prev: Digest,
+        bytes: Vec<u8>,
+    ) -> Landed {
+        self.writer
+            .stage_record(self.staged, envelope, event, hash, prev, bytes)
+    }
+
+    fn recorded(&mut self, at: Timestamp) {
+        self.writer.last_recorded = at;
+    }
 }

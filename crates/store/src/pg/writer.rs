@@ -10,7 +10,7 @@
 //! under the fence, `NOTIFY`, commit, answer.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -22,6 +22,7 @@ use super::{
     sql_int, verify,
 };
 use crate::canonical::{CanonicalEvent, canonical_bytes, chain_hash};
+use crate::rules::{self, Found, Ledger};
 use crate::{Append, Appended, Error, Head, Landed, MAX_RECORD_BYTES, TAIL_CHECKED};
 
 /// The most events one group takes; the rest wait for the next.
@@ -578,6 +579,43 @@ impl From<Recorded> for Stored {
     }
 }
 
+impl Ledger for Staged {
+    fn find(&mut self, id: EventId) -> Result<Option<Found>, Error> {
+        Ok(self.ids.get(&id).map(|s| Found {
+            stream: s.stream.clone(),
+            landed: s.landed,
+            event: Some(s.event.clone()),
+        }))
+    }
+
+    fn version(&mut self, stream: &StreamId) -> Result<u64, Error> {
+        Ok(self.stream_version(stream))
+    }
+
+    fn head(&self) -> Head {
+        self.head
+    }
+
+    fn last_recorded(&self) -> Timestamp {
+        self.last_recorded
+    }
+
+    fn stage(
+        &mut self,
+        envelope: Envelope,
+        event: Event,
+        hash: Digest,
+        prev: Digest,
+        bytes: Vec<u8>,
+    ) -> Landed {
+        self.stage_row(envelope, event, hash, prev, bytes)
+    }
+
+    fn recorded(&mut self, at: Timestamp) {
+        self.last_recorded = at;
+    }
+}
+
 /// One record to insert.
 struct Row {
     position: u64,
@@ -609,7 +647,7 @@ impl Staged {
                     .into_iter()
                     .map(|(append, prepared)| match prepared {
                         Err(e) => Answer::Refused(e),
-                        Ok(prepared) => Answer::Decided(self.append(append, prepared, at)),
+                        Ok(prepared) => Answer::Decided(rules::append(self, append, prepared, at)),
                     })
                     .collect();
                 Decided::Append(reply, answers)
@@ -619,113 +657,13 @@ impl Staged {
         }
     }
 
-    fn version(&self, stream: &StreamId) -> u64 {
+    fn stream_version(&self, stream: &StreamId) -> u64 {
         // Every stream of the group was looked up; the unique (stream,
         // version) constraint stands behind this anyway.
         self.versions.get(stream).copied().unwrap_or(0)
     }
 
-    /// The sled writer's `stage_append`.
-    fn append(
-        &mut self,
-        append: Append,
-        prepared: Vec<CanonicalEvent>,
-        at: Option<Timestamp>,
-    ) -> Result<Appended, Error> {
-        if append.events.is_empty() {
-            return Err(Error::Invalid("an append needs at least one event".into()));
-        }
-        for (i, e) in append.events.iter().enumerate() {
-            if append.events[..i].iter().any(|o| o.event_id == e.event_id) {
-                return Err(Error::Invalid(format!(
-                    "event id {} appears twice in one append",
-                    e.event_id
-                )));
-            }
-        }
-        // Idempotent retry: every id stored already, in this stream, with
-        // the same events.
-        let found: Vec<Option<&Stored>> = append
-            .events
-            .iter()
-            .map(|e| self.ids.get(&e.event_id))
-            .collect();
-        if let Some(first) = found.iter().flatten().next() {
-            if found.iter().any(Option::is_none) {
-                return Err(Error::DuplicateId {
-                    event_id: append.events[0].event_id,
-                    position: first.landed.position,
-                    detail: "some of the request's event ids are stored and some are not: \
-                             a retry must repeat the original request's events exactly"
-                        .into(),
-                });
-            }
-            let mut events = Vec::with_capacity(found.len());
-            for ((e, stored), canonical) in append.events.iter().zip(&found).zip(&prepared) {
-                let Some(stored) = stored else { continue };
-                let position = stored.landed.position;
-                if stored.stream != append.stream {
-                    return Err(Error::DuplicateId {
-                        event_id: e.event_id,
-                        position,
-                        detail: format!("it belongs to {}, not {}", stored.stream, append.stream),
-                    });
-                }
-                if CanonicalEvent::new(&stored.event)? != *canonical {
-                    return Err(Error::DuplicateId {
-                        event_id: e.event_id,
-                        position,
-                        detail: "the stored event differs from this one: a retry must repeat \
-                                 the original request exactly"
-                            .into(),
-                    });
-                }
-                events.push(stored.landed);
-            }
-            return Ok(Appended {
-                events,
-                duplicate: true,
-            });
-        }
-
-        let current = self.version(&append.stream);
-        if let Some(expected) = append.expected_version
-            && expected != current
-        {
-            return Err(Error::Conflict {
-                stream: append.stream,
-                expected,
-                actual: current,
-            });
-        }
-        // Record times never go backwards: a time asked for holds only if
-        // no later record is stored.
-        let now = at
-            .unwrap_or_else(|| Timestamp::from_system_time(SystemTime::now()))
-            .max(self.last_recorded);
-        let mut landed = Vec::with_capacity(append.events.len());
-        for (i, (e, canonical)) in append.events.into_iter().zip(prepared).enumerate() {
-            let envelope = Envelope {
-                position: self.head.position + 1,
-                event_id: e.event_id,
-                stream: append.stream.clone(),
-                version: current + 1 + i as u64,
-                recorded_at: now,
-                recorded_by: e.recorded_by,
-            };
-            let bytes = canonical.with_envelope(&envelope);
-            let hash = chain_hash(&self.head.hash, &bytes);
-            let prev = self.head.hash;
-            landed.push(self.stage(envelope, e.event, hash, prev, bytes));
-        }
-        self.last_recorded = now;
-        Ok(Appended {
-            events: landed,
-            duplicate: false,
-        })
-    }
-
-    fn stage(
+    fn stage_row(
         &mut self,
         envelope: Envelope,
         event: Event,
@@ -810,7 +748,7 @@ impl Staged {
             }
             let current = match versions.get(&e.stream) {
                 Some(v) => *v,
-                None => self.version(&e.stream),
+                None => self.stream_version(&e.stream),
             };
             if e.version != current + 1 {
                 return Err(refuse(format!(
