@@ -226,14 +226,26 @@ pub(crate) fn verify_digest(
             Err(e) => Err(Error::from(e)),
         }
     };
+    Ok(digest_check(digest, head.position, stored, chain))
+}
+
+/// What a digest check finds, given the hash stored at the digest's
+/// position (`None`: no record there) and the chain's report; both
+/// backends judge alike.
+pub(crate) fn digest_check(
+    digest: Head,
+    head_position: u64,
+    stored: Result<Option<Digest>, Error>,
+    chain: VerifyReport,
+) -> DigestCheck {
     let reason = match &stored {
         Err(e) => Some(format!(
             "the record at the digest's position {} cannot be read: {e}",
             digest.position
         )),
         Ok(None) => Some(format!(
-            "the log has no record at the digest's position {} (it ends at {}): records were removed",
-            digest.position, head.position
+            "the log has no record at the digest's position {} (it ends at {head_position}): records were removed",
+            digest.position
         )),
         Ok(Some(h)) if *h != digest.hash => Some(format!(
             "the record at position {} now has hash {h}, the digest says {}: the log was rewritten",
@@ -246,11 +258,11 @@ pub(crate) fn verify_digest(
         )),
         Ok(Some(_)) => None,
     };
-    Ok(DigestCheck {
+    DigestCheck {
         ok: reason.is_none(),
         digest,
         stored_hash: stored.ok().flatten(),
         reason,
         chain,
-    })
+    }
 }

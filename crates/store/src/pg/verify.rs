@@ -264,33 +264,13 @@ pub(super) async fn verify_digest(
         }
     };
     tx.commit().await.db()?;
-    let reason = match &stored {
-        Err(e) => Some(format!(
-            "the record at the digest's position {} cannot be read: {e}",
-            digest_taken.position
-        )),
-        Ok(None) => Some(format!(
-            "the log has no record at the digest's position {} (it ends at {}): records were removed",
-            digest_taken.position, chain.head_position
-        )),
-        Ok(Some(h)) if *h != digest_taken.hash => Some(format!(
-            "the record at position {} now has hash {h}, the digest says {}: the log was rewritten",
-            digest_taken.position, digest_taken.hash
-        )),
-        Ok(Some(_)) if !chain.ok => Some(format!(
-            "the chain is broken at position {}: {}",
-            chain.first_bad_position.unwrap_or(0),
-            chain.reason.as_deref().unwrap_or("")
-        )),
-        Ok(Some(_)) => None,
-    };
-    Ok(DigestCheck {
-        ok: reason.is_none(),
-        digest: digest_taken,
-        stored_hash: stored.ok().flatten(),
-        reason,
+    let head_position = chain.head_position;
+    Ok(crate::verify::digest_check(
+        digest_taken,
+        head_position,
+        stored,
         chain,
-    })
+    ))
 }
 
 /// The chain from position 1 to the head `tx` sees, as a report.
