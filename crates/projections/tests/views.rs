@@ -1,7 +1,7 @@
 //! Views heal themselves: a changed `VERSION` or stored state that does
 //! not load rebuilds the view from the log on open (never an error), the
 //! keyspaces of older versions are dropped, and a rebuild never loads
-//! what it rebuilds.
+//! what it rebuilds; a failed catch-up applies nothing twice.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -214,4 +214,82 @@ fn a_rebuild_never_loads_what_it_rebuilds() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("unloadable"), "{err}");
+}
+
+/// Counts the events it applied, and fails once on one position.
+#[derive(Default)]
+struct Counter {
+    count: AtomicU64,
+    fail_at: AtomicU64,
+}
+
+impl Projection for Counter {
+    fn name(&self) -> &'static str {
+        "counter"
+    }
+    fn reads(&self, _: EventType) -> bool {
+        true
+    }
+    fn reset(&self) {
+        self.count.store(0, Ordering::SeqCst);
+    }
+    fn load(&self, keyspace: &kv::Reader<'_>) -> Result<(), Error> {
+        let stored = keyspace.get(b"count")?.expect("a count is stored");
+        let count = u64::from_be_bytes(stored.try_into().expect("8 bytes"));
+        self.count.store(count, Ordering::SeqCst);
+        Ok(())
+    }
+    fn apply(
+        &self,
+        _: &ApplyContext<'_>,
+        events: &[&Recorded],
+        writes: &mut WriteSet,
+    ) -> Result<(), Error> {
+        for e in events {
+            if self.fail_at.load(Ordering::SeqCst) == e.envelope.position {
+                self.fail_at.store(0, Ordering::SeqCst);
+                return Err(Error::Corrupt {
+                    name: "counter",
+                    reason: "a read failed".into(),
+                });
+            }
+            self.count.fetch_add(1, Ordering::SeqCst);
+        }
+        writes.put(b"count", self.count.load(Ordering::SeqCst).to_be_bytes());
+        Ok(())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A catch-up that fails half-way through a step leaves nothing
+/// applied twice: memory goes back to what the keyspace holds.
+#[test]
+fn a_failed_catch_up_applies_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for n in 0..10 {
+        append(&store, n);
+    }
+    let counter = Arc::new(Counter::default());
+    counter.fail_at.store(5, Ordering::SeqCst);
+    let projections = Projections::open_with(&store, vec![counter.clone()], DEFAULT_CHUNK).unwrap();
+    assert!(projections.catch_up(&mut |_, _| {}).is_err());
+    assert_eq!(projections.checkpoints(), vec![("counter", 0)]);
+    assert_eq!(counter.count.load(Ordering::SeqCst), 0);
+    assert_eq!(projections.catch_up(&mut |_, _| {}).unwrap(), 10);
+    assert_eq!(counter.count.load(Ordering::SeqCst), 10);
+
+    // The same when the failure comes after a committed step.
+    for n in 10..20 {
+        append(&store, n);
+    }
+    projections.persist().unwrap();
+    counter.fail_at.store(15, Ordering::SeqCst);
+    assert!(projections.catch_up(&mut |_, _| {}).is_err());
+    assert_eq!(projections.checkpoints(), vec![("counter", 10)]);
+    assert_eq!(counter.count.load(Ordering::SeqCst), 10);
+    assert_eq!(projections.catch_up(&mut |_, _| {}).unwrap(), 10);
+    assert_eq!(counter.count.load(Ordering::SeqCst), 20);
 }
