@@ -11,8 +11,8 @@
 
 use std::future::Future;
 
-use pacta_domain::event::{ActivityRecorded, Contact};
-use pacta_domain::{ActivityKind, Event, EventType, Payload, Recorded, StreamId};
+use pacta_domain::event::Contact;
+use pacta_domain::{Event, EventType, Payload, Recorded, StreamId};
 use pacta_store::pg::PgStore;
 use pacta_store::{Append, Appended, DigestCheck, Error, Head, NewEvent, Store, VerifyReport};
 use tokio::sync::watch;
@@ -21,7 +21,7 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg_server;
 
-use common::{event_id, stream};
+use common::{event_id, letter, stream};
 
 // ---------------------------------------------------------------------
 // The backends.
@@ -157,21 +157,6 @@ impl Backend for PgStore {
 // ---------------------------------------------------------------------
 // Events.
 
-fn activity(note: &str) -> Event {
-    Event {
-        payload: Payload::ActivityRecorded(ActivityRecorded {
-            kind: ActivityKind::Letter,
-            outcome: None,
-            place: Some("Plzeň".into()),
-            participants: vec![],
-            areas: vec!["tourism".into()],
-        }),
-        date: Some("2010-05-17".parse().unwrap()),
-        source: None,
-        note: Some(note.to_owned()),
-    }
-}
-
 fn contact(note: &str) -> Event {
     let mut e = Event::new(Payload::ContactEstablished(Contact::default()));
     e.note = Some(note.to_owned());
@@ -189,7 +174,7 @@ fn append(s: StreamId, expected: Option<u64>, ids: &[u64]) -> Append {
             .map(|&id| NewEvent {
                 event_id: event_id(id),
                 event: if id % 2 == 0 {
-                    activity(&format!("event {id}"))
+                    letter(&format!("event {id}"))
                 } else {
                     contact(&format!("event {id}"))
                 },

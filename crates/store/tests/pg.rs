@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use pacta_domain::event::{ActivityRecorded, Contact};
-use pacta_domain::{ActivityKind, Event, Payload, Recorded, StreamId, Timestamp};
+use pacta_domain::event::Contact;
+use pacta_domain::{Event, Payload, Recorded, StreamId, Timestamp};
 use pacta_store::pg::PgLog;
 use pacta_store::{Append, Appended, Error, Head, NewEvent, Store};
 
@@ -18,7 +18,7 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg_server;
 
-use common::{event_id, stream};
+use common::{event_id, letter, stream};
 use pg_server::database;
 
 /// Runs SQL in the test's database as the table owner, behind the log's
@@ -34,21 +34,6 @@ async fn sql(url: &str, statements: &str) -> Result<(), tokio_postgres::Error> {
 // ---------------------------------------------------------------------
 // Events.
 
-fn event(note: &str) -> Event {
-    Event {
-        payload: Payload::ActivityRecorded(ActivityRecorded {
-            kind: ActivityKind::Letter,
-            outcome: None,
-            place: Some("Plzeň".into()),
-            participants: vec![],
-            areas: vec!["tourism".into()],
-        }),
-        date: Some("2010-05-17".parse().unwrap()),
-        source: None,
-        note: Some(note.to_owned()),
-    }
-}
-
 fn append(s: StreamId, expected: Option<u64>, ids: &[u64]) -> Append {
     Append {
         stream: s,
@@ -57,7 +42,7 @@ fn append(s: StreamId, expected: Option<u64>, ids: &[u64]) -> Append {
             .iter()
             .map(|&id| NewEvent {
                 event_id: event_id(id),
-                event: event(&format!("event {id}")),
+                event: letter(&format!("event {id}")),
                 recorded_by: "test".into(),
             })
             .collect(),
@@ -309,7 +294,7 @@ async fn the_same_id_with_another_event_is_refused() {
     let head = log.head().await.unwrap();
 
     let mut other = append(stream(1), None, &[1]);
-    other.events[0].event = event("something else");
+    other.events[0].event = letter("something else");
     let refusals = log
         .append(vec![
             other,
