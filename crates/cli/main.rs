@@ -640,6 +640,19 @@ fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Re
     } else {
         open_seeded(data)?
     };
+    if let Some(database) = registry.store().postgres() {
+        // The first instance on a database leads its writes; another one
+        // serves reads and takes over writing when that one stops.
+        match registry.store().lead() {
+            Ok(()) => tracing::info!(%database, "this instance writes to the log"),
+            Err(pacta_store::Error::NotLeader { .. }) => tracing::warn!(
+                %database,
+                "another instance writes to the log; this one serves reads and \
+                 takes over writing when that one stops"
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
     let registry = std::sync::Arc::new(registry);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

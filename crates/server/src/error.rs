@@ -148,7 +148,8 @@ impl AppError {
 
     /// A store error: a record too large is 413; a full disk 507; a store
     /// that stopped after a storage failure 503 (it recovers by
-    /// restarting); anything else 500.
+    /// restarting), as is a write to a PostgreSQL log another instance
+    /// leads (this one takes over when that one stops); anything else 500.
     pub fn from_store(e: pacta_store::Error) -> AppError {
         use pacta_store::Error as E;
         match e {
@@ -167,6 +168,15 @@ impl AppError {
                     "the registry's disk is full: this write was not acknowledged, and no \
                      write is until the registry restarts after space is freed; every \
                      acknowledged event is kept",
+                )
+            }
+            E::NotLeader { .. } => {
+                tracing::info!(error = %e, "write refused: another instance leads");
+                AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not-leader",
+                    "Another instance writes",
+                    e.to_string(),
                 )
             }
             E::Stopped { .. } | E::Damaged { .. } | E::Shutdown => {

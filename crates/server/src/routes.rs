@@ -169,7 +169,9 @@ async fn livez(_: Query<NoQuery>) -> Json<serde_json::Value> {
 /// `/healthz` is the same answer.
 #[utoipa::path(get, path = "/readyz", tag = "service",
     responses(
-        (status = 200, description = "Ready: writable, the log's tail verified on open", body = Object),
+        (status = 200, description = "Ready: writable, the log's tail verified on open; `role` says \
+            who writes the log (`embedded`; on PostgreSQL `leader`, or `standby` while another \
+            instance leads)", body = Object),
         (status = 503, description = "Not ready: the store stopped accepting writes (a full disk, an \
             I/O error) or its log is damaged; the reason is in `detail`", body = Problem),
     ))]
@@ -194,6 +196,7 @@ fn readiness(state: &AppState) -> Response {
         Ok(()) => Json(serde_json::json!({
             "status": "ok",
             "writable": true,
+            "role": store.role(),
             "chain": "ok",
             "head_position": head.position,
             "index_lag": store.index_lag(),

@@ -215,11 +215,22 @@ pub struct Keyspace {
 
 struct Inner {
     name: String,
-    tree: sled::Tree,
-    /// The data file of the database holding the tree, synced by `flush`.
-    data_file: PathBuf,
+    backing: Backing,
     /// Readers share it; commits, writes and clears take it alone.
     lock: Arc<RwLock<()>>,
+}
+
+/// Where a keyspace keeps its entries.
+enum Backing {
+    /// A tree of a sled database.
+    Sled {
+        tree: sled::Tree,
+        /// The data file of the database holding the tree, synced by `flush`.
+        data_file: PathBuf,
+    },
+    /// The `kv` table of the PostgreSQL database holding the log, under
+    /// the keyspace's name: state every instance on it shares.
+    Postgres(crate::pg::PgStore),
 }
 
 /// The lock of each open keyspace, by database directory and tree name,
@@ -253,11 +264,27 @@ impl Keyspace {
         Ok(Keyspace {
             inner: Arc::new(Inner {
                 name: name.to_owned(),
-                tree: db.open_tree(tree)?,
-                data_file: crate::data_file(dir),
+                backing: Backing::Sled {
+                    tree: db.open_tree(tree)?,
+                    data_file: crate::data_file(dir),
+                },
                 lock: shared_lock(dir, tree),
             }),
         })
+    }
+
+    /// Opens keyspace `name` in the `kv` table of the PostgreSQL database
+    /// holding the log. Its writes are transactions, durable when they
+    /// return: [`Keyspace::write`] writes all of a write set or none.
+    pub(crate) fn postgres(pg: crate::pg::PgStore, name: &str) -> Keyspace {
+        let lock = shared_lock(Path::new(pg.name()), name);
+        Keyspace {
+            inner: Arc::new(Inner {
+                name: name.to_owned(),
+                backing: Backing::Postgres(pg),
+                lock,
+            }),
+        }
     }
 
     /// Its name.
@@ -350,6 +377,11 @@ impl Keyspace {
     pub fn write(&self, writes: &WriteSet) -> Result<(), Error> {
         let _guard = self.lock();
         self.check_keys(writes)?;
+        if let Backing::Postgres(pg) = &self.inner.backing {
+            return pg
+                .kv_write(&self.inner.name, writes.ops.clone())
+                .map_err(|e| self.storage(e));
+        }
         for (key, value) in &writes.ops {
             self.write_one(key, value.as_deref())?;
         }
@@ -369,21 +401,23 @@ impl Keyspace {
             let (key, _) = item?;
             self.write_one(&key, None)?;
         }
-        self.inner
-            .tree
-            .remove(STATE_KEY)
-            .map_err(|e| self.storage(e))?;
-        Ok(())
+        self.write_one(STATE_KEY, None)
     }
 
     /// Makes every write so far durable: sled's flush, then an fdatasync
     /// of its data file (sled 0.34's flush can end in `sync_file_range`,
     /// which a power cut can undo).
     pub fn flush(&self) -> Result<(), Error> {
-        self.inner.tree.flush().map_err(|e| self.storage(e))?;
-        std::fs::File::open(&self.inner.data_file)
-            .and_then(|f| f.sync_data())
-            .map_err(|e| self.storage(e))
+        match &self.inner.backing {
+            Backing::Sled { tree, data_file } => {
+                tree.flush().map_err(|e| self.storage(e))?;
+                std::fs::File::open(data_file)
+                    .and_then(|f| f.sync_data())
+                    .map_err(|e| self.storage(e))
+            }
+            // Every write committed with synchronous_commit on.
+            Backing::Postgres(_) => Ok(()),
+        }
     }
 
     fn lock(&self) -> RwLockWriteGuard<'_, ()> {
@@ -412,28 +446,40 @@ impl Keyspace {
     }
 
     fn write_one(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
-        match value {
-            Some(value) => self.inner.tree.insert(key, value).map(drop),
-            None => self.inner.tree.remove(key).map(drop),
+        match &self.inner.backing {
+            Backing::Sled { tree, .. } => match value {
+                Some(value) => tree.insert(key, value).map(drop),
+                None => tree.remove(key).map(drop),
+            }
+            .map_err(|e| self.storage(e)),
+            Backing::Postgres(pg) => pg
+                .kv_write(
+                    &self.inner.name,
+                    vec![(key.to_vec(), value.map(<[u8]>::to_vec))],
+                )
+                .map_err(|e| self.storage(e)),
         }
-        .map_err(|e| self.storage(e))
+    }
+
+    /// The value under `key`, reserved keys included.
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        match &self.inner.backing {
+            Backing::Sled { tree, .. } => tree
+                .get(key)
+                .map(|v| v.map(|v| v.to_vec()))
+                .map_err(|e| self.storage(e)),
+            Backing::Postgres(pg) => pg
+                .kv_get(&self.inner.name, key)
+                .map_err(|e| self.storage(e)),
+        }
     }
 
     fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<(), Error> {
-        self.inner
-            .tree
-            .insert(STATE_KEY, checkpoint.encode())
-            .map(drop)
-            .map_err(|e| self.storage(e))
+        self.write_one(STATE_KEY, Some(&checkpoint.encode()))
     }
 
     fn read_checkpoint(&self) -> Result<Checkpoint, Error> {
-        match self
-            .inner
-            .tree
-            .get(STATE_KEY)
-            .map_err(|e| self.storage(e))?
-        {
+        match self.get_raw(STATE_KEY)? {
             None => Ok(Checkpoint::Clean(0)),
             Some(v) => Checkpoint::decode(&v).ok_or_else(|| Error::Corrupt {
                 keyspace: self.inner.name.clone(),
@@ -444,12 +490,22 @@ impl Keyspace {
 
     /// Entries whose keys start with `prefix`, reserved keys excluded.
     fn entries(&self, prefix: &[u8]) -> Entries<'_> {
-        let iter = if prefix.first() == Some(&RESERVED) {
-            None
-        } else if prefix.is_empty() {
-            Some(self.inner.tree.range(..[RESERVED].as_slice()))
-        } else {
-            Some(self.inner.tree.scan_prefix(prefix))
+        let iter = match &self.inner.backing {
+            _ if prefix.first() == Some(&RESERVED) => Scan::Done,
+            Backing::Sled { tree, .. } if prefix.is_empty() => {
+                Scan::Sled(Box::new(tree.range(..[RESERVED].as_slice())))
+            }
+            Backing::Sled { tree, .. } => Scan::Sled(Box::new(tree.scan_prefix(prefix))),
+            Backing::Postgres(pg) => match pg.kv_scan(&self.inner.name, prefix) {
+                Ok(pairs) => Scan::Pairs(
+                    pairs
+                        .into_iter()
+                        .filter(|(k, _)| k.first() != Some(&RESERVED))
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                ),
+                Err(e) => Scan::Failed(Some(e)),
+            },
         };
         Entries {
             keyspace: self,
@@ -495,13 +551,7 @@ impl Reader<'_> {
         if key.first() == Some(&RESERVED) {
             return Ok(None);
         }
-        Ok(self
-            .keyspace
-            .inner
-            .tree
-            .get(key)
-            .map_err(|e| self.keyspace.storage(e))?
-            .map(|v| v.to_vec()))
+        self.keyspace.get_raw(key)
     }
 
     /// Every entry, in key order.
@@ -538,18 +588,33 @@ pub type Pair = (Vec<u8>, Vec<u8>);
 /// Entries of a keyspace in key order, each an owned `(key, value)`.
 pub struct Entries<'a> {
     keyspace: &'a Keyspace,
-    iter: Option<sled::Iter>,
+    iter: Scan,
+}
+
+/// Where [`Entries`] reads from.
+enum Scan {
+    Done,
+    Sled(Box<sled::Iter>),
+    /// Entries read from PostgreSQL at once.
+    Pairs(std::vec::IntoIter<Pair>),
+    /// The read failed: the error, once.
+    Failed(Option<crate::Error>),
 }
 
 impl Iterator for Entries<'_> {
     type Item = Result<Pair, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.iter.as_mut()?.next()?;
-        Some(
-            item.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(|e| self.keyspace.storage(e)),
-        )
+        match &mut self.iter {
+            Scan::Done => None,
+            Scan::Sled(iter) => Some(
+                iter.next()?
+                    .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| self.keyspace.storage(e)),
+            ),
+            Scan::Pairs(pairs) => pairs.next().map(Ok),
+            Scan::Failed(e) => e.take().map(|e| Err(self.keyspace.storage(e))),
+        }
     }
 }
 
@@ -741,7 +806,14 @@ impl crate::Store {
     /// relies on) and [`Keyspace::flush`]'s fdatasync, with no second
     /// storage format. Tokens an older Pacta kept in the views database
     /// move into it the first time it opens empty.
+    ///
+    /// On PostgreSQL ([`Store::postgres`](crate::Store::postgres)) the
+    /// tokens live in the database's `kv` table instead, so that every
+    /// instance on it (a standby taking over) accepts the same tokens.
     pub fn tokens_keyspace(&self) -> Result<Keyspace, crate::Error> {
+        if let Some(pg) = &self.pg {
+            return Ok(pg.keyspace("tokens"));
+        }
         Keyspace::open(
             &self.tokens_db()?,
             &self.inner.path.join(crate::TOKENS),
@@ -864,11 +936,8 @@ mod tests {
         assert!(all(&ks).is_empty());
         // What a crash while clearing leaves: the marker, some entries.
         ks.commit(&writes(&[("a", "1"), ("b", "2")]), 5).unwrap();
-        ks.inner
-            .tree
-            .insert(STATE_KEY, Checkpoint::Dirty { since: 0 }.encode())
-            .unwrap();
-        ks.inner.tree.remove(b"a").unwrap();
+        ks.set_checkpoint(Checkpoint::Dirty { since: 0 }).unwrap();
+        ks.write_one(b"a", None).unwrap();
         assert_eq!(ks.checkpoint().unwrap(), Checkpoint::Dirty { since: 0 });
         ks.clear().unwrap();
         assert_eq!(ks.checkpoint().unwrap(), Checkpoint::Clean(0));

@@ -11,6 +11,8 @@
 //! acknowledge appends. Tokens, which are not derived from the log, live
 //! in a third, `DATA/tokens` ([`Store::tokens_keyspace`]). Both are
 //! opened on first use: reading and verifying the log never needs them.
+//! With [`use_postgres`], the log and the tokens live in PostgreSQL
+//! instead (see [`pg`]); the views stay in `DATA/views`.
 //!
 //! | tree | key | value |
 //! |---|---|---|
@@ -135,6 +137,29 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
+/// Who writes a store's log ([`Store::role`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The embedded store: this process, alone.
+    Embedded,
+    /// On PostgreSQL, this instance holds the write leadership.
+    Leader,
+    /// On PostgreSQL, this instance does not write now: another one leads,
+    /// or no write has come since it started or lost the leadership.
+    Standby,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Embedded => "embedded",
+            Role::Leader => "leader",
+            Role::Standby => "standby",
+        })
+    }
+}
+
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -147,6 +172,17 @@ pub enum Error {
     Locked {
         /// The data directory.
         path: PathBuf,
+    },
+    /// Another Pacta instance holds the write leadership of the log in
+    /// PostgreSQL; this one reads, and takes over writing once the
+    /// leader's session ends.
+    #[error(
+        "another Pacta instance writes to the log in {database}; this one serves reads \
+         and takes over writing when that one stops"
+    )]
+    NotLeader {
+        /// The database, as `postgresql://user@host:port/db`.
+        database: String,
     },
     /// sled could not open the directory.
     #[error("cannot open the store at {path}: {reason}")]
@@ -482,8 +518,8 @@ pub struct Store {
 static LOG_LOCATION: OnceLock<String> = OnceLock::new();
 
 /// Keeps the log of every store this process opens from now on in the
-/// PostgreSQL database at `url` (`pacta --store`, `PACTA_STORE`); the data
-/// directory then keeps the views and the tokens. Set once, before the
+/// PostgreSQL database at `url` (`pacta --store`, `PACTA_STORE`), with
+/// the tokens; the data directory then keeps the views. Set once, before the
 /// first store opens; a second call is refused.
 pub fn use_postgres(url: &str) -> Result<(), Error> {
     LOG_LOCATION.set(url.to_owned()).map_err(|_| Error::Open {
@@ -662,6 +698,28 @@ impl Store {
     /// The data directory.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Who writes the log: this process alone (the embedded store), or,
+    /// on PostgreSQL, this instance as the leader or as a standby that
+    /// serves reads and takes over on its first write after the leader
+    /// stops.
+    pub fn role(&self) -> Role {
+        match &self.pg {
+            None => Role::Embedded,
+            Some(pg) if pg.leads() => Role::Leader,
+            Some(_) => Role::Standby,
+        }
+    }
+
+    /// Takes the write leadership of a log in PostgreSQL now rather than on
+    /// the first write ([`Error::NotLeader`] while another instance holds
+    /// it); nothing to do on the embedded store.
+    pub fn lead(&self) -> Result<(), Error> {
+        match &self.pg {
+            Some(pg) => pg.lead().map(drop),
+            None => Ok(()),
+        }
     }
 
     /// `Ok` while the store accepts writes; after a storage failure the

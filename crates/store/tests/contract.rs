@@ -13,6 +13,7 @@ use std::future::Future;
 
 use pacta_domain::event::Contact;
 use pacta_domain::{Event, EventType, Payload, Recorded, StreamId};
+use pacta_store::kv::{Checkpoint, Keyspace, WriteSet};
 use pacta_store::pg::PgStore;
 use pacta_store::{Append, Appended, DigestCheck, Error, Head, NewEvent, Store, VerifyReport};
 use tokio::sync::watch;
@@ -66,6 +67,8 @@ trait Backend: Clone + Send + Sync + 'static {
         digest: Head,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<DigestCheck, Error>;
+    /// The keyspace of state that is not derived from the log (the tokens).
+    fn tokens(&self) -> Keyspace;
 }
 
 /// The trait's methods, each calling the backend's own method of the same
@@ -137,6 +140,10 @@ impl Backend for Store {
         })
     }
 
+    fn tokens(&self) -> Keyspace {
+        self.tokens_keyspace().unwrap()
+    }
+
     forward!(Store);
 }
 
@@ -149,6 +156,10 @@ impl Backend for PgStore {
             store: PgStore::connect(&url).unwrap(),
             _dir: None,
         })
+    }
+
+    fn tokens(&self) -> Keyspace {
+        self.keyspace("tokens")
     }
 
     forward!(PgStore);
@@ -749,6 +760,64 @@ fn an_export_imports_with_the_same_head<A: Backend, B: Backend>(from: &A, to: &B
 // The suites.
 
 /// Runs a synchronous contract test against a fresh store of backend `B`.
+// ---------------------------------------------------------------------
+// State beside the log.
+
+/// The keyspace of the tokens keeps what is written, in key order, its
+/// checkpoint, and nothing of a write set with a reserved key; another
+/// handle (a standby's, on PostgreSQL) reads the same.
+fn the_tokens_keyspace_keeps_what_is_written<B: Backend>(s: &B) {
+    let kv = s.tokens();
+    assert_eq!(kv.checkpoint().unwrap(), Checkpoint::Clean(0));
+    let mut writes = WriteSet::new();
+    writes.put("h/b", "2");
+    writes.put("h/a", "1");
+    writes.put("n/x", "x");
+    writes.put(vec![0xfe, 0x00], "high");
+    kv.write(&writes).unwrap();
+    kv.flush().unwrap();
+    let again = s.tokens();
+    assert_eq!(again.get(b"h/a").unwrap().as_deref(), Some(&b"1"[..]));
+    assert_eq!(again.get(b"h/c").unwrap(), None);
+    let keys =
+        |pairs: Vec<(Vec<u8>, Vec<u8>)>| pairs.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    assert_eq!(
+        keys(again.scan_prefix(b"h/").unwrap()),
+        vec![b"h/a".to_vec(), b"h/b".to_vec()]
+    );
+    let all: Vec<_> = again.read().iter().map(Result::unwrap).collect();
+    assert_eq!(
+        keys(all),
+        vec![
+            b"h/a".to_vec(),
+            b"h/b".to_vec(),
+            b"n/x".to_vec(),
+            vec![0xfe, 0x00]
+        ]
+    );
+
+    let mut refused = WriteSet::new();
+    refused.delete("h/a");
+    refused.put(vec![pacta_store::kv::RESERVED, 1], "no");
+    assert!(kv.write(&refused).is_err());
+    assert!(again.get(b"h/a").unwrap().is_some());
+
+    let mut more = WriteSet::new();
+    more.delete("h/a");
+    more.put("h/c", "3");
+    kv.commit(&more, 7).unwrap();
+    assert_eq!(again.checkpoint().unwrap(), Checkpoint::Clean(7));
+    assert_eq!(
+        keys(again.scan_prefix(b"h/").unwrap()),
+        vec![b"h/b".to_vec(), b"h/c".to_vec()]
+    );
+    // The checkpoint is not an entry.
+    assert_eq!(again.read().iter().count(), 4);
+    kv.clear().unwrap();
+    assert_eq!(again.read().iter().count(), 0);
+    assert_eq!(again.checkpoint().unwrap(), Checkpoint::Clean(0));
+}
+
 fn run<B: Backend>(name: &str, test: fn(&B)) {
     if let Some(fixture) = B::fresh(name) {
         test(&fixture.store);
@@ -792,6 +861,7 @@ macro_rules! contract {
 
 contract!(
     sync: [
+        the_tokens_keyspace_keeps_what_is_written,
         positions_are_gap_free_from_one,
         verify_is_clean_after_appends,
         a_stale_expected_version_writes_nothing,
@@ -887,7 +957,7 @@ mod pg_only {
         let err = second
             .append_blocking(append(stream(2), None, &[3]))
             .unwrap_err();
-        assert!(matches!(err, Error::Locked { .. }), "{err}");
+        assert!(matches!(err, Error::NotLeader { .. }), "{err}");
         let head = first.head();
         drop(first);
         let done = second

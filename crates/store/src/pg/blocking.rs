@@ -238,10 +238,44 @@ impl PgStore {
     }
 
     /// Takes the write leadership now rather than on the first write, as
-    /// [`PgLog::lead`]: [`Error::Locked`] while another writer holds it.
+    /// [`PgLog::lead`]: [`Error::NotLeader`] while another writer holds it.
     pub fn lead(&self) -> Result<Head, Error> {
         let log = self.log().clone();
         self.wait(async move { log.lead().await })
+    }
+
+    /// Keyspace `name` of the database's `kv` table: state every instance
+    /// on the database shares (the tokens). See [`crate::kv`].
+    pub fn keyspace(&self, name: &str) -> crate::kv::Keyspace {
+        crate::kv::Keyspace::postgres(self.clone(), name)
+    }
+
+    /// [`PgLog::kv_get`], waited for here.
+    pub fn kv_get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let (log, keyspace, key) = (self.log().clone(), keyspace.to_owned(), key.to_vec());
+        self.wait(async move { log.kv_get(&keyspace, &key).await })
+    }
+
+    /// [`PgLog::kv_scan`], waited for here.
+    pub fn kv_scan(&self, keyspace: &str, prefix: &[u8]) -> Result<Vec<crate::kv::Pair>, Error> {
+        let (log, keyspace, prefix) = (self.log().clone(), keyspace.to_owned(), prefix.to_vec());
+        self.wait(async move { log.kv_scan(&keyspace, &prefix).await })
+    }
+
+    /// [`PgLog::kv_write`], waited for here.
+    pub fn kv_write(
+        &self,
+        keyspace: &str,
+        ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), Error> {
+        let (log, keyspace) = (self.log().clone(), keyspace.to_owned());
+        self.wait(async move { log.kv_write(&keyspace, ops).await })
+    }
+
+    /// Whether this store holds the log's write leadership now
+    /// ([`PgLog::leads`]).
+    pub fn leads(&self) -> bool {
+        self.log().leads()
     }
 
     /// `Ok` while the store can take writes: its writer task runs. A

@@ -36,7 +36,7 @@
 //! writes every group **on that same connection**, so it cannot write
 //! without holding the lock: if the session ends, the lock and the writer
 //! go together. Another [`PgLog`] on the database reads freely; its writes
-//! are refused with [`Error::Locked`] while the lock is held elsewhere, and
+//! are refused with [`Error::NotLeader`] while the lock is held elsewhere, and
 //! it takes over on its next write once the lock is gone (the holder
 //! closed, crashed, or the server ended its session).
 //!
@@ -137,6 +137,7 @@ struct Inner {
     writer: Option<JoinHandle<()>>,
     _listener: AbortOnDrop,
     head: watch::Receiver<Head>,
+    leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Aborts a task when dropped (a `JoinHandle` dropped lets it run on).
@@ -185,7 +186,10 @@ impl PgLog {
         let (head_tx, head_rx) = watch::channel(head);
         let listener = AbortOnDrop(tokio::spawn(listen::run(config.clone(), head_tx.clone())));
         let (tx, rx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(writer::Writer::new(config, name.clone(), head_tx).run(rx));
+        let leading = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = tokio::spawn(
+            writer::Writer::new(config, name.clone(), head_tx, leading.clone()).run(rx),
+        );
         Ok(PgLog {
             inner: Arc::new(Inner {
                 pool,
@@ -194,6 +198,7 @@ impl PgLog {
                 writer: Some(writer),
                 _listener: listener,
                 head: head_rx,
+                leading,
             }),
         })
     }
@@ -208,8 +213,16 @@ impl PgLog {
         tx.send(request).map_err(|_| Error::Shutdown)
     }
 
+    /// Whether this log's writer holds the write leadership now: taken on
+    /// the first write or [`PgLog::lead`], lost with its session.
+    pub fn leads(&self) -> bool {
+        self.inner
+            .leading
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Takes the write leadership now, rather than on the first write:
-    /// [`Error::Locked`] while another writer holds it. Returns the head.
+    /// [`Error::NotLeader`] while another writer holds it. Returns the head.
     pub async fn lead(&self) -> Result<Head, Error> {
         let (tx, rx) = oneshot::channel();
         self.send(writer::Request::Lead(tx))?;
@@ -412,6 +425,76 @@ impl PgLog {
                 let _ = writer.await;
             }
         }
+    }
+
+    /// The value under `key` in keyspace `keyspace` of the `kv` table
+    /// (the state every instance shares; see [`crate::kv`]).
+    pub async fn kv_get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT value FROM kv WHERE keyspace = $1 AND key = $2",
+                &[&keyspace, &key],
+            )
+            .await
+            .db()?;
+        row.map(|r| r.try_get(0).db()).transpose()
+    }
+
+    /// Every entry of `keyspace` whose key starts with `prefix`, in key
+    /// order (bytes compared as the embedded store compares them).
+    pub async fn kv_scan(
+        &self,
+        keyspace: &str,
+        prefix: &[u8],
+    ) -> Result<Vec<crate::kv::Pair>, Error> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT key, value FROM kv WHERE keyspace = $1 \
+                 AND substr(key, 1, octet_length($2::bytea)) = $2::bytea ORDER BY key",
+                &[&keyspace, &prefix],
+            )
+            .await
+            .db()?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0).db()?, r.try_get(1).db()?)))
+            .collect()
+    }
+
+    /// Puts (`Some`) or deletes (`None`) each entry in order, in one
+    /// transaction: all or none of them, durable once this returns
+    /// (`synchronous_commit = on`).
+    pub async fn kv_write(
+        &self,
+        keyspace: &str,
+        ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), Error> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.db()?;
+        tx.batch_execute("SET LOCAL synchronous_commit = on")
+            .await
+            .db()?;
+        for (key, value) in &ops {
+            match value {
+                Some(value) => tx
+                    .execute(
+                        "INSERT INTO kv (keyspace, key, value) VALUES ($1, $2, $3) \
+                         ON CONFLICT (keyspace, key) DO UPDATE SET value = excluded.value",
+                        &[&keyspace, key, value],
+                    )
+                    .await
+                    .db()?,
+                None => tx
+                    .execute(
+                        "DELETE FROM kv WHERE keyspace = $1 AND key = $2",
+                        &[&keyspace, key],
+                    )
+                    .await
+                    .db()?,
+            };
+        }
+        tx.commit().await.db()
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, Error> {
@@ -618,7 +701,9 @@ fn db_error(e: tokio_postgres::Error) -> Error {
 /// An error for each of several callers.
 fn copy_error(e: &Error) -> Error {
     match e {
-        Error::Locked { path } => Error::Locked { path: path.clone() },
+        Error::NotLeader { database } => Error::NotLeader {
+            database: database.clone(),
+        },
         Error::Storage { reason, disk_full } => Error::Storage {
             reason: reason.clone(),
             disk_full: *disk_full,

@@ -15,11 +15,18 @@ struct Migration {
 
 /// Every migration, in order. A new one is a new file and a new line here
 /// (a unit test checks that the two agree); an applied one never changes.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "log",
-    sql: include_str!("../../migrations/001_log.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "log",
+        sql: include_str!("../../migrations/001_log.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "kv",
+        sql: include_str!("../../migrations/002_kv.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    int         PRIMARY KEY,

@@ -10,6 +10,8 @@
 //! under the fence, `NOTIFY`, commit, answer.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
@@ -162,10 +164,13 @@ impl Decided {
 
 pub(super) struct Writer {
     config: Config,
-    /// The database, for [`Error::Locked`].
+    /// The database, for [`Error::NotLeader`].
     name: String,
     head: watch::Sender<Head>,
     leader: Option<Leader>,
+    /// Whether this writer holds the leadership now, for
+    /// [`PgLog::leads`](super::PgLog::leads).
+    leading: Arc<AtomicBool>,
 }
 
 /// The leadership, while this process holds it.
@@ -178,6 +183,7 @@ struct Leader {
     head: Head,
     last_recorded: Timestamp,
     statements: Statements,
+    leading: Arc<AtomicBool>,
 }
 
 struct Statements {
@@ -230,12 +236,18 @@ impl Statements {
 }
 
 impl Writer {
-    pub(super) fn new(config: Config, name: String, head: watch::Sender<Head>) -> Writer {
+    pub(super) fn new(
+        config: Config,
+        name: String,
+        head: watch::Sender<Head>,
+        leading: Arc<AtomicBool>,
+    ) -> Writer {
         Writer {
             config,
             name,
             head,
             leader: None,
+            leading,
         }
     }
 
@@ -293,10 +305,13 @@ impl Writer {
     /// head, and a check of the log's last records.
     async fn take_over(&self) -> Result<Leader, Error> {
         let (mut client, connection) = self.config.connect(tokio_postgres::NoTls).await.db()?;
+        let leading = self.leading.clone();
         let connection = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "the writer's connection ended");
             }
+            // The lock ended with the session.
+            leading.store(false, Ordering::Release);
         });
         // On an error below, dropping `client` ends the session, and the
         // lock with it.
@@ -311,8 +326,8 @@ impl Writer {
             .try_get(0)
             .db()?;
         if !locked {
-            return Err(Error::Locked {
-                path: self.name.clone().into(),
+            return Err(Error::NotLeader {
+                database: self.name.clone(),
             });
         }
         let row = client
@@ -349,6 +364,7 @@ impl Writer {
         tracing::info!(epoch, position, "took the write leadership of the log");
         // Whatever the process published before, the head is this.
         listen::advance(&self.head, head);
+        self.leading.store(true, Ordering::Release);
         Ok(Leader {
             client,
             connection,
@@ -356,6 +372,7 @@ impl Writer {
             head,
             last_recorded,
             statements,
+            leading: self.leading.clone(),
         })
     }
 }
@@ -365,6 +382,7 @@ impl Leader {
     /// alive (so that another writer, or this one again, gets it at once),
     /// then closes the connection.
     async fn resign(self) {
+        self.leading.store(false, Ordering::Release);
         if !self.client.is_closed() {
             let unlock = self
                 .client
