@@ -327,9 +327,65 @@ fn a_standby_takes_over_writing_when_the_leader_is_killed() {
     // The standby's projections followed the leader's writes: every
     // record past the seeds is a 2024 activity of liberecky-kraj.
     assert_eq!(activities_2024(&addr_b), seeded + (taken - 221));
+
+    // A token revoked through another instance stops working here within
+    // the tokens' cache time; one revoked through this server at once.
+    let post = |token: &str| {
+        common::http::request(
+            &addr_b,
+            "POST",
+            "/api/v1/partnerships/liberecky-kraj--bursa/events",
+            Some(token),
+            Some(body),
+        )
+        .status
+    };
+    let other = clerk_named(&pg, &first, "other-clerk");
+    assert_eq!(post(&other), 201);
+    ok(pg(&first).args(["token", "revoke", "other-clerk"]));
+    let revoked_at = std::time::Instant::now();
+    while post(&other) == 201 {
+        assert!(
+            revoked_at.elapsed() < std::time::Duration::from_secs(10),
+            "a token revoked elsewhere still works"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(post(&other), 401);
+    let admin = ok(pg(&first).args(["token", "add", "admin", "--role", "admin"]));
+    assert_eq!(post(&token), 201);
+    let revoked = common::http::request(
+        &addr_b,
+        "DELETE",
+        "/api/v1/admin/tokens/clerk",
+        Some(admin.trim()),
+        None,
+    );
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(post(&token), 401, "a token revoked here still works");
+
     stop(&mut standby);
     // The chain is whole (`verify` exits 1 otherwise).
     ok(pg(&second).arg("verify"));
+}
+
+/// A new clerk token of liberecky-kraj named `name`.
+fn clerk_named(
+    pg: &dyn Fn(&std::path::Path) -> std::process::Command,
+    data: &std::path::Path,
+    name: &str,
+) -> String {
+    ok(pg(data).args([
+        "token",
+        "add",
+        name,
+        "--role",
+        "clerk",
+        "--party",
+        "liberecky-kraj",
+    ]))
+    .trim()
+    .to_owned()
 }
 
 /// liberecky-kraj's activities of 2024 in the activity view.

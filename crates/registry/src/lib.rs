@@ -181,6 +181,22 @@ impl Registry {
     /// Returns once every projection has applied `position`: catches up
     /// itself when no one else is, and otherwise waits for whoever is,
     /// without blocking the runtime's threads on the catch-up lock.
+    /// Runs `work`, which reads the store, from async code. On the
+    /// embedded store reads are local and quick, so it runs in place. On
+    /// PostgreSQL each read waits for a round trip: then the runtime's
+    /// worker thread is handed over first ([`tokio::task::block_in_place`]),
+    /// so that other requests go on meanwhile instead of the server
+    /// serving one request per worker at a time.
+    pub(crate) fn off_worker<T>(&self, work: impl FnOnce() -> T) -> T {
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if self.store.postgres().is_some() && multi_thread {
+            tokio::task::block_in_place(work)
+        } else {
+            work()
+        }
+    }
+
     async fn caught_up_to(&self, position: u64) -> Result<(), CommandError> {
         let mut applied = self.projections.subscribe();
         loop {
@@ -189,7 +205,7 @@ impl Registry {
             }
             let done = match self.catching_up.try_lock() {
                 Ok(_guard) => {
-                    self.projections.catch_up(&mut |_, _| {})?;
+                    self.off_worker(|| self.projections.catch_up(&mut |_, _| {}))?;
                     true
                 }
                 Err(_) => false,

@@ -13,9 +13,18 @@
 //! written before the hash that makes the token valid, so a hash never
 //! points at a name whose record was written for another token. Adding
 //! and revoking flush before they return.
+//!
+//! On PostgreSQL the tokens live in the database, shared by every
+//! instance, and a lookup is two round trips: a token that authenticated
+//! is then remembered for [`CACHE_FOR`]. A revocation through this
+//! instance takes effect here at once; one made through another instance
+//! takes effect here within [`CACHE_FOR`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use pacta_domain::{Slug, Timestamp};
 use pacta_store::Store;
@@ -108,10 +117,19 @@ pub enum TokenError {
     Random(String),
 }
 
+/// How long a token that authenticated is taken as valid without asking
+/// the database again, when the tokens live in PostgreSQL.
+pub const CACHE_FOR: Duration = Duration::from_secs(2);
+
+/// Tokens that authenticated, by hash, and when they were looked up.
+type Cache = Mutex<HashMap<String, (Actor, Instant)>>;
+
 /// The token store.
 #[derive(Clone)]
 pub struct Tokens {
     keyspace: Keyspace,
+    /// On PostgreSQL: tokens that authenticated lately.
+    cache: Option<Arc<Cache>>,
 }
 
 fn decode(json: &[u8]) -> Result<TokenInfo, TokenError> {
@@ -130,6 +148,7 @@ impl Tokens {
     pub fn open(store: &Store) -> Result<Tokens, TokenError> {
         Ok(Tokens {
             keyspace: store.tokens_keyspace()?,
+            cache: store.postgres().map(|_| Arc::default()),
         })
     }
 
@@ -200,13 +219,39 @@ impl Tokens {
             self.keyspace.write(&writes)?;
             self.keyspace.flush()?;
         }
+        if let Some(cache) = &self.cache {
+            cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|_, (actor, _)| actor.name != name);
+        }
         Ok(info)
     }
 
     /// The actor a presented token stands for; `None` when it is unknown
     /// or revoked. A failed read is an error, not an unknown token.
     pub fn authenticate(&self, token: &str) -> Result<Option<Actor>, TokenError> {
-        let Some(name) = self.keyspace.get(format!("h/{}", hash(token)).as_bytes())? else {
+        let hash = hash(token);
+        let Some(cache) = &self.cache else {
+            return self.look_up(&hash);
+        };
+        if let Some((actor, at)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&hash)
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(Some(actor.clone()));
+        }
+        let found = self.look_up(&hash)?;
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (_, at)| at.elapsed() < CACHE_FOR);
+        match &found {
+            Some(actor) => cache.insert(hash, (actor.clone(), Instant::now())),
+            None => cache.remove(&hash),
+        };
+        Ok(found)
+    }
+
+    fn look_up(&self, hash: &str) -> Result<Option<Actor>, TokenError> {
+        let Some(name) = self.keyspace.get(format!("h/{hash}").as_bytes())? else {
             return Ok(None);
         };
         let Some(info) = self.record(&name)? else {

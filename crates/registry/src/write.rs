@@ -111,7 +111,7 @@ impl Registry {
         let events = proposed(&command);
         let mut attempt = 1;
         loop {
-            let append = self.prepare(actor, &command, &events)?;
+            let append = self.off_worker(|| self.prepare(actor, &command, &events))?;
             match self.store.append(append).await {
                 Ok(done) => {
                     let position = done.events.last().map_or(0, |e| e.position);

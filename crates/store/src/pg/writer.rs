@@ -17,7 +17,7 @@ use std::time::Duration;
 use pacta_domain::{Digest, Envelope, Event, EventId, Recorded, StreamId, Timestamp};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, Config, Statement, Transaction};
+use tokio_postgres::{Client, Config, Statement};
 
 use super::{
     CHANNEL, COLUMNS, Db, LEADER_LOCK, copy_error, decode_row, digest, from_sql_int, listen,
@@ -422,16 +422,20 @@ impl Leader {
             r.gather(&mut ids, &mut streams);
         }
         let streams: Vec<StreamId> = streams.into_iter().collect();
-        let tx = match self.client.transaction().await.db() {
-            Ok(tx) => tx,
+        let started = std::time::Instant::now();
+        // One round trip: the transaction begins while the group's ids and
+        // streams are looked up (pipelined on the leader's connection).
+        // The look-ups may run before BEGIN: only this writer writes, so
+        // they see what the transaction would.
+        let begun = async { self.client.batch_execute("BEGIN").await.db() };
+        let known = match tokio::try_join!(
+            begun,
+            lookup(&self.client, &self.statements, &ids, &streams)
+        ) {
+            Ok(((), known)) => known,
             Err(e) => {
-                requests.into_iter().for_each(|r| r.refuse(&e));
-                return Err(e);
-            }
-        };
-        let known = match lookup(&tx, &self.statements, &ids, &streams).await {
-            Ok(known) => known,
-            Err(e) => {
+                // The caller gives up the leadership, which ends the
+                // session and whatever it began.
                 requests.into_iter().for_each(|r| r.refuse(&e));
                 return Err(e);
             }
@@ -446,13 +450,13 @@ impl Leader {
         let decided: Vec<Decided> = requests.into_iter().map(|r| staged.decide(r)).collect();
         if staged.rows.is_empty() {
             // Nothing to write: every answer stands on what is committed.
-            let rolled_back = tx.rollback().await.db();
+            let rolled_back = self.client.batch_execute("ROLLBACK").await.db();
             decided.into_iter().for_each(|d| d.answer(self.head));
             return rolled_back;
         }
         let (before, after) = (self.head, staged.head);
         match commit(
-            tx,
+            &self.client,
             &self.statements,
             &staged.rows,
             before,
@@ -462,6 +466,12 @@ impl Leader {
         .await
         {
             Ok(()) => {
+                tracing::debug!(
+                    requests = decided.len(),
+                    records = after.position - before.position,
+                    micros = started.elapsed().as_micros() as u64,
+                    "group committed"
+                );
                 self.head = after;
                 self.last_recorded = staged.last_recorded;
                 listen::advance(watch, after);
@@ -477,44 +487,43 @@ impl Leader {
 }
 
 /// Writes the group's records, moves the head under the fence, notifies
-/// and commits.
+/// and commits, in the transaction the caller began on `client`. The last
+/// insert, the fence and the notification go out together (pipelined),
+/// then COMMIT: two round trips for a group of any size up to [`CHUNK`]
+/// records. On an error nothing is committed; the caller gives up the
+/// leadership, which ends the transaction with the session.
 async fn commit(
-    tx: Transaction<'_>,
+    client: &Client,
     statements: &Statements,
     rows: &[Row],
     before: Head,
     after: Head,
     epoch: i64,
 ) -> Result<(), Error> {
-    for chunk in rows.chunks(CHUNK) {
-        let position: Vec<i64> = chunk.iter().map(|r| sql_int(r.position)).collect();
-        let event_id: Vec<&[u8]> = chunk.iter().map(|r| r.event_id.as_slice()).collect();
-        let stream: Vec<&str> = chunk.iter().map(|r| r.stream.as_str()).collect();
-        let version: Vec<i64> = chunk.iter().map(|r| sql_int(r.version)).collect();
-        let hash: Vec<&[u8]> = chunk.iter().map(|r| r.hash.0.as_slice()).collect();
-        let prev: Vec<&[u8]> = chunk.iter().map(|r| r.prev_hash.0.as_slice()).collect();
-        let record: Vec<&[u8]> = chunk.iter().map(|r| r.bytes.as_slice()).collect();
-        tx.execute(
-            &statements.insert,
-            &[
-                &position, &event_id, &stream, &version, &hash, &prev, &record,
-            ],
-        )
-        .await
-        .db()?;
+    let mut chunks: Vec<&[Row]> = rows.chunks(CHUNK).collect();
+    let last = chunks.pop().unwrap_or(&[]);
+    for chunk in chunks {
+        insert(client, statements, chunk).await?;
     }
-    let moved = tx
-        .execute(
-            &statements.fence,
-            &[
-                &sql_int(after.position),
-                &after.hash.0.as_slice(),
-                &sql_int(before.position),
-                &epoch,
-            ],
-        )
-        .await
-        .db()?;
+    let (after_position, after_hash) = (sql_int(after.position), after.hash.0.to_vec());
+    let before_position = sql_int(before.position);
+    let fence = async {
+        client
+            .execute(
+                &statements.fence,
+                &[&after_position, &after_hash, &before_position, &epoch],
+            )
+            .await
+            .db()
+    };
+    let payload = listen::payload(after);
+    let notify = async {
+        client
+            .execute(&statements.notify, &[&CHANNEL, &payload])
+            .await
+            .db()
+    };
+    let (_, moved, _) = tokio::try_join!(insert(client, statements, last), fence, notify)?;
     if moved != 1 {
         return Err(Error::Storage {
             reason: format!(
@@ -525,10 +534,27 @@ async fn commit(
             disk_full: false,
         });
     }
-    tx.execute(&statements.notify, &[&CHANNEL, &listen::payload(after)])
+    client.batch_execute("COMMIT").await.db()
+}
+
+/// Inserts records in one statement.
+async fn insert(client: &Client, statements: &Statements, chunk: &[Row]) -> Result<u64, Error> {
+    let position: Vec<i64> = chunk.iter().map(|r| sql_int(r.position)).collect();
+    let event_id: Vec<&[u8]> = chunk.iter().map(|r| r.event_id.as_slice()).collect();
+    let stream: Vec<&str> = chunk.iter().map(|r| r.stream.as_str()).collect();
+    let version: Vec<i64> = chunk.iter().map(|r| sql_int(r.version)).collect();
+    let hash: Vec<&[u8]> = chunk.iter().map(|r| r.hash.0.as_slice()).collect();
+    let prev: Vec<&[u8]> = chunk.iter().map(|r| r.prev_hash.0.as_slice()).collect();
+    let record: Vec<&[u8]> = chunk.iter().map(|r| r.bytes.as_slice()).collect();
+    client
+        .execute(
+            &statements.insert,
+            &[
+                &position, &event_id, &stream, &version, &hash, &prev, &record,
+            ],
+        )
         .await
-        .db()?;
-    tx.commit().await.db()
+        .db()
 }
 
 /// What the database holds for a group's ids and streams.
@@ -537,41 +563,45 @@ struct Known {
     versions: HashMap<StreamId, u64>,
 }
 
+/// Looks up the group's ids and streams: the two queries go out together.
 async fn lookup(
-    tx: &Transaction<'_>,
+    client: &Client,
     statements: &Statements,
     ids: &[EventId],
     streams: &[StreamId],
 ) -> Result<Known, Error> {
-    let mut known = Known {
-        ids: HashMap::new(),
-        versions: HashMap::with_capacity(streams.len()),
+    let by_id = async {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let bytes: Vec<Vec<u8>> = chunk.iter().map(|id| id.to_bytes().to_vec()).collect();
+            for row in client.query(&statements.ids, &[&bytes]).await.db()? {
+                let record = decode_row(&row)?;
+                found.insert(record.envelope.event_id, Stored::from(record));
+            }
+        }
+        Ok::<_, Error>(found)
     };
-    for chunk in ids.chunks(CHUNK) {
-        let bytes: Vec<Vec<u8>> = chunk.iter().map(|id| id.to_bytes().to_vec()).collect();
-        for row in tx.query(&statements.ids, &[&bytes]).await.db()? {
-            let record = decode_row(&row)?;
-            known
-                .ids
-                .insert(record.envelope.event_id, Stored::from(record));
+    let by_stream = async {
+        let mut versions = HashMap::with_capacity(streams.len());
+        for chunk in streams.chunks(CHUNK) {
+            let names: Vec<String> = chunk.iter().map(|s| s.to_string()).collect();
+            for row in client.query(&statements.versions, &[&names]).await.db()? {
+                let i: i64 = row.try_get(0).db()?;
+                let version = from_sql_int(0, row.try_get(1).db()?)?;
+                let stream = usize::try_from(i - 1)
+                    .ok()
+                    .and_then(|i| chunk.get(i))
+                    .ok_or_else(|| Error::Storage {
+                        reason: format!("the stream look-up answered for stream number {i}"),
+                        disk_full: false,
+                    })?;
+                versions.insert(stream.clone(), version);
+            }
         }
-    }
-    for chunk in streams.chunks(CHUNK) {
-        let names: Vec<String> = chunk.iter().map(|s| s.to_string()).collect();
-        for row in tx.query(&statements.versions, &[&names]).await.db()? {
-            let i: i64 = row.try_get(0).db()?;
-            let version = from_sql_int(0, row.try_get(1).db()?)?;
-            let stream = usize::try_from(i - 1)
-                .ok()
-                .and_then(|i| chunk.get(i))
-                .ok_or_else(|| Error::Storage {
-                    reason: format!("the stream look-up answered for stream number {i}"),
-                    disk_full: false,
-                })?;
-            known.versions.insert(stream.clone(), version);
-        }
-    }
-    Ok(known)
+        Ok(versions)
+    };
+    let (ids, versions) = tokio::try_join!(by_id, by_stream)?;
+    Ok(Known { ids, versions })
 }
 
 /// A stored (or staged) record found for a retried event id.
