@@ -122,6 +122,7 @@ impl Registry {
                     expected, actual, ..
                 }) if command.expected_version.is_none() && attempt < ATTEMPTS => {
                     tracing::debug!(expected, actual, "concurrent write; deciding again");
+                    self.off_worker(|| self.catch_up())?;
                     attempt += 1;
                 }
                 Err(e) => return Err(map_store_error(e)),
@@ -147,6 +148,7 @@ impl Registry {
                 Err(pacta_store::Error::Conflict { .. })
                     if command.expected_version.is_none() && attempt < ATTEMPTS =>
                 {
+                    self.catch_up()?;
                     attempt += 1;
                 }
                 Err(e) => return Err(map_store_error(e)),
@@ -262,7 +264,20 @@ impl Registry {
         // to the version just read), so the check costs the same however
         // long the history grows.
         let version = match command.stream.kind {
-            StreamKind::Partnership => self.store.stream_version(&command.stream)?,
+            // The read model's version of the stream, unless the caller
+            // expects another: deciding against it costs no read of the
+            // store, and the store refuses the append with a conflict if
+            // the stream moved on meanwhile (then the write is decided
+            // again, caught up).
+            StreamKind::Partnership => match self
+                .projections
+                .partnerships()
+                .with_facts(command.stream.id.as_str(), |_, facts| {
+                    facts.len() as u64 + 1
+                }) {
+                Some(v) if command.expected_version.is_none_or(|e| e == v) => v,
+                _ => self.store.stream_version(&command.stream)?,
+            },
             // A party's names are decided against the parties projection:
             // let it hold every party written so far.
             StreamKind::Party => {
