@@ -34,6 +34,8 @@ pub(crate) struct Entry {
     pub(crate) event_id: EventId,
     pub(crate) stream: StreamId,
     pub(crate) version: u64,
+    /// The record's leaf hash in the Merkle tree.
+    pub(crate) leaf: pacta_tlog::Hash,
 }
 
 /// Records above the index checkpoint, in memory.
@@ -141,6 +143,7 @@ pub(crate) struct Index {
     streams: sled::Tree,
     ids: sled::Tree,
     meta: sled::Tree,
+    tree: crate::tree::Tree,
 }
 
 fn stream_prefix(stream: &StreamId) -> Vec<u8> {
@@ -157,10 +160,12 @@ fn stream_key(stream: &StreamId, version: u64) -> Vec<u8> {
 
 impl Index {
     pub(crate) fn open(db: &sled::Db) -> Result<Index, Error> {
+        let meta = db.open_tree("meta")?;
         Ok(Index {
             streams: db.open_tree("streams")?,
             ids: db.open_tree("event_ids")?,
-            meta: db.open_tree("meta")?,
+            tree: crate::tree::Tree::open(db, &meta)?,
+            meta,
         })
     }
 
@@ -176,6 +181,15 @@ impl Index {
     /// prefix of its writes, so a checkpoint found after a crash always
     /// has its entries.
     fn write(&self, entries: &[Entry], checkpoint: u64) -> Result<(), Error> {
+        // The tree first (it may hold some of these already, after a crash
+        // between its count and the checkpoint).
+        let leaves = self.tree.leaves()?;
+        let new: Vec<pacta_tlog::Hash> = entries
+            .iter()
+            .filter(|e| e.position > leaves)
+            .map(|e| e.leaf)
+            .collect();
+        self.tree.append(leaves, &new)?;
         for e in entries {
             let position = e.position.to_be_bytes();
             self.streams
@@ -237,7 +251,13 @@ impl Index {
         self.meta.remove(CHECKPOINT_KEY)?;
         self.streams.clear()?;
         self.ids.clear()?;
+        self.tree.clear()?;
         Ok(())
+    }
+
+    /// The Merkle tree over the indexed records.
+    pub(crate) fn tree(&self) -> &crate::tree::Tree {
+        &self.tree
     }
 
     /// Indexes the log's records from the checkpoint + 1 up to `head`,
@@ -249,6 +269,22 @@ impl Index {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, Error> {
         let from = self.checkpoint()?;
+        // A store from before the tree: its leaves up to the checkpoint.
+        let leaves = self.tree.leaves()?;
+        if leaves < from {
+            let mut batch = Vec::with_capacity(STEP);
+            let mut first = leaves;
+            for item in log.range((leaves + 1).to_be_bytes()..=from.to_be_bytes()) {
+                let (k, v) = item?;
+                batch.push(crate::tree::leaf_of_value(key_position(&k)?, &v)?);
+                if batch.len() == STEP {
+                    self.tree.append(first, &batch)?;
+                    first += batch.len() as u64;
+                    batch.clear();
+                }
+            }
+            self.tree.append(first, &batch)?;
+        }
         let mut done = from;
         let mut step = Vec::with_capacity(STEP);
         progress(done, head);
@@ -261,6 +297,7 @@ impl Index {
                 event_id: record.envelope.event_id,
                 stream: record.envelope.stream,
                 version: record.envelope.version,
+                leaf: crate::tree::leaf_of_value(position, &v)?,
             });
             if step.len() == STEP {
                 self.write(&step, position)?;

@@ -53,6 +53,7 @@ pub mod pg;
 mod rules;
 mod scan;
 mod testing;
+mod tree;
 mod verify;
 mod writer;
 
@@ -1199,6 +1200,69 @@ impl Store {
         index::prune(&shared.tail, head);
         self.inner.db.flush()?;
         Ok(n)
+    }
+
+    /// How many records the Merkle tree over the log covers now: leaf
+    /// `n` is the record at position `n + 1`, its bytes the canonical JSON
+    /// the chain hashes (`docs/hash-chain.md`). The tree is derived, like
+    /// the indexes: it follows the log behind the acknowledgement, and
+    /// [`Store::rebuild_indexes`] builds it again.
+    pub fn tree_size(&self) -> Result<u64, Error> {
+        self.embedded_tree()?.leaves()
+    }
+
+    /// The root hash of the tree of the first `size` records (RFC 9162).
+    pub fn tree_root(&self, size: u64) -> Result<pacta_tlog::Hash, Error> {
+        self.embedded_tree()?.root(size)
+    }
+
+    /// The inclusion proof of the record at `position` in the tree of the
+    /// first `size` records (RFC 9162 §2.1.3).
+    pub fn prove_inclusion(
+        &self,
+        position: u64,
+        size: u64,
+    ) -> Result<Vec<pacta_tlog::Hash>, Error> {
+        if position == 0 || position > size {
+            return Err(Error::Storage {
+                reason: format!("position {position} is not in a tree of {size} records"),
+                disk_full: false,
+            });
+        }
+        self.embedded_tree()?.prove_leaf(size, position - 1)
+    }
+
+    /// The consistency proof from the tree of the first `old` records to
+    /// that of the first `size` (RFC 9162 §2.1.4).
+    pub fn prove_consistency(&self, old: u64, size: u64) -> Result<Vec<pacta_tlog::Hash>, Error> {
+        if old == 0 || old > size {
+            return Err(Error::Storage {
+                reason: format!("no consistency proof from {old} records to {size}"),
+                disk_full: false,
+            });
+        }
+        self.embedded_tree()?.prove_consistency(size, old)
+    }
+
+    /// The leaf bytes of the record at `position`: its canonical JSON, as
+    /// the chain and the tree hash it.
+    pub fn leaf_bytes(&self, position: u64) -> Result<Option<Vec<u8>>, Error> {
+        self.embedded_tree()?;
+        match self.inner.log.get(position.to_be_bytes())? {
+            None => Ok(None),
+            Some(v) => Ok(Some(split_value(position, &v)?.2.to_vec())),
+        }
+    }
+
+    fn embedded_tree(&self) -> Result<&tree::Tree, Error> {
+        if self.pg.is_some() {
+            return Err(Error::Storage {
+                reason: "the Merkle tree is kept by the embedded store only, not yet on PostgreSQL"
+                    .into(),
+                disk_full: false,
+            });
+        }
+        Ok(self.inner.index.tree())
     }
 
     /// The last position the derived indexes hold in their trees (the

@@ -432,6 +432,7 @@ impl Writer {
             event_id: envelope.event_id,
             stream: envelope.stream.clone(),
             version: envelope.version,
+            leaf: pacta_tlog::leaf_hash(&bytes),
         });
         staged.recent.push(Arc::new(Recorded {
             envelope,
