@@ -65,7 +65,7 @@ fn pg_appends(rt: &tokio::runtime::Runtime, url: &str, n: u64, appenders: u64) -
         let conn = tokio::spawn(connection);
         client
             .batch_execute(
-                "DROP TABLE IF EXISTS log, head, schema_migrations CASCADE; \
+                "DROP TABLE IF EXISTS log, head, kv, schema_migrations CASCADE; \
                  DROP FUNCTION IF EXISTS pacta_log_append_only CASCADE",
             )
             .await
