@@ -757,10 +757,6 @@ fn an_export_imports_with_the_same_head<A: Backend, B: Backend>(from: &A, to: &B
 }
 
 // ---------------------------------------------------------------------
-// The suites.
-
-/// Runs a synchronous contract test against a fresh store of backend `B`.
-// ---------------------------------------------------------------------
 // State beside the log.
 
 /// The keyspace of the tokens keeps what is written, in key order, its
@@ -818,6 +814,10 @@ fn the_tokens_keyspace_keeps_what_is_written<B: Backend>(s: &B) {
     assert_eq!(again.checkpoint().unwrap(), Checkpoint::Clean(0));
 }
 
+// ---------------------------------------------------------------------
+// The suites.
+
+/// Runs a synchronous contract test against a fresh store of backend `B`.
 fn run<B: Backend>(name: &str, test: fn(&B)) {
     if let Some(fixture) = B::fresh(name) {
         test(&fixture.store);
