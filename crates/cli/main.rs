@@ -74,6 +74,14 @@ enum Command {
     /// Manage bearer tokens for writes.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The log's signing key, made on first use in DATA/log-key: it signs
+    /// the checkpoints (Merkle tree heads) that proof bundles lead to.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Proof bundles: that one record is in the log, checked offline
+    /// against a signed checkpoint with no store at all.
+    #[command(subcommand)]
+    Proof(ProofCommand),
     /// Import seed data (a directory or file of seed NDJSON) or an export.
     ///
     /// Seed data is checked whole before anything is written: an unknown
@@ -341,6 +349,50 @@ enum ReportCommand {
 }
 
 #[derive(Subcommand)]
+enum KeyCommand {
+    /// Print the verifier key (`origin+keyid+key`, the signed-note
+    /// format) that checks the log's checkpoints and proof bundles. The
+    /// key is made now if the registry has none; its name, the log's
+    /// origin, is PACTA_ORIGIN then (default localhost/pacta).
+    Show,
+    /// Make a new signing key. The old one is kept beside it
+    /// (DATA/log-key.KEYID.old): checkpoints and bundles signed before
+    /// still verify with the old verifier key, printed here with the new
+    /// one; everything signed from now on needs the new one.
+    Rotate {
+        /// The new key's name, the log's origin (default: the old one's).
+        #[arg(long)]
+        origin: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// Write the proof bundle of one record (C2SP tlog-proof): the record,
+    /// its index, its inclusion proof and a checkpoint of the log as it
+    /// stands, signed with the log's key.
+    Bundle {
+        /// The record's position in the log.
+        position: u64,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check a proof bundle with no data directory: the record hashes to
+    /// a leaf, the leaf's inclusion proof leads to the checkpoint's root,
+    /// and the checkpoint is signed by KEY. Exits 0 when it holds, 1 when
+    /// not (and says why).
+    Verify {
+        /// The bundle (`-` for stdin).
+        file: PathBuf,
+        /// The log's verifier key (from `pacta key show`), or a file
+        /// holding it.
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// Make a token and print it once; only its hash is kept. An empty
     /// store is first filled with the bundled seed data, as `serve` does.
@@ -457,6 +509,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
         Command::Init => init(data),
         Command::Token(command) => token(data, command),
+        Command::Key(command) => key(data, command),
+        Command::Proof(ProofCommand::Bundle { position, output }) => {
+            proof_bundle(data, position, output.as_deref())
+        }
+        Command::Proof(ProofCommand::Verify { file, key }) => proof_verify(&file, &key),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
         Command::Export {
             output,
@@ -812,6 +869,67 @@ fn must_exist(data: &Path) -> anyhow::Result<()> {
             data.display()
         );
     }
+    Ok(())
+}
+
+fn key(data: &Path, command: KeyCommand) -> anyhow::Result<()> {
+    use pacta_registry::transparency::LogKey;
+    if !data.is_dir() {
+        bail!("no registry in {} (`pacta init` makes one)", data.display());
+    }
+    match command {
+        KeyCommand::Show => println!("{}", LogKey::load_or_create(data)?.verifier_key()),
+        KeyCommand::Rotate { origin } => {
+            let (old, new) = LogKey::rotate(data, origin.as_deref())?;
+            println!("{new}");
+            eprintln!(
+                "new signing key made; checkpoints signed before verify with the old key {old}"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn proof_bundle(data: &Path, position: u64, output: Option<&Path>) -> anyhow::Result<()> {
+    use pacta_registry::transparency::LogKey;
+    let registry = open_registry(data)?;
+    let key = LogKey::load_or_create(data)?;
+    // The tree follows the log behind the acknowledgement: it covers the
+    // head once the store has opened and caught up.
+    let checkpoint = registry.checkpoint(&key)?;
+    let bundle = registry.proof_bundle(position, &checkpoint)?;
+    match output {
+        Some(path) => std::fs::write(path, bundle)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{bundle}"),
+    }
+    Ok(())
+}
+
+fn proof_verify(file: &Path, key: &str) -> anyhow::Result<()> {
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        io::Read::read_to_string(&mut io::stdin(), &mut text)?;
+        text
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let key_text = match std::fs::read_to_string(key) {
+        Ok(text) => text,
+        Err(_) => key.to_owned(),
+    };
+    let verified = pacta_registry::transparency::verify_bundle(&text, &key_text)
+        .with_context(|| format!("{} does not verify", file.display()))?;
+    let record: serde_json::Value = serde_json::from_slice(&verified.record)?;
+    println!(
+        "ok: record {} ({} {}) is in the log {} of {} records, root {}, signed by its key",
+        verified.position,
+        record["type"].as_str().unwrap_or("?"),
+        record["event_id"].as_str().unwrap_or("?"),
+        verified.checkpoint.origin,
+        verified.checkpoint.size,
+        verified.checkpoint.root.to_base64(),
+    );
     Ok(())
 }
 

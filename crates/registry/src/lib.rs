@@ -25,6 +25,7 @@ pub mod report;
 pub mod seeds;
 pub mod synthetic;
 pub mod tokens;
+pub mod transparency;
 pub mod write;
 
 use std::path::Path;
