@@ -1017,3 +1017,37 @@ impl ViewAnswer {
             .join(", ")
     }
 }
+
+/// An inclusion proof of one record in the log's Merkle tree (RFC 9162),
+/// hashes in base64.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct InclusionProofDto {
+    /// The record's position in the log.
+    pub position: u64,
+    /// Its leaf's index in the tree (`position - 1`).
+    pub index: u64,
+    /// The tree's size, in records.
+    pub size: u64,
+    /// The tree's root.
+    pub root: String,
+    /// The record's leaf hash: SHA-256 of 0x00 and its canonical bytes.
+    pub leaf_hash: String,
+    /// The proof, from the leaf's sibling up.
+    pub hashes: Vec<String>,
+}
+
+/// A consistency proof between two sizes of the log's Merkle tree (RFC
+/// 9162), hashes in base64.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ConsistencyProofDto {
+    /// The older size.
+    pub from: u64,
+    /// The newer size.
+    pub to: u64,
+    /// The older tree's root.
+    pub from_root: String,
+    /// The newer tree's root.
+    pub to_root: String,
+    /// The proof.
+    pub hashes: Vec<String>,
+}

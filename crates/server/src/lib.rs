@@ -18,6 +18,7 @@ pub mod api;
 mod cache;
 pub mod error;
 pub mod listen;
+pub mod proofs;
 pub mod request;
 mod routes;
 mod stream;
@@ -65,6 +66,8 @@ pub struct AppState {
     /// How far the chain was last verified, and where it broke if it did
     /// (the pages' foot).
     pub verified: Arc<std::sync::Mutex<(u64, Option<u64>)>>,
+    /// The log's key and latest signed checkpoint.
+    pub published: Arc<proofs::Published>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
                 expensive: Arc::new(Semaphore::new(limits.expensive_reads)),
                 reports: Arc::new(cache::Recent::new(REPORT_BYTES_KEPT)),
                 verified: Arc::new(std::sync::Mutex::new((0, None))),
+                published: Arc::default(),
                 limits: Arc::new(limits),
             },
             tx,

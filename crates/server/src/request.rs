@@ -833,6 +833,42 @@ pub struct ViewQuery {
     pub party: Option<String>,
 }
 
+/// `GET /api/v1/proofs/inclusion`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionQuery {
+    /// The record's position in the log (from 1).
+    #[param(minimum = 1, example = 100)]
+    pub position: u64,
+    /// The tree's size, in records (default: the latest checkpoint's).
+    #[param(minimum = 1)]
+    pub size: Option<u64>,
+}
+
+/// `GET /api/v1/proofs/consistency`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The older tree's size, in records (from 1).
+    #[param(minimum = 1, example = 100)]
+    pub from: u64,
+    /// The newer tree's size, at least `from`.
+    #[param(minimum = 1, example = 200)]
+    pub to: u64,
+}
+
+/// `GET /api/v1/proofs/bundle`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BundleQuery {
+    /// The record's position in the log (from 1).
+    #[param(minimum = 1, example = 100)]
+    pub position: u64,
+}
+
 /// The query of an endpoint that takes no parameters: any is refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -44,6 +44,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(annual_report))
         .routes(routes!(crate::admin::list_tokens, crate::admin::add_token))
         .routes(routes!(crate::admin::revoke_token))
+        .routes(routes!(crate::proofs::checkpoint))
+        .routes(routes!(crate::proofs::key))
+        .routes(routes!(crate::proofs::inclusion))
+        .routes(routes!(crate::proofs::consistency))
+        .routes(routes!(crate::proofs::bundle))
 }
 
 fn openapi_info() -> utoipa::openapi::OpenApi {

@@ -2003,3 +2003,111 @@ async fn served_views() {
         "#/components/schemas/Problem"
     );
 }
+
+/// The transparency endpoints: the signed checkpoint verifies with the
+/// published key, proofs check against it, a bundle verifies offline, and
+/// bad parameters are problems.
+#[tokio::test]
+async fn checkpoints_and_proofs() {
+    use pacta_tlog::{Hash, check_record, check_tree, checkpoint::Checkpoint, note};
+    let f = fixture();
+    let store = f.state.registry.store().clone();
+    let size = head(&f);
+    while store.tree_size().unwrap() < size {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let b64 = |v: &Value| Hash::from_base64(v.as_str().unwrap()).unwrap();
+
+    let key = get(&f, "/api/v1/proofs/key").await;
+    assert_eq!(key.status, StatusCode::OK);
+    let verifier = note::Verifier::from_vkey(key.text.trim()).unwrap();
+    let signed = get(&f, "/checkpoint").await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+    assert!(signed.content_type.starts_with("text/plain"));
+    let opened = note::open(&signed.text, &[&verifier]).unwrap();
+    let checkpoint = Checkpoint::parse(&opened.text).unwrap();
+    assert_eq!(checkpoint.size, size);
+    assert_eq!(checkpoint.origin, verifier.name());
+
+    let p = get(&f, "/api/v1/proofs/inclusion?position=37").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+    assert_eq!(p.body["size"], size);
+    assert_eq!(b64(&p.body["root"]), checkpoint.root);
+    let leaf = pacta_tlog::leaf_hash(&store.leaf_bytes(37).unwrap().unwrap());
+    assert_eq!(b64(&p.body["leaf_hash"]), leaf);
+    let hashes: Vec<Hash> = p.body["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(b64)
+        .collect();
+    check_record(&hashes, size, checkpoint.root, 36, leaf).unwrap();
+    // Another record's leaf does not check with this proof.
+    let other = pacta_tlog::leaf_hash(&store.leaf_bytes(38).unwrap().unwrap());
+    assert!(check_record(&hashes, size, checkpoint.root, 36, other).is_err());
+
+    let c = get(&f, "/api/v1/proofs/consistency?from=10&to=200").await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+    let hashes: Vec<Hash> = c.body["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(b64)
+        .collect();
+    check_tree(
+        &hashes,
+        200,
+        b64(&c.body["to_root"]),
+        10,
+        b64(&c.body["from_root"]),
+    )
+    .unwrap();
+    assert_eq!(b64(&c.body["from_root"]), store.tree_root(10).unwrap());
+
+    let bundle = get(&f, "/api/v1/proofs/bundle?position=5").await;
+    assert_eq!(bundle.status, StatusCode::OK, "{}", bundle.text);
+    let verified =
+        pacta_registry::transparency::verify_bundle(&bundle.text, key.text.trim()).unwrap();
+    assert_eq!(verified.position, 5);
+    assert_eq!(verified.checkpoint.size, size);
+
+    problem(
+        &get(&f, "/api/v1/proofs/inclusion?position=0").await,
+        400,
+        "malformed",
+    );
+    problem(
+        &get(
+            &f,
+            &format!("/api/v1/proofs/inclusion?position={}", size + 1),
+        )
+        .await,
+        404,
+        "not-found",
+    );
+    problem(
+        &get(&f, "/api/v1/proofs/inclusion?position=3&size=2").await,
+        404,
+        "not-found",
+    );
+    problem(
+        &get(&f, "/api/v1/proofs/consistency?from=20&to=10").await,
+        422,
+        "invalid",
+    );
+    problem(
+        &get(
+            &f,
+            &format!("/api/v1/proofs/consistency?from=1&to={}", size + 1),
+        )
+        .await,
+        404,
+        "not-found",
+    );
+    problem(
+        &get(&f, "/api/v1/proofs/bundle?position=x").await,
+        400,
+        "malformed",
+    );
+    problem(&get(&f, "/checkpoint?size=3").await, 400, "malformed");
+}
