@@ -137,3 +137,87 @@ fn a_bundle_verifies_offline_and_nothing_else_does() {
             .success()
     );
 }
+
+/// `verify --checkpoint`: today's tree extends a checkpoint signed before
+/// (through a running server too); a record rewritten and the tree rebuilt
+/// over it, or a checkpoint of another log, fails.
+#[test]
+fn verify_checkpoint_checks_the_tree_against_an_old_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, other) = (dir.path().join("data"), dir.path().join("other"));
+    ok(pacta(&data).arg("init"));
+    let old = dir.path().join("old.proof");
+    ok(pacta(&data)
+        .args(["proof", "bundle", "1", "--output"])
+        .arg(&old));
+    let said = ok(pacta(&data).args(["verify", "--checkpoint"]).arg(&old));
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(report["ok"], true, "{said}");
+    assert_eq!(report["checkpoint"]["size"], 221);
+
+    // The log grows through the server; checked through it, then stopped.
+    let token = common::clerk_token(&data, "desk", "liberecky-kraj");
+    let mut server = pacta(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = common::listening_on(server.stdout.take().unwrap());
+    for day in 1..=3 {
+        let body = format!(
+            r#"{{"type":"ActivityRecorded","date":"2026-10-0{day}","data":{{"kind":"letter"}}}}"#
+        );
+        let r = common::http::request(
+            &addr,
+            "POST",
+            "/api/v1/partnerships/liberecky-kraj--bursa/events",
+            Some(&token),
+            Some(&body),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let now = common::http::request(&addr, "GET", "/checkpoint", None, None);
+    let newer = dir.path().join("newer.checkpoint");
+    std::fs::write(&newer, &now.body).unwrap();
+    let said = ok(pacta(&data).args(["verify", "--checkpoint"]).arg(&old));
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(report["ok"], true, "{said}");
+    assert_eq!(report["tree"]["size"], 224, "{said}");
+    common::stop(&mut server);
+    let said = ok(pacta(&data).args(["verify", "--checkpoint"]).arg(&newer));
+    assert!(said.contains(r#""ok": true"#), "{said}");
+
+    // Another log's checkpoint is refused for its signature.
+    ok(pacta(&other).arg("init"));
+    let foreign = dir.path().join("foreign.proof");
+    ok(pacta(&other)
+        .args(["proof", "bundle", "1", "--output"])
+        .arg(&foreign));
+    let out = fails(pacta(&data).args(["verify", "--checkpoint"]).arg(&foreign));
+    assert!(
+        stderr(&out).contains("not a checkpoint signed by this log's key"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An insider rewrites record 50 and rebuilds the tree over it.
+    {
+        let store = pacta_store::Store::open(&data).unwrap();
+        store
+            .tamper_for_tests(50, |bytes| {
+                let at = bytes.windows(7).position(|w| w == b"\"note\":").unwrap();
+                bytes[at + 9] ^= 0x01;
+            })
+            .unwrap();
+        store.rebuild_indexes(&mut |_, _| {}).unwrap();
+    }
+    let out = fails(pacta(&data).args(["verify", "--checkpoint"]).arg(&old));
+    assert!(
+        stderr(&out).contains("does not extend the checkpoint"),
+        "{}",
+        stderr(&out)
+    );
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.contains(r#""ok": false"#), "{said}");
+}

@@ -128,8 +128,16 @@ enum Command {
     /// Exits 0 when intact, 1 when a record does not fit (and names it).
     Verify {
         /// Also check that the log still extends this digest (from `pacta digest`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "checkpoint")]
         digest: Option<PathBuf>,
+        /// Instead of walking the chain, check that the log's Merkle tree
+        /// today extends this signed checkpoint (from `GET /checkpoint` or
+        /// a proof bundle's end): its signature by the log's key (or a key
+        /// it replaced), then a consistency proof from its size to the
+        /// tree's, in O(log n). It checks the tree as stored; the full walk
+        /// (no option) re-hashes every record.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
     },
     /// Print the head (position, hash, time) as JSON to keep as a digest.
     Digest,
@@ -542,7 +550,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             valid_on,
             metadata.as_deref(),
         ),
-        Command::Verify { digest } => verify(data, digest.as_deref()),
+        Command::Verify {
+            checkpoint: Some(checkpoint),
+            ..
+        } => verify_checkpoint(data, &checkpoint),
+        Command::Verify { digest, .. } => verify(data, digest.as_deref()),
         Command::Digest => digest(data),
         Command::ValidOn {
             date,
@@ -1894,6 +1906,100 @@ fn import_export(data: &Path, path: &Path) -> anyhow::Result<()> {
     eprintln!(
         "imported {added} records ({skipped} already present) in {secs:.1}s; head {} {}",
         head.position, head.hash
+    );
+    Ok(())
+}
+
+/// `pacta verify --checkpoint FILE`: the old checkpoint's signature, then
+/// the consistency of today's tree with it.
+fn verify_checkpoint(data: &Path, file: &Path) -> anyhow::Result<()> {
+    use pacta_tlog::{Hash, check_tree, checkpoint::Checkpoint, note};
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read checkpoint {}", file.display()))?;
+    // A proof bundle ends with its checkpoint note: take that part.
+    let text = match text.find("\n\n") {
+        Some(at) if text.starts_with(pacta_tlog::proof::HEADER) => text[at + 2..].to_owned(),
+        _ => text,
+    };
+    if !data.is_dir() {
+        bail!("no registry in {} (`pacta init` makes one)", data.display());
+    }
+    let verifiers = pacta_registry::transparency::LogKey::verifiers(data)?;
+    let refs: Vec<&note::Verifier> = verifiers.iter().collect();
+    let opened = note::open(&text, &refs).with_context(|| {
+        format!(
+            "{} is not a checkpoint signed by this log's key",
+            file.display()
+        )
+    })?;
+    let old = Checkpoint::parse(&opened.text)
+        .with_context(|| format!("{} is not a checkpoint", file.display()))?;
+    let started = Instant::now();
+    let (size, root, from_root, proof) = match reader_of_store(data)? {
+        Ok(store) => {
+            let size = store.tree_size()?;
+            if old.size > size {
+                bail!(
+                    "the checkpoint covers {} records, the log's tree only {size}: records are missing",
+                    old.size
+                );
+            }
+            (
+                size,
+                store.tree_root(size)?,
+                store.tree_root(old.size)?,
+                store.prove_consistency(old.size, size)?,
+            )
+        }
+        Err(server) => {
+            let now = server.text("/checkpoint", "text/plain")?;
+            let opened = note::open(&now, &refs)?;
+            let current = Checkpoint::parse(&opened.text)?;
+            if old.size > current.size {
+                bail!(
+                    "the checkpoint covers {} records, the log's tree only {}: records are missing",
+                    old.size,
+                    current.size
+                );
+            }
+            let proof: pacta_server::api::ConsistencyProofDto = server.get(&format!(
+                "/api/v1/proofs/consistency?from={}&to={}",
+                old.size, current.size
+            ))?;
+            let hashes = proof
+                .hashes
+                .iter()
+                .map(|h| Hash::from_base64(h))
+                .collect::<Result<Vec<_>, _>>()?;
+            (
+                current.size,
+                current.root,
+                Hash::from_base64(&proof.from_root)?,
+                hashes,
+            )
+        }
+    };
+    let consistent =
+        from_root == old.root && check_tree(&proof, size, root, old.size, old.root).is_ok();
+    let report = serde_json::json!({
+        "ok": consistent,
+        "checkpoint": {"origin": old.origin, "size": old.size, "root": old.root.to_base64()},
+        "tree": {"size": size, "root": root.to_base64()},
+        "proof_hashes": proof.len(),
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if !consistent {
+        bail!(
+            "the log's tree of {} records does not extend the checkpoint: its first {} records \
+             are not those the checkpoint signed (run `pacta verify` to find which)",
+            size,
+            old.size
+        );
+    }
+    eprintln!(
+        "the log's tree of {size} records extends the checkpoint of {} records",
+        old.size
     );
     Ok(())
 }
