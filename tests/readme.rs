@@ -121,6 +121,7 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
     run(cwd, &block("pacta import seeds/"), None, &[]);
     run(cwd, &block("pacta export --format csv"), None, &[]);
     run(cwd, &block("pacta token add liberec-desk"), None, &[]);
+    run(cwd, &block("pacta key show"), None, &[]);
     let admin = ok(pacta(&data).args(["token", "add", "readme-admin", "--role", "admin"]));
     let clerk = ok(pacta(&data).args([
         "token",
@@ -147,13 +148,15 @@ fn the_readme_examples_run_and_its_head_hash_is_a_fresh_installs() {
         "liberecky-kraj--bursa/events",
         "Accept: text/csv",
         "api/v1/views/activity",
+        // The proofs again, through the running server.
+        "pacta key show",
     ] {
         run(cwd, &block(needle), Some(&addr), &env);
     }
     stop(&mut server);
 
     // Every block was run (the first two lines are the commands above).
-    let run_blocks = 1 + 4 + 5;
+    let run_blocks = 1 + 5 + 5;
     assert_eq!(
         blocks().len(),
         run_blocks + 1,

@@ -904,12 +904,20 @@ fn key(data: &Path, command: KeyCommand) -> anyhow::Result<()> {
 
 fn proof_bundle(data: &Path, position: u64, output: Option<&Path>) -> anyhow::Result<()> {
     use pacta_registry::transparency::LogKey;
-    let registry = open_registry(data)?;
-    let key = LogKey::load_or_create(data)?;
-    // The tree follows the log behind the acknowledgement: it covers the
-    // head once the store has opened and caught up.
-    let checkpoint = registry.checkpoint(&key)?;
-    let bundle = registry.proof_bundle(position, &checkpoint)?;
+    let bundle = match running_server(data)? {
+        Some(server) => server.text(
+            &format!("/api/v1/proofs/bundle?position={position}"),
+            "text/plain",
+        )?,
+        None => {
+            let registry = open_registry(data)?;
+            let key = LogKey::load_or_create(data)?;
+            // The tree follows the log behind the acknowledgement: it
+            // covers the head once the store has opened and caught up.
+            let checkpoint = registry.checkpoint(&key)?;
+            registry.proof_bundle(position, &checkpoint)?
+        }
+    };
     match output {
         Some(path) => std::fs::write(path, bundle)
             .with_context(|| format!("cannot write {}", path.display()))?,

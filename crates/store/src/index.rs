@@ -272,6 +272,10 @@ impl Index {
         // A store from before the tree: its leaves up to the checkpoint.
         let leaves = self.tree.leaves()?;
         if leaves < from {
+            tracing::info!(
+                records = from - leaves,
+                "building the Merkle tree over the log's records (once, for a store from before it)"
+            );
             let mut batch = Vec::with_capacity(STEP);
             let mut first = leaves;
             for item in log.range((leaves + 1).to_be_bytes()..=from.to_be_bytes()) {
