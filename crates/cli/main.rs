@@ -1413,6 +1413,7 @@ fn audit(
                         items: vec![one.dossier],
                         verification: one.verification,
                         made_at: one.made_at,
+                        proofs: one.proofs,
                     })
                 }
                 (DocFormat::Html, _) => print_text(&server.text(&path, "text/html")?),
@@ -1420,12 +1421,17 @@ fn audit(
             };
         }
     };
-    let Some(dossiers) = registry.termination_dossiers(id, strict)? else {
+    let Some(mut dossiers) = registry.termination_dossiers(id, strict)? else {
         bail!(
             "no terminated partnership {} (see `pacta list --status terminated`)",
             id.unwrap_or("")
         );
     };
+    // Each event's proof bundle, where the store keeps the tree.
+    if registry.store().postgres().is_none() {
+        let key = pacta_registry::transparency::LogKey::load_or_create(data)?;
+        registry.attach_proofs(&mut dossiers, &key)?;
+    }
     let names = PartyNames::of(&registry);
     match format {
         DocFormat::Json => output::json(&api::DossiersDto::from(&dossiers))?,

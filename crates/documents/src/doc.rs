@@ -75,6 +75,8 @@ pub(crate) enum Block {
     },
     /// Named values.
     Fields(Vec<(String, Cell)>),
+    /// Text kept exactly as it is, line for line (a proof bundle).
+    Pre(String),
 }
 
 /// What a document rests on, stated at its foot.
@@ -220,6 +222,9 @@ impl Doc {
                     }
                     out.push_str("</tbody></table></div>\n");
                 }
+                Block::Pre(t) => {
+                    let _ = writeln!(out, "<pre>{}</pre>", esc(t));
+                }
                 Block::Fields(fields) => {
                     out.push_str("<dl>");
                     for (k, v) in fields {
@@ -274,6 +279,12 @@ impl Doc {
                 Block::Fields(fields) => {
                     for (k, v) in fields {
                         let _ = writeln!(out, "  {k}: {}", cell_text(v));
+                    }
+                }
+                Block::Pre(t) => {
+                    out.push_str(t);
+                    if !t.ends_with('\n') {
+                        out.push('\n');
                     }
                 }
             }
@@ -392,6 +403,7 @@ th{background:#eee}code{font-size:.8rem;word-break:break-all}small{color:#444}\
 dl{display:grid;grid-template-columns:14rem 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}\
 footer{margin-top:3rem;border-top:2px solid #111;padding-top:.5rem;font-size:.85rem}footer h2{border:0;margin-top:.5rem}\
 .ok{color:#060}.bad{color:#a00;font-weight:bold}\
+pre{font-size:.7rem;white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.5rem;border:1px solid #ddd}\
 @media (max-width:40rem){body{margin:1rem auto}dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}\
 table,tbody,tr,td{display:block;width:auto}thead{display:none}tr{border:1px solid #bbb;margin-bottom:.6rem}\
 td{border:0;border-bottom:1px solid #eee}td::before{content:attr(data-label);display:block;font-weight:bold;font-size:.75rem;color:#555}}\

@@ -59,6 +59,17 @@ fn document(d: &Dossiers, lang: Lang, names: &PartyNames) -> Doc {
     if d.dossiers.is_empty() {
         doc.push(Block::Para(Cell::text(w.dossier_empty)));
     }
+    if let Some(proofs) = &d.proofs {
+        doc.push(Block::Section(w.proofs_title.to_owned()));
+        doc.push(Block::Para(Cell::text(fill(
+            w.proofs_lead,
+            &[&proofs.checkpoint.size.to_string()],
+        ))));
+        for (position, bundle) in &proofs.bundles {
+            doc.push(Block::Sub(fill(w.proof_of, &[&position.to_string()])));
+            doc.push(Block::Pre(bundle.clone()));
+        }
+    }
     doc.rests_on(&Basis {
         made_at: d.made_at,
         as_known_at: None,

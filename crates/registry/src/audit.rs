@@ -186,6 +186,9 @@ pub struct Dossiers {
     pub made_at: Timestamp,
     /// Whether in force before each end was read strictly.
     pub strict: bool,
+    /// Each event's offline proof bundle, when attached
+    /// ([`Registry::attach_proofs`]).
+    pub proofs: Option<crate::transparency::Proofs>,
 }
 
 impl Registry {
@@ -225,6 +228,7 @@ impl Registry {
             verification,
             made_at: now(),
             strict,
+            proofs: None,
         }))
     }
 

@@ -212,6 +212,53 @@ impl Registry {
     }
 }
 
+/// The proof bundles of a document's events, against one checkpoint.
+#[derive(Clone, Debug)]
+pub struct Proofs {
+    /// The checkpoint every bundle leads to.
+    pub checkpoint: SignedCheckpoint,
+    /// Each event's bundle (C2SP tlog-proof), by its position.
+    pub bundles: std::collections::BTreeMap<u64, String>,
+}
+
+impl Registry {
+    /// Gives every event of the dossiers its proof bundle, against one
+    /// checkpoint of the tree signed now with `key`. The tree follows the
+    /// log behind the acknowledgement: this waits (a moment) until it
+    /// covers the newest event.
+    pub fn attach_proofs(
+        &self,
+        dossiers: &mut crate::audit::Dossiers,
+        key: &LogKey,
+    ) -> Result<(), TransparencyError> {
+        let positions: std::collections::BTreeSet<u64> = dossiers
+            .dossiers
+            .iter()
+            .flat_map(|d| {
+                std::iter::once(&d.termination)
+                    .chain(&d.preceding)
+                    .chain(&d.corrections)
+                    .map(|e| e.record.envelope.position)
+            })
+            .collect();
+        let newest = positions.last().copied().unwrap_or(0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.store().tree_size()? < newest && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let checkpoint = self.checkpoint(key)?;
+        let bundles = positions
+            .into_iter()
+            .map(|p| Ok((p, self.proof_bundle(p, &checkpoint)?)))
+            .collect::<Result<_, TransparencyError>>()?;
+        dossiers.proofs = Some(Proofs {
+            checkpoint,
+            bundles,
+        });
+        Ok(())
+    }
+}
+
 /// What a verified proof bundle shows.
 #[derive(Debug)]
 pub struct Verified {

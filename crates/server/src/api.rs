@@ -776,6 +776,33 @@ pub struct DossiersDto {
     pub verification: VerifyDto,
     /// When the dossiers were made.
     pub made_at: String,
+    /// Each event's offline proof bundle (absent where the store keeps
+    /// no Merkle tree).
+    #[serde(default)]
+    pub proofs: Option<ProofsDto>,
+}
+
+/// The proof bundles of a document's events, against one signed
+/// checkpoint.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ProofsDto {
+    /// The signed checkpoint note every bundle ends with.
+    pub checkpoint: String,
+    /// The number of records of the checkpoint's tree.
+    pub size: u64,
+    /// Each event's C2SP tlog-proof, by its position (`pacta proof
+    /// verify FILE --key VKEY` checks one).
+    pub bundles: std::collections::BTreeMap<u64, String>,
+}
+
+impl From<&pacta_registry::transparency::Proofs> for ProofsDto {
+    fn from(p: &pacta_registry::transparency::Proofs) -> Self {
+        ProofsDto {
+            checkpoint: p.checkpoint.note.clone(),
+            size: p.checkpoint.size,
+            bundles: p.bundles.clone(),
+        }
+    }
 }
 
 /// One terminated partnership's dossier with the verification of the
@@ -789,6 +816,10 @@ pub struct DossierProofDto {
     pub verification: VerifyDto,
     /// When the dossier was made.
     pub made_at: String,
+    /// Each event's offline proof bundle (absent where the store keeps
+    /// no Merkle tree).
+    #[serde(default)]
+    pub proofs: Option<ProofsDto>,
 }
 
 impl DossiersDto {
@@ -799,6 +830,7 @@ impl DossiersDto {
             dossier,
             verification: self.verification,
             made_at: self.made_at,
+            proofs: self.proofs,
         })
     }
 }
@@ -817,6 +849,7 @@ impl From<&pacta_registry::audit::Dossiers> for DossiersDto {
                 digest: None,
             },
             made_at: d.made_at.to_string(),
+            proofs: d.proofs.as_ref().map(ProofsDto::from),
         }
     }
 }

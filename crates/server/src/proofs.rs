@@ -39,7 +39,7 @@ fn unavailable(e: impl std::fmt::Display) -> AppError {
 
 impl Published {
     /// The log's key, loaded (or made) on first use.
-    fn key(&self, state: &AppState) -> Result<Arc<LogKey>, AppError> {
+    pub(crate) fn key(&self, state: &AppState) -> Result<Arc<LogKey>, AppError> {
         let mut key = self.key.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = key.as_ref() {
             return Ok(k.clone());

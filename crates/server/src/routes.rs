@@ -850,10 +850,22 @@ async fn dossiers(
     let _turn = state.expensive_turn().await?;
     let registry = state.registry.clone();
     let strict = Reading::strict(q.evidence);
-    tokio::task::spawn_blocking(move || registry.termination_dossiers(id.as_deref(), strict))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::from)
+    let s = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let Some(mut d) = registry.termination_dossiers(id.as_deref(), strict)? else {
+            return Ok(None);
+        };
+        // Each event's proof bundle, where the store keeps the tree.
+        if registry.store().postgres().is_none() {
+            let key = s.published.key(&s)?;
+            registry
+                .attach_proofs(&mut d, &key)
+                .map_err(AppError::internal)?;
+        }
+        Ok(Some(d))
+    })
+    .await
+    .map_err(AppError::internal)?
 }
 
 /// The printable page or the text of dossiers, in the language asked for.

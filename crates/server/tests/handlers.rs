@@ -2111,3 +2111,55 @@ async fn checkpoints_and_proofs() {
     );
     problem(&get(&f, "/checkpoint?size=3").await, 400, "malformed");
 }
+
+/// Every event of a termination dossier carries its proof bundle, in the
+/// JSON and on the printable page (Czech by default, English by switch),
+/// and each verifies offline with the published key.
+#[tokio::test]
+async fn dossier_events_carry_proof_bundles() {
+    let f = fixture();
+    let key = get(&f, "/api/v1/proofs/key").await.text;
+    let d = get(
+        &f,
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast",
+    )
+    .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    let bundles = d.body["proofs"]["bundles"].as_object().unwrap();
+    let mut positions: Vec<u64> =
+        vec![d.body["termination"]["event"]["position"].as_u64().unwrap()];
+    for e in d.body["preceding"].as_array().unwrap() {
+        positions.push(e["position"].as_u64().unwrap());
+    }
+    assert!(positions.len() > 1, "{}", d.text);
+    for p in &positions {
+        let bundle = bundles
+            .get(&p.to_string())
+            .unwrap_or_else(|| panic!("no bundle for {p}: {}", d.text));
+        let verified =
+            pacta_registry::transparency::verify_bundle(bundle.as_str().unwrap(), key.trim())
+                .unwrap();
+        assert_eq!(verified.position, *p);
+        assert_eq!(verified.checkpoint.size, d.body["proofs"]["size"]);
+    }
+    let page = get_html(
+        &f,
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast",
+    )
+    .await;
+    assert!(
+        page.text.contains("Příloha: důkazy zápisu"),
+        "{}",
+        page.text
+    );
+    assert_eq!(
+        page.text.matches("c2sp.org/tlog-proof@v1").count(),
+        bundles.len()
+    );
+    let page = get_html(
+        &f,
+        "/api/v1/audit/terminations/liberecky-kraj--orenburg-oblast?lang=en",
+    )
+    .await;
+    assert!(page.text.contains("Appendix: proofs of record"));
+}

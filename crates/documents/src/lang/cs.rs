@@ -319,6 +319,12 @@ pub static WORDS: Words = Words {
     dossier_corrections: "Opravy a odvolání",
     dossier_no_corrections: "Žádné: záznam platí tak, jak byl pořízen.",
     dossier_empty: "Žádné partnerství není zaznamenáno jako ukončené.",
+    proofs_title: "Příloha: důkazy zápisu",
+    proofs_lead: "Ke každé události dokumentace patří důkaz, že je zapsána v rejstříku: \
+        záznam, jeho cesta v Merkleově stromu a kontrolní bod stromu o {} záznamech podepsaný \
+        klíčem rejstříku. Kdokoli jej ověří bez přístupu k rejstříku: text důkazu uložte do \
+        souboru a spusťte pacta proof verify SOUBOR --key KLÍČ (klíč vypíše pacta key show).",
+    proof_of: "Záznam {}",
     col_position: "Poz.",
     col_event: "Událost",
     col_effective: "Účinnost",

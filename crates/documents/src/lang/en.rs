@@ -246,6 +246,13 @@ pub static WORDS: Words = Words {
     dossier_corrections: "Corrections and retractions",
     dossier_no_corrections: "None: the record stands as first made.",
     dossier_empty: "No partnership is recorded as terminated.",
+    proofs_title: "Appendix: proofs of record",
+    proofs_lead: "Each event of the dossier comes with a proof that it is in the registry: \
+        the record, its path in the Merkle tree, and a checkpoint of the tree of {} records \
+        signed with the registry's key. Anyone can check one without access to the registry: \
+        save its text to a file and run pacta proof verify FILE --key KEY (pacta key show \
+        prints the key).",
+    proof_of: "Record {}",
     col_position: "Pos.",
     col_event: "Event",
     col_effective: "Effective",

@@ -271,6 +271,13 @@ pub struct Words {
     pub dossier_no_corrections: &'static str,
     /// Nothing terminated.
     pub dossier_empty: &'static str,
+    /// The heading of the appendix of proof bundles.
+    pub proofs_title: &'static str,
+    /// What the proof bundles are and how to check one ({}: the number
+    /// of records of the checkpoint).
+    pub proofs_lead: &'static str,
+    /// The heading of one record's bundle ({}: its position).
+    pub proof_of: &'static str,
     /// Column: position.
     pub col_position: &'static str,
     /// Column: the event.
