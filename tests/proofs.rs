@@ -221,3 +221,89 @@ fn verify_checkpoint_checks_the_tree_against_an_old_checkpoint() {
     let said = String::from_utf8(out.stdout).unwrap();
     assert!(said.contains(r#""ok": false"#), "{said}");
 }
+
+/// A witness process cosigns a running registry's checkpoints as the log
+/// grows, over HTTP, and answers a stale submission with 409 and the size
+/// it holds.
+#[test]
+fn a_witness_cosigns_a_registry_as_it_grows() {
+    use pacta_tlog::{checkpoint::Checkpoint, cosignature, note};
+    let dir = tempfile::tempdir().unwrap();
+    let (data, wdir) = (dir.path().join("data"), dir.path().join("witness"));
+    ok(pacta(&data).arg("init"));
+    let vkey = ok(pacta(&data).args(["key", "show"])).trim().to_owned();
+    let token = common::clerk_token(&data, "desk", "liberecky-kraj");
+    let serve = |cmd: &mut std::process::Command| {
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).unwrap();
+        let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
+        (child, addr)
+    };
+    let (mut registry, addr) = serve(pacta(&data).args(["serve", "--listen", "127.0.0.1:0"]));
+    let (mut witness, waddr) = serve(
+        pacta(&data)
+            .args(["witness", "serve", "--dir"])
+            .arg(&wdir)
+            .args(["--name", "assembly.example/witness", "--log", &vkey])
+            .args(["--listen", "127.0.0.1:0"]),
+    );
+    let wkey = ok(pacta(&data).args(["witness", "key", "--dir"]).arg(&wdir))
+        .trim()
+        .to_owned();
+    let wkey = note::Verifier::from_vkey(&wkey).unwrap();
+    let get = |path: &str| common::http::request(&addr, "GET", path, None, None).body;
+    let submit =
+        |body: &str| common::http::request(&waddr, "POST", "/add-checkpoint", None, Some(body));
+    let body_of = |signed: &str| {
+        let opened = note::open(signed, &[&note::Verifier::from_vkey(&vkey).unwrap()]).unwrap();
+        opened.text
+    };
+
+    let first = get("/checkpoint");
+    let r = submit(&format!("old 0\n\n{first}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    cosignature::verify_line(&wkey, &body_of(&first), r.body.trim_end()).unwrap();
+
+    let post = common::http::request(
+        &addr,
+        "POST",
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        Some(&token),
+        Some(r#"{"type":"ActivityRecorded","date":"2026-10-02","data":{"kind":"letter"}}"#),
+    );
+    assert_eq!(post.status, 201, "{}", post.body);
+    // The next checkpoint (signed when the tree grew and 5 s passed).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let next = loop {
+        let c = get("/checkpoint");
+        if Checkpoint::parse(&body_of(&c)).unwrap().size == 222 {
+            break c;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    let proof: serde_json::Value =
+        serde_json::from_str(&get("/api/v1/proofs/consistency?from=221&to=222")).unwrap();
+    let lines: String = proof["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{}\n", h.as_str().unwrap()))
+        .collect();
+    let r = submit(&format!("old 221\n{lines}\n{next}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    cosignature::verify_line(&wkey, &body_of(&next), r.body.trim_end()).unwrap();
+    // A stale submission: 409 and the size the witness holds.
+    let r = submit(&format!("old 0\n\n{first}"));
+    assert_eq!((r.status, r.body.as_str()), (409, "222\n"));
+    assert!(r.headers.contains("text/x.tlog.size"), "{}", r.headers);
+    common::stop(&mut registry);
+    witness.kill().unwrap();
+    witness.wait().unwrap();
+}

@@ -82,6 +82,11 @@ enum Command {
     /// against a signed checkpoint with no store at all.
     #[command(subcommand)]
     Proof(ProofCommand),
+    /// Witness other Pacta registries (C2SP tlog-witness): cosign their
+    /// checkpoints only as they grow consistently, so that their readers
+    /// know nobody was shown a forked history.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Import seed data (a directory or file of seed NDJSON) or an export.
     ///
     /// Seed data is checked whole before anything is written: an unknown
@@ -375,6 +380,40 @@ enum KeyCommand {
 }
 
 #[derive(Subcommand)]
+enum WitnessCommand {
+    /// Serve POST /add-checkpoint: a log submits its new checkpoint with a
+    /// consistency proof from the last one this witness cosigned, and
+    /// gets a cosignature/v1 line back (409 with the size it holds when
+    /// the log's idea of it is stale, 422 for a checkpoint that does not
+    /// extend it, 404 for an unknown log, 403 for a bad signature).
+    Serve {
+        /// The witness's own directory: its key and what it cosigned.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The witness's name when its key is made (later: the key's).
+        #[arg(long, default_value = "localhost/pacta-witness")]
+        name: String,
+        /// A log's verifier key (`pacta key show` of that registry);
+        /// repeat for each log witnessed.
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+        /// The address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+    },
+    /// Print the witness's verifier key (made now if it has none), which
+    /// readers of cosigned checkpoints check them with.
+    Key {
+        /// The witness's own directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The witness's name when its key is made.
+        #[arg(long, default_value = "localhost/pacta-witness")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ProofCommand {
     /// Write the proof bundle of one record (C2SP tlog-proof): the record,
     /// its index, its inclusion proof and a checkpoint of the log as it
@@ -518,6 +557,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init => init(data),
         Command::Token(command) => token(data, command),
         Command::Key(command) => key(data, command),
+        Command::Witness(command) => witness(command),
         Command::Proof(ProofCommand::Bundle { position, output }) => {
             proof_bundle(data, position, output.as_deref())
         }
@@ -897,6 +937,44 @@ fn key(data: &Path, command: KeyCommand) -> anyhow::Result<()> {
             eprintln!(
                 "new signing key made; checkpoints signed before verify with the old key {old}"
             );
+        }
+    }
+    Ok(())
+}
+
+fn witness(command: WitnessCommand) -> anyhow::Result<()> {
+    use pacta_registry::witness::Witness;
+    match command {
+        WitnessCommand::Key { dir, name } => {
+            let witness = Witness::open(&dir, &name, &[]).map_err(anyhow::Error::msg)?;
+            println!("{}", witness.verifier_key());
+        }
+        WitnessCommand::Serve {
+            dir,
+            name,
+            logs,
+            listen,
+        } => {
+            let logs = logs
+                .into_iter()
+                .map(|k| std::fs::read_to_string(&k).unwrap_or(k))
+                .collect::<Vec<_>>();
+            let witness =
+                std::sync::Arc::new(Witness::open(&dir, &name, &logs).map_err(anyhow::Error::msg)?);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen).await?;
+                println!(
+                    "pacta witness listening on http://{}",
+                    listener.local_addr()?
+                );
+                io::Write::flush(&mut io::stdout())?;
+                tracing::info!(key = %witness.verifier_key(), "witness ready");
+                pacta_server::witness::serve(witness, listener).await?;
+                anyhow::Ok(())
+            })?;
         }
     }
     Ok(())

@@ -26,6 +26,7 @@ pub mod seeds;
 pub mod synthetic;
 pub mod tokens;
 pub mod transparency;
+pub mod witness;
 pub mod write;
 
 use std::path::Path;

@@ -142,7 +142,7 @@ fn key_error(path: &Path, e: impl std::fmt::Display) -> TransparencyError {
 }
 
 /// Writes a file only its owner reads, completely or not at all.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -24,6 +24,7 @@ mod routes;
 mod stream;
 mod views;
 mod web;
+pub mod witness;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
