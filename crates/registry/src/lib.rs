@@ -180,9 +180,6 @@ impl Registry {
         Ok(self.projections.rebuild(name, progress)?)
     }
 
-    /// Returns once every projection has applied `position`: catches up
-    /// itself when no one else is, and otherwise waits for whoever is,
-    /// without blocking the runtime's threads on the catch-up lock.
     /// Runs `work`, which reads the store, from async code. On the
     /// embedded store reads are local and quick, so it runs in place. On
     /// PostgreSQL each read waits for a round trip: then the runtime's
@@ -199,6 +196,9 @@ impl Registry {
         }
     }
 
+    /// Returns once every projection has applied `position`: catches up
+    /// itself when no one else is, and otherwise waits for whoever is,
+    /// without blocking the runtime's threads on the catch-up lock.
     async fn caught_up_to(&self, position: u64) -> Result<(), CommandError> {
         let mut applied = self.projections.subscribe();
         loop {
