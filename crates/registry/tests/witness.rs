@@ -41,7 +41,12 @@ fn the_witness_cosigns_only_a_consistently_growing_log() {
     let dir = tempfile::tempdir().unwrap();
     let key = Signer::new("region.example/pacta", &[1; 32]).unwrap();
     let vkey = key.verifier().to_vkey();
-    let witness = Witness::open(dir.path(), "assembly.example/witness", &[vkey.clone()]).unwrap();
+    let witness = Witness::open(
+        dir.path(),
+        "assembly.example/witness",
+        std::slice::from_ref(&vkey),
+    )
+    .unwrap();
     let wkey = note::Verifier::from_vkey(&witness.verifier_key()).unwrap();
     let history = log(0, 40);
 
