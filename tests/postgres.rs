@@ -265,7 +265,9 @@ fn a_standby_takes_over_writing_when_the_leader_is_killed() {
         .into_iter()
         .flat_map(|p| p.join().unwrap())
         .collect();
-    assert!(acked.len() >= 200, "{}", acked.len());
+    // At least 200 were committed before the kill; up to one per thread
+    // may have died before its answer left.
+    assert!(acked.len() >= 196, "{}", acked.len());
 
     // The standby takes over on its next write once the leader's session
     // is gone (at once for a killed process: its sockets close).
