@@ -790,9 +790,9 @@ pub struct ProofsDto {
     pub checkpoint: String,
     /// The number of records of the checkpoint's tree.
     pub size: u64,
-    /// Each event's C2SP tlog-proof, by its position (`pacta proof
-    /// verify FILE --key VKEY` checks one).
-    pub bundles: std::collections::BTreeMap<u64, String>,
+    /// Each event's C2SP tlog-proof, by its position in decimal (`pacta
+    /// proof verify FILE --key VKEY` checks one).
+    pub bundles: std::collections::BTreeMap<String, String>,
 }
 
 impl From<&pacta_registry::transparency::Proofs> for ProofsDto {
@@ -800,7 +800,11 @@ impl From<&pacta_registry::transparency::Proofs> for ProofsDto {
         ProofsDto {
             checkpoint: p.checkpoint.note.clone(),
             size: p.checkpoint.size,
-            bundles: p.bundles.clone(),
+            bundles: p
+                .bundles
+                .iter()
+                .map(|(position, bundle)| (position.to_string(), bundle.clone()))
+                .collect(),
         }
     }
 }
