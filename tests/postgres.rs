@@ -10,9 +10,7 @@ mod common;
 #[path = "../crates/store/tests/common/pg.rs"]
 mod pg_server;
 
-use std::process::Stdio;
-
-use common::{listening_on, ok, pacta, stop};
+use common::{ok, pacta, serving, stop};
 
 #[test]
 fn the_registry_runs_on_postgresql_as_on_the_embedded_store() {
@@ -80,13 +78,7 @@ fn the_registry_runs_on_postgresql_as_on_the_embedded_store() {
         "--party",
         "liberecky-kraj",
     ]));
-    let mut server = pg(&on_pg)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = listening_on(server.stdout.take().unwrap());
+    let (mut server, addr) = serving(pg(&on_pg).args(["serve", "--listen", "127.0.0.1:0"]));
     let body = r#"{"type":"ActivityRecorded","date":"2024-05-02","data":{"kind":"visit"}}"#;
     let posted = common::http::request(
         &addr,
@@ -188,16 +180,8 @@ fn a_standby_takes_over_writing_when_the_leader_is_killed() {
         cmd.env("PACTA_STORE", &url);
         cmd
     };
-    let serve = |data: &std::path::Path| {
-        let mut server = pg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr = listening_on(server.stdout.take().unwrap());
-        (server, addr)
-    };
+    let serve =
+        |data: &std::path::Path| serving(pg(data).args(["serve", "--listen", "127.0.0.1:0"]));
     let clerk = |data: &std::path::Path| {
         ok(pg(data).args([
             "token",

@@ -157,13 +157,8 @@ fn verify_checkpoint_checks_the_tree_against_an_old_checkpoint() {
 
     // The log grows through the server; checked through it, then stopped.
     let token = common::clerk_token(&data, "desk", "liberecky-kraj");
-    let mut server = pacta(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = common::listening_on(server.stdout.take().unwrap());
+    let (mut server, addr) =
+        common::serving(pacta(&data).args(["serve", "--listen", "127.0.0.1:0"]));
     for day in 1..=3 {
         let body = format!(
             r#"{{"type":"ActivityRecorded","date":"2026-10-0{day}","data":{{"kind":"letter"}}}}"#
@@ -233,18 +228,7 @@ fn a_witness_cosigns_a_registry_as_it_grows() {
     ok(pacta(&data).arg("init"));
     let vkey = ok(pacta(&data).args(["key", "show"])).trim().to_owned();
     let token = common::clerk_token(&data, "desk", "liberecky-kraj");
-    let serve = |cmd: &mut std::process::Command| {
-        let mut child = cmd
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).unwrap();
-        let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
-        (child, addr)
-    };
+    let serve = common::serving;
     let (mut registry, addr) = serve(pacta(&data).args(["serve", "--listen", "127.0.0.1:0"]));
     let (mut witness, waddr) = serve(
         pacta(&data)

@@ -2026,16 +2026,20 @@ fn verify_checkpoint(data: &Path, file: &Path) -> anyhow::Result<()> {
     })?;
     let old = Checkpoint::parse(&opened.text)
         .with_context(|| format!("{} is not a checkpoint", file.display()))?;
+    let missing = |size: u64| -> anyhow::Result<()> {
+        if old.size > size {
+            bail!(
+                "the checkpoint covers {} records, the log's tree only {size}: records are missing",
+                old.size
+            );
+        }
+        Ok(())
+    };
     let started = Instant::now();
     let (size, root, from_root, proof) = match reader_of_store(data)? {
         Ok(store) => {
             let size = store.tree_size()?;
-            if old.size > size {
-                bail!(
-                    "the checkpoint covers {} records, the log's tree only {size}: records are missing",
-                    old.size
-                );
-            }
+            missing(size)?;
             (
                 size,
                 store.tree_root(size)?,
@@ -2047,13 +2051,7 @@ fn verify_checkpoint(data: &Path, file: &Path) -> anyhow::Result<()> {
             let now = server.text("/checkpoint", "text/plain")?;
             let opened = note::open(&now, &refs)?;
             let current = Checkpoint::parse(&opened.text)?;
-            if old.size > current.size {
-                bail!(
-                    "the checkpoint covers {} records, the log's tree only {}: records are missing",
-                    old.size,
-                    current.size
-                );
-            }
+            missing(current.size)?;
             let proof: pacta_server::api::ConsistencyProofDto = server.get(&format!(
                 "/api/v1/proofs/consistency?from={}&to={}",
                 old.size, current.size

@@ -38,7 +38,8 @@ pub fn fails(cmd: &mut Command) -> Output {
     out
 }
 
-/// The address a starting `pacta serve` prints on its first line.
+/// The address a starting `pacta serve` (or `pacta witness serve`)
+/// prints on its first line.
 pub fn listening_on(stdout: impl std::io::Read) -> String {
     use std::io::BufRead;
     let mut line = String::new();
@@ -47,8 +48,24 @@ pub fn listening_on(stdout: impl std::io::Read) -> String {
         .unwrap();
     line.trim()
         .strip_prefix("pacta listening on http://")
+        .or_else(|| {
+            line.trim()
+                .strip_prefix("pacta witness listening on http://")
+        })
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned()
+}
+
+/// Starts a server command (`pacta … serve --listen 127.0.0.1:0`) and
+/// returns it with the address it listens on.
+pub fn serving(cmd: &mut Command) -> (std::process::Child, String) {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = listening_on(child.stdout.take().unwrap());
+    (child, addr)
 }
 
 /// A token made with `pacta token add NAME --role clerk --party PARTY`.

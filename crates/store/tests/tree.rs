@@ -43,17 +43,13 @@ fn settled(store: &Store) -> u64 {
 /// RFC 9162's MTH, straight from its definition.
 fn mth(leaves: &[Hash]) -> Hash {
     match leaves.len() {
-        0 => Hash(sha2_empty()),
+        0 => pacta_tlog::empty_root(),
         1 => leaves[0],
         n => {
             let k = n.next_power_of_two() / 2;
             node_hash(mth(&leaves[..k]), mth(&leaves[k..]))
         }
     }
-}
-
-fn sha2_empty() -> [u8; 32] {
-    pacta_tlog::empty_root().0
 }
 
 fn leaves(store: &Store, size: u64) -> Vec<Hash> {
