@@ -178,7 +178,11 @@ fn verify_checkpoint_checks_the_tree_against_an_old_checkpoint() {
     let said = ok(pacta(&data).args(["verify", "--checkpoint"]).arg(&old));
     let report: serde_json::Value = serde_json::from_str(&said).unwrap();
     assert_eq!(report["ok"], true, "{said}");
-    assert_eq!(report["tree"]["size"], 224, "{said}");
+    // The tree follows the log behind the acknowledgement, and the
+    // server's checkpoint may be up to 5 s old: it has grown, perhaps not
+    // yet to all three.
+    let grown = report["tree"]["size"].as_u64().unwrap();
+    assert!((222..=224).contains(&grown), "{said}");
     common::stop(&mut server);
     let said = ok(pacta(&data).args(["verify", "--checkpoint"]).arg(&newer));
     assert!(said.contains(r#""ok": true"#), "{said}");
