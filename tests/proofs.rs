@@ -295,3 +295,123 @@ fn a_witness_cosigns_a_registry_as_it_grows() {
     witness.kill().unwrap();
     witness.wait().unwrap();
 }
+
+/// A registry configured with a witness submits each new checkpoint to
+/// it on its own, lists what the witness cosigned, serves the
+/// cosignature with the checkpoint, and puts it into proof bundles that
+/// `pacta proof verify --witness` checks; a bundle does not pass for a
+/// witness that did not cosign it.
+#[test]
+fn a_registry_submits_its_checkpoints_to_its_witness_and_serves_the_cosignatures() {
+    use pacta_tlog::note;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, wdir, stranger, nowhere) = (
+        dir.path().join("data"),
+        dir.path().join("witness"),
+        dir.path().join("stranger"),
+        dir.path().join("nowhere"),
+    );
+    ok(pacta(&data).arg("init"));
+    let vkey = ok(pacta(&data).args(["key", "show"])).trim().to_owned();
+    let token = common::clerk_token(&data, "desk", "liberecky-kraj");
+    let (mut witness, waddr) = common::serving(
+        pacta(&data)
+            .args(["witness", "serve", "--dir"])
+            .arg(&wdir)
+            .args(["--name", "assembly.example/witness", "--log", &vkey])
+            .args(["--listen", "127.0.0.1:0"]),
+    );
+    let wkey = ok(pacta(&data).args(["witness", "key", "--dir"]).arg(&wdir))
+        .trim()
+        .to_owned();
+    let (mut registry, addr) = common::serving(
+        pacta(&data)
+            .args(["serve", "--listen", "127.0.0.1:0", "--witness"])
+            .arg(format!("http://{waddr}={wkey}")),
+    );
+    let get = |path: &str| common::http::request(&addr, "GET", path, None, None).body;
+    // Waits until the witness has cosigned the tree of `size` records.
+    let cosigned = |size: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let listed: serde_json::Value =
+                serde_json::from_str(&get("/api/v1/proofs/witnesses")).unwrap();
+            let w = &listed[0];
+            if w["size"] == size && w["cosignature"].is_string() {
+                assert_eq!(w["key"], wkey.as_str());
+                assert_eq!(w["error"], serde_json::Value::Null);
+                return w["cosignature"].as_str().unwrap().to_owned();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not cosigned at {size}: {listed}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let line = cosigned(221);
+    let served = get("/checkpoint");
+    assert!(served.ends_with(&format!("{line}\n")), "{served}");
+    let opened = note::open(
+        &served,
+        &[
+            &note::Verifier::from_vkey(&vkey).unwrap(),
+            &note::Verifier::from_vkey(&wkey).unwrap(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(opened.verified.len(), 2, "log and witness signatures");
+
+    let post = common::http::request(
+        &addr,
+        "POST",
+        "/api/v1/partnerships/liberecky-kraj--bursa/events",
+        Some(&token),
+        Some(r#"{"type":"ActivityRecorded","date":"2026-10-02","data":{"kind":"letter"}}"#),
+    );
+    assert_eq!(post.status, 201, "{}", post.body);
+    cosigned(222);
+    let bundle = dir.path().join("222.proof");
+    ok(pacta(&data)
+        .args(["proof", "bundle", "222", "-o"])
+        .arg(&bundle));
+    let out = pacta(&nowhere)
+        .args(["proof", "verify"])
+        .arg(&bundle)
+        .args(["--key", &vkey, "--witness", &wkey])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("cosigned by witness assembly.example/witness"),
+        "{said}"
+    );
+    // Another witness's key: it never cosigned this checkpoint.
+    let other = ok(pacta(&data)
+        .args(["witness", "key", "--dir"])
+        .arg(&stranger)
+        .args(["--name", "assembly.example/witness"]))
+    .trim()
+    .to_owned();
+    let out = pacta(&nowhere)
+        .args(["proof", "verify"])
+        .arg(&bundle)
+        .args(["--key", &vkey, "--witness", &other])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not cosigned by witness"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!nowhere.exists());
+    common::stop(&mut registry);
+    witness.kill().unwrap();
+    witness.wait().unwrap();
+}

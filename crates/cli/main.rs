@@ -67,6 +67,12 @@ enum Command {
         /// Start with an empty store instead of the bundled seed data.
         #[arg(long)]
         no_seed: bool,
+        /// A witness to submit each new checkpoint to, as URL=VKEY (its
+        /// http:// address and the key `pacta witness key` prints there);
+        /// repeat for each. Its cosignatures are served with the
+        /// checkpoint and go into proof bundles.
+        #[arg(long = "witness", env = "PACTA_WITNESSES", value_delimiter = ' ')]
+        witnesses: Vec<pacta_registry::witnessing::WitnessRef>,
     },
     /// Create a registry in the data directory and fill it with the
     /// bundled seed data (nothing is added to one that holds records).
@@ -436,6 +442,11 @@ enum ProofCommand {
         /// holding it.
         #[arg(long)]
         key: String,
+        /// A witness's key (from `pacta witness key`), or a file holding
+        /// it: the checkpoint must carry its valid cosignature. Repeat
+        /// for each witness required.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
     },
 }
 
@@ -553,7 +564,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         pacta_store::use_postgres(url)?;
     }
     match cli.command {
-        Command::Serve { listen, no_seed } => serve(data, listen, no_seed),
+        Command::Serve {
+            listen,
+            no_seed,
+            witnesses,
+        } => serve(data, listen, no_seed, witnesses),
         Command::Init => init(data),
         Command::Token(command) => token(data, command),
         Command::Key(command) => key(data, command),
@@ -561,7 +576,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Proof(ProofCommand::Bundle { position, output }) => {
             proof_bundle(data, position, output.as_deref())
         }
-        Command::Proof(ProofCommand::Verify { file, key }) => proof_verify(&file, &key),
+        Command::Proof(ProofCommand::Verify {
+            file,
+            key,
+            witnesses,
+        }) => proof_verify(&file, &key, &witnesses),
         Command::Import { path, dry_run } => import(data, &path, dry_run),
         Command::Export {
             output,
@@ -743,7 +762,12 @@ fn seed_empty_store(data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Result<()> {
+fn serve(
+    data: &Path,
+    listen: std::net::SocketAddr,
+    no_seed: bool,
+    witnesses: Vec<pacta_registry::witnessing::WitnessRef>,
+) -> anyhow::Result<()> {
     let registry = if no_seed {
         open_registry(data)?
     } else {
@@ -766,7 +790,7 @@ fn serve(data: &Path, listen: std::net::SocketAddr, no_seed: bool) -> anyhow::Re
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(pacta_server::serve(registry, listen))?;
+    runtime.block_on(pacta_server::serve(registry, listen, witnesses))?;
     Ok(())
 }
 
@@ -1004,7 +1028,7 @@ fn proof_bundle(data: &Path, position: u64, output: Option<&Path>) -> anyhow::Re
     Ok(())
 }
 
-fn proof_verify(file: &Path, key: &str) -> anyhow::Result<()> {
+fn proof_verify(file: &Path, key: &str, witnesses: &[String]) -> anyhow::Result<()> {
     let text = if file == Path::new("-") {
         let mut text = String::new();
         io::Read::read_to_string(&mut io::stdin(), &mut text)?;
@@ -1012,12 +1036,15 @@ fn proof_verify(file: &Path, key: &str) -> anyhow::Result<()> {
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
     };
-    let key_text = match std::fs::read_to_string(key) {
-        Ok(text) => text,
-        Err(_) => key.to_owned(),
-    };
-    let verified = pacta_registry::transparency::verify_bundle(&text, &key_text)
-        .with_context(|| format!("{} does not verify", file.display()))?;
+    // A key is given as its text or as a file holding it.
+    let key_or_file = |key: &str| std::fs::read_to_string(key).unwrap_or_else(|_| key.to_owned());
+    let witness_keys: Vec<String> = witnesses.iter().map(|w| key_or_file(w)).collect();
+    let verified = pacta_registry::transparency::verify_witnessed_bundle(
+        &text,
+        &key_or_file(key),
+        &witness_keys,
+    )
+    .with_context(|| format!("{} does not verify", file.display()))?;
     let record: serde_json::Value = serde_json::from_slice(&verified.record)?;
     println!(
         "ok: record {} ({} {}) is in the log {} of {} records, root {}, signed by its key",
@@ -1028,6 +1055,11 @@ fn proof_verify(file: &Path, key: &str) -> anyhow::Result<()> {
         verified.checkpoint.size,
         verified.checkpoint.root.to_base64(),
     );
+    for (witness, at) in &verified.cosigned_by {
+        let micros = i64::try_from(*at).map_or(i64::MAX, |s| s.saturating_mul(1_000_000));
+        let when = pacta_domain::Timestamp::from_micros(micros);
+        println!("ok: cosigned by witness {witness} at {when}");
+    }
     Ok(())
 }
 
@@ -1508,7 +1540,9 @@ fn audit(
     // Each event's proof bundle, where the store keeps the tree.
     if registry.store().postgres().is_none() {
         let key = pacta_registry::transparency::LogKey::load_or_create(data)?;
-        registry.attach_proofs(&mut dossiers, &key)?;
+        // The cosignatures a server kept, for the checkpoint they sign.
+        let witnesses = pacta_registry::witnessing::Witnesses::stored(data)?;
+        registry.attach_proofs(&mut dossiers, &key, Some(&witnesses))?;
     }
     let names = PartyNames::of(&registry);
     match format {

@@ -27,6 +27,7 @@ pub mod synthetic;
 pub mod tokens;
 pub mod transparency;
 pub mod witness;
+pub mod witnessing;
 pub mod write;
 
 use std::path::Path;

@@ -223,13 +223,15 @@ pub struct Proofs {
 
 impl Registry {
     /// Gives every event of the dossiers its proof bundle, against one
-    /// checkpoint of the tree signed now with `key`. The tree follows the
+    /// checkpoint of the tree signed now with `key` (with the cosignatures
+    /// `witnesses` hold for it). The tree follows the
     /// log behind the acknowledgement: this waits (a moment) until it
     /// covers the newest event.
     pub fn attach_proofs(
         &self,
         dossiers: &mut crate::audit::Dossiers,
         key: &LogKey,
+        witnesses: Option<&crate::witnessing::Witnesses>,
     ) -> Result<(), TransparencyError> {
         let positions: std::collections::BTreeSet<u64> = dossiers
             .dossiers
@@ -246,7 +248,10 @@ impl Registry {
         while self.store().tree_size()? < newest && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let checkpoint = self.checkpoint(key)?;
+        let mut checkpoint = self.checkpoint(key)?;
+        if let Some(witnesses) = witnesses {
+            checkpoint.note = witnesses.cosigned(&checkpoint);
+        }
         let bundles = positions
             .into_iter()
             .map(|p| Ok((p, self.proof_bundle(p, &checkpoint)?)))
@@ -268,21 +273,60 @@ pub struct Verified {
     pub record: Vec<u8>,
     /// The checkpoint it is in.
     pub checkpoint: Checkpoint,
+    /// The witnesses asked for whose cosignature of that checkpoint
+    /// verified, with its timestamp (Unix seconds).
+    pub cosigned_by: Vec<(String, u64)>,
 }
 
 /// Checks a proof bundle with no store: the record (its `extra`) hashes
 /// to a leaf, the leaf's inclusion proof leads to the checkpoint's root,
 /// and the checkpoint is signed by `vkey` (its name is the origin).
 pub fn verify_bundle(text: &str, vkey: &str) -> Result<Verified, TransparencyError> {
+    verify_witnessed_bundle(text, vkey, &[])
+}
+
+/// [`verify_bundle`], and also that the checkpoint carries a valid
+/// cosignature (C2SP `cosignature/v1`) by each witness key of
+/// `witness_keys`: that witness saw this tree and had seen nothing it
+/// does not extend.
+pub fn verify_witnessed_bundle(
+    text: &str,
+    vkey: &str,
+    witness_keys: &[String],
+) -> Result<Verified, TransparencyError> {
     let verifier = Verifier::from_vkey(vkey.trim())?;
     let proof = TlogProof::parse(text)?;
     let record = proof.extra.clone().ok_or_else(|| {
         TransparencyError::Range("the bundle carries no record (no extra line)".into())
     })?;
     let checkpoint = proof.verify(&record, &[&verifier], verifier.name())?;
+    let mut cosigned_by = Vec::new();
+    for wkey in witness_keys {
+        let witness = Verifier::from_vkey(wkey.trim())?;
+        if witness.signature_type() != note::SignatureType::CosignatureV1 {
+            return Err(TransparencyError::Range(format!(
+                "{}: not a witness key (cosignature/v1)",
+                witness.name()
+            )));
+        }
+        let opened = note::open(&proof.checkpoint_note, &[&witness]).map_err(|e| {
+            TransparencyError::Range(format!(
+                "the checkpoint is not cosigned by witness {}: {e}",
+                witness.name()
+            ))
+        })?;
+        let at = opened
+            .verified
+            .first()
+            .map(pacta_tlog::cosignature::timestamp)
+            .transpose()?
+            .unwrap_or(0);
+        cosigned_by.push((witness.name().to_owned(), at));
+    }
     Ok(Verified {
         position: proof.index + 1,
         record,
         checkpoint,
+        cosigned_by,
     })
 }

@@ -1073,6 +1073,43 @@ pub struct InclusionProofDto {
     pub hashes: Vec<String>,
 }
 
+/// A witness of the registry and what it has cosigned.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct WitnessDto {
+    /// Its name (its key's name).
+    pub name: String,
+    /// Where the registry submits checkpoints to it.
+    pub url: String,
+    /// Its verifier key (cosignature/v1), to check its cosignatures with
+    /// (`pacta proof verify --witness`).
+    pub key: String,
+    /// The latest tree size it cosigned, or said it holds (0: none).
+    pub size: u64,
+    /// The root of the checkpoint it cosigned (base64).
+    pub root: Option<String>,
+    /// Its cosignature line over that checkpoint.
+    pub cosignature: Option<String>,
+    /// When it cosigned (Unix seconds, from the cosignature).
+    pub cosigned_at: Option<u64>,
+    /// Why the last submission failed, if it did.
+    pub error: Option<String>,
+}
+
+impl From<pacta_registry::witnessing::Held> for WitnessDto {
+    fn from(h: pacta_registry::witnessing::Held) -> WitnessDto {
+        WitnessDto {
+            name: h.name,
+            url: h.url,
+            key: h.key,
+            size: h.size,
+            root: h.root,
+            cosignature: h.cosignature,
+            cosigned_at: h.cosigned_at,
+            error: h.error,
+        }
+    }
+}
+
 /// A consistency proof between two sizes of the log's Merkle tree (RFC
 /// 9162), hashes in base64.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
+use pacta_registry::witnessing::WitnessRef;
 use pacta_registry::{Registry, Tokens};
 use tokio::sync::watch;
 use tower_http::request_id::{
@@ -383,8 +384,12 @@ impl MakeRequestId for UlidRequestId {
 /// Serves until SIGTERM or Ctrl-C: then stops accepting, lets in-flight
 /// requests finish (for at most [`Limits::shutdown_grace`]), ends live
 /// streams, flushes the store and returns.
-pub async fn serve(registry: Arc<Registry>, addr: SocketAddr) -> std::io::Result<()> {
-    serve_with(registry, addr, Limits::default(), stop_signal()).await
+pub async fn serve(
+    registry: Arc<Registry>,
+    addr: SocketAddr,
+    witnesses: Vec<WitnessRef>,
+) -> std::io::Result<()> {
+    serve_with(registry, addr, Limits::default(), witnesses, stop_signal()).await
 }
 
 /// [`serve`] with given limits, until `stop` completes.
@@ -392,10 +397,17 @@ pub async fn serve_with(
     registry: Arc<Registry>,
     addr: SocketAddr,
     limits: Limits,
+    witnesses: Vec<WitnessRef>,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let (state, shutdown) =
+    let (mut state, shutdown) =
         AppState::with_limits(registry.clone(), limits.clone()).map_err(std::io::Error::other)?;
+    if !witnesses.is_empty() {
+        let witnesses =
+            pacta_registry::witnessing::Witnesses::open(registry.store().path(), witnesses)
+                .map_err(std::io::Error::other)?;
+        state.published = Arc::new(proofs::Published::with_witnesses(witnesses));
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let address_file = Announced::write(registry.store().path(), listener.local_addr()?);
@@ -403,6 +415,7 @@ pub async fn serve_with(
     println!("pacta listening on http://{}", listener.local_addr()?);
     let persister = tokio::spawn(persist_projections(registry.clone()));
     let verifier = tokio::spawn(web::keep_verified(state.clone()));
+    let publisher = tokio::spawn(proofs::publish(state.clone()));
     listen::serve(listener, app(state), &limits, async move {
         stop.await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -411,6 +424,7 @@ pub async fn serve_with(
     .await;
     persister.abort();
     verifier.abort();
+    publisher.abort();
     registry
         .projections()
         .persist()

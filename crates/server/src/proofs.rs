@@ -11,9 +11,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use pacta_registry::transparency::{LogKey, SignedCheckpoint};
+use pacta_registry::witnessing::{Answer, Witnesses};
 
 use crate::AppState;
-use crate::api::{ConsistencyProofDto, InclusionProofDto};
+use crate::api::{ConsistencyProofDto, InclusionProofDto, WitnessDto};
 use crate::error::{AppError, Problem};
 use crate::request::{BundleQuery, ConsistencyQuery, InclusionQuery, NoQuery, Query};
 
@@ -21,11 +22,13 @@ use crate::request::{BundleQuery, ConsistencyQuery, InclusionQuery, NoQuery, Que
 /// old: every checkpoint served is at most this much behind the tree.
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(5);
 
-/// The log's key and its latest checkpoint, shared by the handlers.
+/// The log's key, its latest checkpoint and its witnesses, shared by the
+/// handlers and the publisher.
 #[derive(Default)]
 pub struct Published {
     key: Mutex<Option<Arc<LogKey>>>,
     latest: Mutex<Option<(SignedCheckpoint, Instant)>>,
+    witnesses: Option<Arc<Witnesses>>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> AppError {
@@ -38,6 +41,27 @@ fn unavailable(e: impl std::fmt::Display) -> AppError {
 }
 
 impl Published {
+    /// Publishing submits each new checkpoint to these witnesses.
+    pub fn with_witnesses(witnesses: Witnesses) -> Published {
+        Published {
+            witnesses: Some(Arc::new(witnesses)),
+            ..Published::default()
+        }
+    }
+
+    /// The witnesses, if any are configured.
+    pub(crate) fn witnesses(&self) -> Option<&Witnesses> {
+        self.witnesses.as_deref()
+    }
+
+    /// `checkpoint` with the cosignatures the witnesses gave it.
+    fn cosigned(&self, mut checkpoint: SignedCheckpoint) -> SignedCheckpoint {
+        if let Some(w) = &self.witnesses {
+            checkpoint.note = w.cosigned(&checkpoint);
+        }
+        checkpoint
+    }
+
     /// The log's key, loaded (or made) on first use.
     pub(crate) fn key(&self, state: &AppState) -> Result<Arc<LogKey>, AppError> {
         let mut key = self.key.lock().unwrap_or_else(|p| p.into_inner());
@@ -89,9 +113,10 @@ fn tree_size(state: &AppState) -> Result<u64, AppError> {
 }
 
 /// The latest checkpoint of the log's Merkle tree: a C2SP signed note
-/// (origin, size, base64 root, then the log's Ed25519 signature). It is
-/// at most five seconds behind the tree, which follows the log behind
-/// the acknowledgement.
+/// (origin, size, base64 root, then the log's Ed25519 signature, then
+/// the cosignatures of the registry's witnesses that cosigned this very
+/// checkpoint). It is at most a few seconds behind the tree, which
+/// follows the log behind the acknowledgement.
 #[utoipa::path(get, path = "/checkpoint", tag = "proofs",
     params(NoQuery),
     responses(
@@ -106,7 +131,7 @@ pub(crate) async fn checkpoint(
     let checkpoint = tokio::task::spawn_blocking(move || published.latest(&s, 0))
         .await
         .map_err(AppError::internal)??;
-    Ok(text(checkpoint.note))
+    Ok(text(state.published.cosigned(checkpoint).note))
 }
 
 /// The log's verifier key in the signed-note format, to check
@@ -266,7 +291,7 @@ pub(crate) async fn bundle(
                 q.position
             )));
         }
-        let checkpoint = s.published.latest(&s, q.position)?;
+        let checkpoint = s.published.cosigned(s.published.latest(&s, q.position)?);
         s.registry
             .proof_bundle(q.position, &checkpoint)
             .map_err(AppError::internal)
@@ -274,4 +299,133 @@ pub(crate) async fn bundle(
     .await
     .map_err(AppError::internal)??;
     Ok(text(bundle))
+}
+
+/// The registry's witnesses and what each has cosigned: its name, URL
+/// and key, the latest tree size it cosigned with the cosignature line,
+/// and the last error, if its last submission failed. Empty when no
+/// witness is configured (`pacta serve --witness URL=VKEY`).
+#[utoipa::path(get, path = "/api/v1/proofs/witnesses", tag = "proofs",
+    params(NoQuery),
+    responses((status = 200, description = "The witnesses", body = Vec<WitnessDto>)))]
+pub(crate) async fn witnesses(
+    State(state): State<AppState>,
+    _: Query<NoQuery>,
+) -> Json<Vec<WitnessDto>> {
+    let held = state
+        .published
+        .witnesses()
+        .map(Witnesses::status)
+        .unwrap_or_default();
+    Json(held.into_iter().map(WitnessDto::from).collect())
+}
+
+/// How long a witness has to answer a submission.
+const WITNESS_ANSWER: Duration = Duration::from_secs(10);
+
+/// Publishes checkpoints while the server runs: every [`PUBLISH_EVERY`],
+/// when the tree grew, a new checkpoint is signed and submitted to each
+/// witness that has not cosigned it (C2SP tlog-witness `add-checkpoint`,
+/// resubmitted once from the size a 409 names). Where the store keeps no
+/// tree (PostgreSQL) there is nothing to publish.
+pub(crate) async fn publish(state: AppState) {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<axum::body::Bytes>>();
+    let mut tick = tokio::time::interval(PUBLISH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = state.clone();
+        let signed = tokio::task::spawn_blocking(move || s.published.latest(&s, 0)).await;
+        let Ok(Ok(checkpoint)) = signed else {
+            continue;
+        };
+        let Some(witnesses) = state.published.witnesses.clone() else {
+            continue;
+        };
+        for witness in witnesses.refs() {
+            let name = witness.verifier.name().to_owned();
+            // One submission, and one more from the size a 409 names.
+            for _ in 0..2 {
+                let (s, w, n, c) = (
+                    state.clone(),
+                    witnesses.clone(),
+                    name.clone(),
+                    checkpoint.clone(),
+                );
+                let body =
+                    tokio::task::spawn_blocking(move || w.request(&s.registry, &n, &c)).await;
+                let body = match body {
+                    Ok(Ok(Some(body))) => body,
+                    Ok(Ok(None)) => break,
+                    Ok(Err(e)) => {
+                        tracing::warn!(witness = %name, error = %e, "cannot prepare a submission");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(witness = %name, error = %e, "cannot prepare a submission");
+                        break;
+                    }
+                };
+                let before = witnesses.status().into_iter().find(|h| h.name == name);
+                let known_error = before.and_then(|h| h.error);
+                let answer = match submit(&client, &witness.url, body).await {
+                    Ok((status, text)) => {
+                        let (w, n, c) = (witnesses.clone(), name.clone(), checkpoint.clone());
+                        tokio::task::spawn_blocking(move || w.answered(&n, &c, status, &text))
+                            .await
+                            .unwrap_or_else(|e| Answer::Failed(e.to_string()))
+                    }
+                    Err(why) => {
+                        let (w, n, y) = (witnesses.clone(), name.clone(), why.clone());
+                        let _ = tokio::task::spawn_blocking(move || w.unreachable(&n, &y)).await;
+                        Answer::Failed(format!("unreachable: {why}"))
+                    }
+                };
+                match answer {
+                    Answer::Cosigned => {
+                        tracing::info!(witness = %name, size = checkpoint.size, "cosigned");
+                        break;
+                    }
+                    Answer::Resubmit => continue,
+                    Answer::Failed(why) => {
+                        // Said once per new reason, not every round.
+                        if known_error.as_deref() != Some(why.as_str()) {
+                            tracing::warn!(witness = %name, size = checkpoint.size,
+                                error = %why, "the witness did not cosign");
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Posts `body` to the witness's `add-checkpoint`: its status and body.
+async fn submit(
+    client: &hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<axum::body::Bytes>,
+    >,
+    url: &str,
+    body: String,
+) -> Result<(u16, String), String> {
+    use http_body_util::BodyExt as _;
+    let request = axum::http::Request::post(format!("{url}/add-checkpoint"))
+        .header(axum::http::header::CONTENT_TYPE, "text/plain")
+        .body(http_body_util::Full::new(axum::body::Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let answer = tokio::time::timeout(WITNESS_ANSWER, async {
+        let response = client.request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = http_body_util::Limited::new(response.into_body(), 64 * 1024)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
+    })
+    .await;
+    answer.unwrap_or_else(|_| Err(format!("no answer within {WITNESS_ANSWER:?}")))
 }

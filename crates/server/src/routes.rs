@@ -49,6 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::proofs::inclusion))
         .routes(routes!(crate::proofs::consistency))
         .routes(routes!(crate::proofs::bundle))
+        .routes(routes!(crate::proofs::witnesses))
 }
 
 fn openapi_info() -> utoipa::openapi::OpenApi {
@@ -859,7 +860,7 @@ async fn dossiers(
         if registry.store().postgres().is_none() {
             let key = s.published.key(&s)?;
             registry
-                .attach_proofs(&mut d, &key)
+                .attach_proofs(&mut d, &key, s.published.witnesses())
                 .map_err(AppError::internal)?;
         }
         Ok(Some(d))
