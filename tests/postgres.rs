@@ -88,6 +88,41 @@ fn the_registry_runs_on_postgresql_as_on_the_embedded_store() {
         Some(body),
     );
     assert_eq!(posted.status, 201, "{}", posted.body);
+    // The Merkle tree follows the log in PostgreSQL too: a checkpoint of
+    // all 222 records, a bundle that verifies offline, tiles.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let checkpoint = loop {
+        let c = common::http::request(&addr, "GET", "/checkpoint", None, None);
+        assert_eq!(c.status, 200, "{}", c.body);
+        if c.body.lines().nth(1) == Some("222") {
+            break c.body;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", c.body);
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    let pg_root = pacta_tlog::Hash::from_base64(checkpoint.lines().nth(2).unwrap()).unwrap();
+    let bundle = common::http::request(
+        &addr,
+        "GET",
+        "/api/v1/proofs/bundle?position=222",
+        None,
+        None,
+    );
+    assert_eq!(bundle.status, 200, "{}", bundle.body);
+    let bundle_file = dir.path().join("222.proof");
+    std::fs::write(&bundle_file, &bundle.body).unwrap();
+    let vkey = ok(pg(&on_pg).args(["key", "show"]));
+    ok(pacta(&dir.path().join("nowhere"))
+        .args(["proof", "verify"])
+        .arg(&bundle_file)
+        .args(["--key", vkey.trim()]));
+    let tile = common::http::request(&addr, "GET", "/tile/entries/000", None, None);
+    assert_eq!(
+        tile.status, 404,
+        "a full bundle of 256 records is not there yet"
+    );
+    let tile = common::http::request(&addr, "GET", "/tile/0/000.p/222", None, None);
+    assert_eq!(tile.status, 200, "{}", tile.body);
     stop(&mut server);
     let head = digest(ok(pg(&on_pg).arg("digest")));
     assert_eq!(head.0, serde_json::json!(222));
@@ -112,6 +147,14 @@ fn the_registry_runs_on_postgresql_as_on_the_embedded_store() {
     ok(pg(&on_pg).args(["export", "--output"]).arg(&export));
     ok(pacta(&imported).arg("import").arg(&export));
     assert_eq!(digest(ok(pacta(&imported).arg("digest"))), head);
+    // The same log, the same tree: the embedded store's root over the
+    // imported records is the root PostgreSQL's checkpoint signed.
+    let store = pacta_store::Store::open(&imported).unwrap();
+    while store.tree_size().unwrap() < 222 {
+        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(store.tree_root(222).unwrap(), pg_root);
 }
 
 /// Posts activities to `addr` from four threads until `stop` is set or the

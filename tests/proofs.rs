@@ -172,7 +172,16 @@ fn verify_checkpoint_checks_the_tree_against_an_old_checkpoint() {
         );
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let now = common::http::request(&addr, "GET", "/checkpoint", None, None);
+    // The server publishes a checkpoint every 5 s while the tree grows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let now = loop {
+        let now = common::http::request(&addr, "GET", "/checkpoint", None, None);
+        if now.body.lines().nth(1) != Some("221") {
+            break now;
+        }
+        assert!(std::time::Instant::now() < deadline, "no newer checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
     let newer = dir.path().join("newer.checkpoint");
     std::fs::write(&newer, &now.body).unwrap();
     let said = ok(pacta(&data).args(["verify", "--checkpoint"]).arg(&old));
@@ -200,25 +209,83 @@ fn verify_checkpoint_checks_the_tree_against_an_old_checkpoint() {
         stderr(&out)
     );
 
-    // An insider rewrites record 50 and rebuilds the tree over it.
+    // An insider rewrites record 50 (a valid write of the store's own
+    // database). Its inclusion proof against the checkpoint published
+    // before fails, and the full walk names it: its bytes fit neither
+    // the chain nor the tree's leaf.
+    let old_checkpoint = {
+        let text = std::fs::read_to_string(&old).unwrap();
+        let note = &text[text.find("\n\n").unwrap() + 2..];
+        let body = &note[..note.rfind("\n\n").unwrap() + 1];
+        pacta_tlog::checkpoint::Checkpoint::parse(body).unwrap()
+    };
     {
         let store = pacta_store::Store::open(&data).unwrap();
+        let leaf = pacta_tlog::leaf_hash(&store.leaf_bytes(50).unwrap().unwrap());
+        let path = store.prove_inclusion(50, 221).unwrap();
+        pacta_tlog::check_record(&path, 221, old_checkpoint.root, 49, leaf).unwrap();
         store
             .tamper_for_tests(50, |bytes| {
                 let at = bytes.windows(7).position(|w| w == b"\"note\":").unwrap();
                 bytes[at + 9] ^= 0x01;
             })
             .unwrap();
+        let leaf = pacta_tlog::leaf_hash(&store.leaf_bytes(50).unwrap().unwrap());
+        let path = store.prove_inclusion(50, 221).unwrap();
+        assert!(pacta_tlog::check_record(&path, 221, old_checkpoint.root, 49, leaf).is_err());
+    }
+    let out = fails(pacta(&data).arg("verify"));
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.contains(r#""first_bad_position": 50"#), "{said}");
+
+    // The insider also rebuilds the tree over the rewritten record: the
+    // tree no longer extends the old checkpoint, and the check names the
+    // first bad record.
+    {
+        let store = pacta_store::Store::open(&data).unwrap();
         store.rebuild_indexes(&mut |_, _| {}).unwrap();
     }
     let out = fails(pacta(&data).args(["verify", "--checkpoint"]).arg(&old));
     assert!(
-        stderr(&out).contains("does not extend the checkpoint"),
+        stderr(&out).contains("does not extend the checkpoint")
+            && stderr(&out).contains("the first bad record is at position 50"),
         "{}",
         stderr(&out)
     );
     let said = String::from_utf8(out.stdout).unwrap();
-    assert!(said.contains(r#""ok": false"#), "{said}");
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(report["ok"], false, "{said}");
+    assert_eq!(report["first_bad_position"], 50, "{said}");
+}
+
+/// A record rewritten together with its chain hash, so that the chain
+/// alone cannot tell, still differs from the leaf the Merkle tree holds:
+/// the full walk names it.
+#[test]
+fn a_record_rewritten_with_its_chain_hash_differs_from_its_leaf() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(pacta(&data).arg("init"));
+    {
+        let store = pacta_store::Store::open(&data).unwrap();
+        let head = store.head().position;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.tree_size().unwrap() < head {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        store
+            .rewrite_rechained_for_tests(head, b"\"recorded_at\":\"20", b"\"recorded_at\":\"19")
+            .unwrap();
+    }
+    let out = fails(pacta(&data).arg("verify"));
+    let said = String::from_utf8(out.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(report["first_bad_position"], 221, "{said}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("Merkle tree"),
+        "{said}"
+    );
 }
 
 /// A witness process cosigns a running registry's checkpoints as the log

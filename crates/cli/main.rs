@@ -1537,13 +1537,11 @@ fn audit(
             id.unwrap_or("")
         );
     };
-    // Each event's proof bundle, where the store keeps the tree.
-    if registry.store().postgres().is_none() {
-        let key = pacta_registry::transparency::LogKey::load_or_create(data)?;
-        // The cosignatures a server kept, for the checkpoint they sign.
-        let witnesses = pacta_registry::witnessing::Witnesses::stored(data)?;
-        registry.attach_proofs(&mut dossiers, &key, Some(&witnesses))?;
-    }
+    // Each event's proof bundle.
+    let key = pacta_registry::transparency::LogKey::load_or_create(data)?;
+    // The cosignatures a server kept, for the checkpoint they sign.
+    let witnesses = pacta_registry::witnessing::Witnesses::stored(data)?;
+    registry.attach_proofs(&mut dossiers, &key, Some(&witnesses))?;
     let names = PartyNames::of(&registry);
     match format {
         DocFormat::Json => output::json(&api::DossiersDto::from(&dossiers))?,
@@ -2105,22 +2103,46 @@ fn verify_checkpoint(data: &Path, file: &Path) -> anyhow::Result<()> {
     };
     let consistent =
         from_root == old.root && check_tree(&proof, size, root, old.size, old.root).is_ok();
-    let report = serde_json::json!({
+    let mut report = serde_json::json!({
         "ok": consistent,
         "checkpoint": {"origin": old.origin, "size": old.size, "root": old.root.to_base64()},
         "tree": {"size": size, "root": root.to_base64()},
         "proof_hashes": proof.len(),
         "seconds": started.elapsed().as_secs_f64(),
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
     if !consistent {
-        bail!(
-            "the log's tree of {} records does not extend the checkpoint: its first {} records \
-             are not those the checkpoint signed (run `pacta verify` to find which)",
-            size,
-            old.size
-        );
+        // Where it went wrong: the full walk names the first record that
+        // does not fit the chain or its leaf in the tree.
+        let chain: pacta_store::VerifyReport = match reader_of_store(data)? {
+            Ok(store) => {
+                let bar = progress_bar(store.head().position, "finding the first bad record");
+                let report = store.verify(&mut |done, _| bar.set_position(done))?;
+                bar.finish_and_clear();
+                report
+            }
+            Err(server) => server.get("/api/v1/audit/chain")?,
+        };
+        let first_bad = chain.first_bad_position.filter(|p| *p <= old.size);
+        report["first_bad_position"] = serde_json::json!(first_bad);
+        report["reason"] = serde_json::json!(first_bad.and(chain.reason.clone()));
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        match first_bad {
+            Some(position) => bail!(
+                "the log's tree of {size} records does not extend the checkpoint of {} records: \
+                 the first bad record is at position {position}: {}",
+                old.size,
+                chain.reason.as_deref().unwrap_or("")
+            ),
+            None => bail!(
+                "the log's tree of {size} records does not extend the checkpoint of {} records, \
+                 yet every record fits the chain and the tree: the log was rewritten and its \
+                 chain and tree recomputed from some record on; compare it with an export or a \
+                 mirror taken before to find which",
+                old.size
+            ),
+        }
     }
+    println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!(
         "the log's tree of {size} records extends the checkpoint of {} records",
         old.size

@@ -157,6 +157,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/api/v1/views/{name}", axum::routing::get(views::view))
+        .route("/tile/{*path}", axum::routing::get(proofs::tile))
         .route("/", axum::routing::get(web::home))
         .route("/partnerships/{id}", axum::routing::get(web::partnership))
         .route("/offers", axum::routing::get(web::offers))

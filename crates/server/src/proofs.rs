@@ -429,3 +429,44 @@ async fn submit(
     .await;
     answer.unwrap_or_else(|_| Err(format!("no answer within {WITNESS_ANSWER:?}")))
 }
+
+/// A tile of the tree for mirrors and monitors (C2SP tlog-tiles):
+/// `GET /tile/L/N[.p/W]` (hashes) and `GET /tile/entries/N[.p/W]`
+/// (records' canonical bytes, each prefixed by its length as a uint16).
+/// A tile never changes once the tree holds it, so it may be cached for
+/// good; one the tree does not hold yet is 404.
+pub(crate) async fn tile(
+    State(state): State<AppState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let tile = pacta_tlog::tile::Tile::parse(&path).map_err(|e| {
+        AppError::bad_request(format!(
+            "{e}: a tile is tile/LEVEL/INDEX[.p/WIDTH] or tile/entries/INDEX[.p/WIDTH], \
+             INDEX in groups of three digits (x001/x234/067)"
+        ))
+    })?;
+    let s = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        tree_size(&s)?;
+        s.registry.store().tile(&tile).map_err(AppError::internal)
+    })
+    .await
+    .map_err(AppError::internal)??
+    .ok_or_else(|| {
+        AppError::not_found(format!(
+            "{} is beyond the tree as it stands",
+            tile.to_path()
+        ))
+    })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/octet-stream"),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -856,13 +856,11 @@ async fn dossiers(
         let Some(mut d) = registry.termination_dossiers(id.as_deref(), strict)? else {
             return Ok(None);
         };
-        // Each event's proof bundle, where the store keeps the tree.
-        if registry.store().postgres().is_none() {
-            let key = s.published.key(&s)?;
-            registry
-                .attach_proofs(&mut d, &key, s.published.witnesses())
-                .map_err(AppError::internal)?;
-        }
+        // Each event's proof bundle.
+        let key = s.published.key(&s)?;
+        registry
+            .attach_proofs(&mut d, &key, s.published.witnesses())
+            .map_err(AppError::internal)?;
         Ok(Some(d))
     })
     .await

@@ -2163,3 +2163,129 @@ async fn dossier_events_carry_proof_bundles() {
     .await;
     assert!(page.text.contains("Appendix: proofs of record"));
 }
+
+/// `GET path`: status, the raw body and the `Cache-Control` header.
+async fn get_raw(f: &Fixture, uri: &str) -> (StatusCode, Vec<u8>, String) {
+    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let res = app(f.state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let cache = res
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, bytes.to_vec(), cache)
+}
+
+/// A mirror that knows only the checkpoint and the tiles (C2SP
+/// tlog-tiles) rebuilds the tree: the level-0 tiles' leaf hashes give the
+/// checkpoint's root, every record in the entry bundles hashes to its
+/// leaf, and a level-1 tile holds the roots of 256-leaf subtrees. Tiles
+/// beyond the tree are 404, malformed paths 400.
+#[tokio::test]
+async fn tiles_let_a_mirror_rebuild_the_tree() {
+    use pacta_tlog::tile::{Tile, TileKind, read_entry_bundle};
+    use pacta_tlog::{Hash, checkpoint::Checkpoint, note};
+    let f = fixture();
+    // Past two full tiles of leaves.
+    for day in 0..300 {
+        let body = json!({"type": "ActivityRecorded", "date": format!("2025-{:02}-{:02}", day % 12 + 1, day % 28 + 1),
+            "data": {"kind": "letter"}, "note": format!("letter {day}")});
+        let a = post(
+            &f,
+            "/api/v1/partnerships/liberecky-kraj--bursa/events",
+            Some(&f.clerk),
+            body,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    }
+    let store = f.state.registry.store().clone();
+    while store.tree_size().unwrap() < head(&f) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let key = get(&f, "/api/v1/proofs/key").await;
+    let verifier = note::Verifier::from_vkey(key.text.trim()).unwrap();
+    let signed = get(&f, "/checkpoint").await;
+    let checkpoint =
+        Checkpoint::parse(&note::open(&signed.text, &[&verifier]).unwrap().text).unwrap();
+    let size = checkpoint.size;
+    assert!(size > 512, "{size}");
+
+    // Level 0 and the entry bundles, as a mirror fetches them.
+    let mut leaves: Vec<Hash> = Vec::new();
+    let mut records: Vec<Vec<u8>> = Vec::new();
+    for index in 0..size.div_ceil(256) {
+        let width = (size - index * 256).min(256);
+        for kind in [TileKind::Hashes { level: 0 }, TileKind::Entries] {
+            let tile = Tile { kind, index, width };
+            let (status, bytes, cache) = get_raw(&f, &format!("/{}", tile.to_path())).await;
+            assert_eq!(status, StatusCode::OK, "{}", tile.to_path());
+            assert!(cache.contains("immutable"), "{cache}");
+            match kind {
+                TileKind::Entries => records.extend(
+                    read_entry_bundle(&bytes)
+                        .unwrap()
+                        .into_iter()
+                        .map(<[u8]>::to_vec),
+                ),
+                TileKind::Hashes { .. } => {
+                    assert_eq!(bytes.len() as u64, width * 32);
+                    leaves.extend(bytes.chunks(32).map(|c| Hash(c.try_into().unwrap())));
+                }
+            }
+        }
+    }
+    assert_eq!(leaves.len() as u64, size);
+    assert_eq!(records.len() as u64, size);
+    for (leaf, record) in leaves.iter().zip(&records) {
+        assert_eq!(*leaf, pacta_tlog::leaf_hash(record));
+    }
+    let root_of = |leaves: &[Hash]| {
+        let mut stored = Vec::new();
+        for (i, leaf) in leaves.iter().enumerate() {
+            let more = pacta_tlog::stored_hashes_for_leaf_hash(i as u64, *leaf, &stored).unwrap();
+            stored.extend(more);
+        }
+        pacta_tlog::tree_hash(leaves.len() as u64, &stored).unwrap()
+    };
+    assert_eq!(root_of(&leaves), checkpoint.root);
+    // The record the store holds at position 300 is the mirror's 300th.
+    assert_eq!(records[299], store.leaf_bytes(300).unwrap().unwrap());
+
+    // Level 1: the roots of each complete block of 256 leaves.
+    let blocks = size / 256;
+    let tile = Tile {
+        kind: TileKind::Hashes { level: 1 },
+        index: 0,
+        width: blocks,
+    };
+    let (status, bytes, _) = get_raw(&f, &format!("/{}", tile.to_path())).await;
+    assert_eq!(status, StatusCode::OK);
+    for (k, chunk) in bytes.chunks(32).enumerate() {
+        assert_eq!(
+            Hash(chunk.try_into().unwrap()),
+            root_of(&leaves[k * 256..(k + 1) * 256])
+        );
+    }
+
+    // Beyond the tree: 404; a full tile where only a partial one is: 404.
+    for beyond in [
+        format!("/tile/0/{:03}", size.div_ceil(256)),
+        format!("/tile/0/{:03}", size / 256),
+        format!("/tile/1/000.p/{}", blocks + 1),
+        "/tile/entries/x001/000".to_owned(),
+    ] {
+        let (status, _, _) = get_raw(&f, &beyond).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{beyond}");
+    }
+    for bad in [
+        "/tile/0/1",
+        "/tile/0/000.p/0",
+        "/tile/x/000",
+        "/tile/0/x000/001",
+    ] {
+        problem(&get(&f, bad).await, 400, "malformed");
+    }
+}

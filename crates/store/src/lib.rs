@@ -1208,12 +1208,18 @@ impl Store {
     /// the indexes: it follows the log behind the acknowledgement, and
     /// [`Store::rebuild_indexes`] builds it again.
     pub fn tree_size(&self) -> Result<u64, Error> {
-        self.embedded_tree()?.leaves()
+        match &self.pg {
+            Some(pg) => pg.tree_size(),
+            None => self.tree().leaves(),
+        }
     }
 
     /// The root hash of the tree of the first `size` records (RFC 9162).
     pub fn tree_root(&self, size: u64) -> Result<pacta_tlog::Hash, Error> {
-        self.embedded_tree()?.root(size)
+        match &self.pg {
+            Some(pg) => pg.tree_root(size),
+            None => self.tree().root(size),
+        }
     }
 
     /// The inclusion proof of the record at `position` in the tree of the
@@ -1229,7 +1235,10 @@ impl Store {
                 disk_full: false,
             });
         }
-        self.embedded_tree()?.prove_leaf(size, position - 1)
+        match &self.pg {
+            Some(pg) => pg.prove_leaf(size, position - 1),
+            None => self.tree().prove_leaf(size, position - 1),
+        }
     }
 
     /// The consistency proof from the tree of the first `old` records to
@@ -1241,28 +1250,63 @@ impl Store {
                 disk_full: false,
             });
         }
-        self.embedded_tree()?.prove_consistency(size, old)
+        match &self.pg {
+            Some(pg) => pg.prove_tree(size, old),
+            None => self.tree().prove_consistency(size, old),
+        }
     }
 
     /// The leaf bytes of the record at `position`: its canonical JSON, as
     /// the chain and the tree hash it.
     pub fn leaf_bytes(&self, position: u64) -> Result<Option<Vec<u8>>, Error> {
-        self.embedded_tree()?;
+        if let Some(pg) = &self.pg {
+            return pg.leaf_bytes(position);
+        }
         match self.inner.log.get(position.to_be_bytes())? {
             None => Ok(None),
             Some(v) => Ok(Some(split_value(position, &v)?.2.to_vec())),
         }
     }
 
-    fn embedded_tree(&self) -> Result<&tree::Tree, Error> {
-        if self.pg.is_some() {
-            return Err(Error::Storage {
-                reason: "the Merkle tree is kept by the embedded store only, not yet on PostgreSQL"
-                    .into(),
-                disk_full: false,
-            });
+    /// The bytes of a tile of the tree (C2SP tlog-tiles): a hash tile's
+    /// hashes, or an entry bundle of the records' canonical bytes; `None`
+    /// while the tree does not yet hold every node or record it covers.
+    pub fn tile(&self, tile: &pacta_tlog::tile::Tile) -> Result<Option<Vec<u8>>, Error> {
+        use pacta_tlog::tile::TileKind;
+        match tile.leaves_needed() {
+            Some(needed) if needed <= self.tree_size()? => {}
+            _ => return Ok(None),
         }
-        Ok(self.inner.index.tree())
+        match tile.kind {
+            TileKind::Hashes { .. } => {
+                let hashes = match &self.pg {
+                    Some(pg) => pg.tree_nodes(tile.height(), tile.first(), tile.width)?,
+                    None => self.tree().nodes(tile.height(), tile.first(), tile.width)?,
+                };
+                Ok(Some(hashes.iter().flat_map(|h| h.0).collect()))
+            }
+            TileKind::Entries => {
+                let mut records = Vec::with_capacity(tile.width as usize);
+                for position in tile.first() + 1..=tile.first() + tile.width {
+                    let bytes = self.leaf_bytes(position)?.ok_or_else(|| Error::Corrupt {
+                        position,
+                        reason: "the tree covers it, the log has no record there".into(),
+                    })?;
+                    records.push(bytes);
+                }
+                pacta_tlog::tile::entry_bundle(records.iter().map(Vec::as_slice))
+                    .map(Some)
+                    .map_err(|e| Error::Storage {
+                        reason: e.to_string(),
+                        disk_full: false,
+                    })
+            }
+        }
+    }
+
+    /// The embedded store's tree.
+    fn tree(&self) -> &tree::Tree {
+        self.inner.index.tree()
     }
 
     /// The last position the derived indexes hold in their trees (the
@@ -1294,13 +1338,19 @@ impl Store {
         Ok(())
     }
 
-    /// Recomputes the hash chain from position 1 to the head.
+    /// Recomputes the hash chain from position 1 to the head, and checks
+    /// each record the Merkle tree covers against the leaf it holds.
     /// `progress(done, total)` is called now and then.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, Error> {
         if let Some(pg) = &self.pg {
             return pg.verify(progress);
         }
-        verify::verify(&self.inner.log, self.head(), progress)
+        verify::verify(
+            &self.inner.log,
+            Some(self.inner.index.tree()),
+            self.head(),
+            progress,
+        )
     }
 
     /// Checks that the log still extends a digest taken earlier: the
@@ -1314,7 +1364,13 @@ impl Store {
         if let Some(pg) = &self.pg {
             return pg.verify_digest(digest, progress);
         }
-        verify::verify_digest(&self.inner.log, self.head(), digest, progress)
+        verify::verify_digest(
+            &self.inner.log,
+            Some(self.inner.index.tree()),
+            self.head(),
+            digest,
+            progress,
+        )
     }
 }
 

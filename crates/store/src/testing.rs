@@ -33,6 +33,32 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the first `from` in the record at `position` with `to`
+    /// (same length) and stores the chain hash recomputed over the new
+    /// bytes, as an insider covering their tracks would: at the head, the
+    /// chain alone no longer shows it. For tests.
+    #[doc(hidden)]
+    pub fn rewrite_rechained_for_tests(
+        &self,
+        position: u64,
+        from: &[u8],
+        to: &[u8],
+    ) -> Result<(), Error> {
+        assert_eq!(from.len(), to.len(), "a rewrite keeps the length");
+        self.tamper_for_tests(position, |bytes| {
+            let json = &mut bytes[64..];
+            let at = json
+                .windows(from.len())
+                .position(|w| w == from)
+                .expect("the record holds the bytes to rewrite");
+            json[at..at + to.len()].copy_from_slice(to);
+            let mut prev = [0u8; 32];
+            prev.copy_from_slice(&bytes[32..64]);
+            let hash = crate::canonical::chain_hash(&crate::Digest(prev), &bytes[64..]);
+            bytes[..32].copy_from_slice(&hash.0);
+        })
+    }
+
     /// Drops the Merkle tree's hashes but not the indexes, as a store
     /// written before the tree existed has them: the next open builds the
     /// tree from the log.

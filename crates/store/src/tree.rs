@@ -115,6 +115,21 @@ impl Tree {
         Ok(())
     }
 
+    /// The stored hash of leaf `n` (the record at position `n + 1`).
+    pub(crate) fn leaf(&self, n: u64) -> Result<Hash, Error> {
+        read_one(&self.hashes, pacta_tlog::stored_hash_index(0, n)).map_err(tlog_error)
+    }
+
+    /// The stored hashes of the nodes at `height` with indexes `first`
+    /// to `first + count - 1` (each must be complete in the tree).
+    pub(crate) fn nodes(&self, height: u8, first: u64, count: u64) -> Result<Vec<Hash>, Error> {
+        (first..first + count)
+            .map(|n| {
+                read_one(&self.hashes, pacta_tlog::stored_hash_index(height, n)).map_err(tlog_error)
+            })
+            .collect()
+    }
+
     /// Drops every stored hash.
     pub(crate) fn clear(&self) -> Result<(), Error> {
         self.meta.remove(LEAVES_KEY)?;

@@ -110,8 +110,17 @@ impl Findings {
 }
 
 /// Walks the chain from `from` to `head`. The record before `from` is
-/// not read: the link into `from` is checked only when `from` is 1.
-fn walk(log: &sled::Tree, from: u64, head: Head, progress: &mut dyn FnMut(u64, u64)) -> Findings {
+/// not read: the link into `from` is checked only when `from` is 1. With
+/// a `tree`, each record the tree covers must also hash to the leaf the
+/// tree holds for it.
+fn walk(
+    log: &sled::Tree,
+    tree: Option<&crate::tree::Tree>,
+    from: u64,
+    head: Head,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Findings {
+    let leaves = tree.map_or(0, |t| t.leaves().unwrap_or(0));
     let mut found = Findings {
         intact_to: from.saturating_sub(1),
         ..Findings::default()
@@ -158,6 +167,30 @@ fn walk(log: &sled::Tree, from: u64, head: Head, progress: &mut dyn FnMut(u64, u
             });
             fits = false;
         }
+        if fits
+            && position <= leaves
+            && let Some(tree) = tree
+        {
+            let leaf = pacta_tlog::leaf_hash(json);
+            match tree.leaf(position - 1) {
+                Ok(held) if held == leaf => {}
+                Ok(held) => {
+                    found.mismatch(position, || {
+                        format!(
+                            "its bytes hash to the leaf {}, but the Merkle tree holds {} for it: \
+                             the record or the tree was rewritten",
+                            leaf.to_base64(),
+                            held.to_base64()
+                        )
+                    });
+                    fits = false;
+                }
+                Err(e) => {
+                    found.mismatch(position, || format!("its Merkle tree leaf: {e}"));
+                    fits = false;
+                }
+            }
+        }
         if fits && found.first_bad.is_none() {
             found.intact_to = position;
         }
@@ -180,11 +213,12 @@ fn walk(log: &sled::Tree, from: u64, head: Head, progress: &mut dyn FnMut(u64, u
 
 pub(crate) fn verify(
     log: &sled::Tree,
+    tree: Option<&crate::tree::Tree>,
     head: Head,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<VerifyReport, Error> {
     progress(0, head.position);
-    let found = walk(log, 1, head, progress);
+    let found = walk(log, tree, 1, head, progress);
     progress(head.position, head.position);
     Ok(VerifyReport {
         ok: found.first_bad.is_none(),
@@ -207,16 +241,17 @@ pub(crate) fn verify(
 /// does not, and why.
 pub(crate) fn check_tail(log: &sled::Tree, head: Head, n: u64) -> Option<(u64, String)> {
     let from = head.position.saturating_sub(n).max(1);
-    walk(log, from, head, &mut |_, _| {}).first_bad
+    walk(log, None, from, head, &mut |_, _| {}).first_bad
 }
 
 pub(crate) fn verify_digest(
     log: &sled::Tree,
+    tree: Option<&crate::tree::Tree>,
     head: Head,
     digest: Head,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<DigestCheck, Error> {
-    let chain = verify(log, head, progress)?;
+    let chain = verify(log, tree, head, progress)?;
     let stored = if digest.position == 0 {
         Ok(Some(Digest::ZERO))
     } else {

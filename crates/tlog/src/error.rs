@@ -37,6 +37,11 @@ pub enum Error {
     #[error("no stored hash at index {0}")]
     MissingHash(u64),
 
+    /// A tile path or entry bundle that does not follow
+    /// c2sp.org/tlog-tiles.
+    #[error("malformed tile: {0}")]
+    MalformedTilePath(&'static str),
+
     /// A hash that is not 32 bytes in canonical base64 or hex.
     #[error("malformed hash")]
     MalformedHash,

@@ -83,6 +83,7 @@ mod error;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod tile;
 pub mod tree;
 mod util;
 

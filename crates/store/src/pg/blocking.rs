@@ -79,6 +79,9 @@ pub struct PgStore {
 struct Inner {
     /// Taken only when the last handle is dropped.
     log: Option<PgLog>,
+    /// The task keeping the Merkle tree up with the head; stopped first
+    /// when the last handle is dropped.
+    tree: Option<tokio::task::JoinHandle<()>>,
     head: watch::Receiver<Head>,
     /// Dropped last: the log's tasks run on it.
     runtime: OwnRuntime,
@@ -110,9 +113,16 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // Closing on the runtime lets the writer give up the leadership
         // (unlock, close its session) before the runtime stops.
+        let tree = self.tree.take();
         if let Some(log) = self.log.take() {
             let (tx, rx) = std_mpsc::sync_channel(1);
             self.runtime.handle.spawn(async move {
+                // The builder holds a handle on the log: gone before the
+                // log closes.
+                if let Some(tree) = tree {
+                    tree.abort();
+                    let _ = tree.await;
+                }
                 log.close().await;
                 let _ = tx.send(());
             });
@@ -177,9 +187,11 @@ impl PgStore {
         let url = url.to_owned();
         let log = wait_on(&runtime.handle, async move { PgLog::connect(&url).await })??;
         let head = log.subscribe();
+        let tree = runtime.handle.spawn(super::tree::follow(log.clone()));
         Ok(PgStore {
             inner: Arc::new(Inner {
                 log: Some(log),
+                tree: Some(tree),
                 head,
                 runtime,
             }),
@@ -336,6 +348,69 @@ impl PgStore {
     pub fn import_blocking(&self, records: Vec<Recorded>) -> Result<Head, Error> {
         let log = self.log().clone();
         self.wait(async move { log.import(records).await })
+    }
+
+    /// How many records the Merkle tree covers (it follows the head).
+    pub fn tree_size(&self) -> Result<u64, Error> {
+        let log = self.log().clone();
+        self.wait(async move { log.tree_leaves().await })
+    }
+
+    /// Runs `f` (a `pacta_tlog` function over stored hashes) on the
+    /// tree's hashes, once the tree covers `size` records.
+    fn with_tree<T: Send + 'static>(
+        &self,
+        size: u64,
+        f: impl Fn(&dyn pacta_tlog::HashReader) -> Result<T, pacta_tlog::Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let log = self.log().clone();
+        self.wait(async move {
+            let leaves = log.tree_leaves().await?;
+            if size > leaves {
+                return Err(Error::Storage {
+                    reason: format!(
+                        "the Merkle tree covers {leaves} records so far, not {size}; \
+                         it follows the log behind the acknowledgement"
+                    ),
+                    disk_full: false,
+                });
+            }
+            log.with_hashes(f).await
+        })
+    }
+
+    /// The root of the tree of the first `size` records.
+    pub fn tree_root(&self, size: u64) -> Result<pacta_tlog::Hash, Error> {
+        self.with_tree(size, move |r| pacta_tlog::tree_hash(size, r))
+    }
+
+    /// The inclusion proof of leaf `leaf` in the tree of `size` leaves.
+    pub fn prove_leaf(&self, size: u64, leaf: u64) -> Result<Vec<pacta_tlog::Hash>, Error> {
+        self.with_tree(size, move |r| pacta_tlog::prove_record(size, leaf, r))
+    }
+
+    /// The consistency proof from the tree of `old` leaves to that of
+    /// `size`.
+    pub fn prove_tree(&self, size: u64, old: u64) -> Result<Vec<pacta_tlog::Hash>, Error> {
+        self.with_tree(size, move |r| pacta_tlog::prove_tree(size, old, r))
+    }
+
+    /// The stored hashes of the nodes at `height` with indexes `first` to
+    /// `first + count - 1`.
+    pub fn tree_nodes(
+        &self,
+        height: u8,
+        first: u64,
+        count: u64,
+    ) -> Result<Vec<pacta_tlog::Hash>, Error> {
+        let log = self.log().clone();
+        self.wait(async move { log.tree_nodes(height, first, count).await })
+    }
+
+    /// The canonical bytes of the record at `position`.
+    pub fn leaf_bytes(&self, position: u64) -> Result<Option<Vec<u8>>, Error> {
+        let log = self.log().clone();
+        self.wait(async move { log.leaf_bytes(position).await })
     }
 
     /// The last committed record's position and hash, as this process

@@ -87,6 +87,7 @@
 pub mod blocking;
 mod listen;
 mod schema;
+mod tree;
 mod verify;
 mod writer;
 

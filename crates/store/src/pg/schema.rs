@@ -26,6 +26,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "kv",
         sql: include_str!("../../migrations/002_kv.sql"),
     },
+    Migration {
+        version: 3,
+        name: "tlog",
+        sql: include_str!("../../migrations/003_tlog.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
