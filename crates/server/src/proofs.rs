@@ -26,8 +26,11 @@ pub const PUBLISH_EVERY: Duration = Duration::from_secs(5);
 /// handlers and the publisher.
 #[derive(Default)]
 pub struct Published {
-    key: Mutex<Option<Arc<LogKey>>>,
-    latest: Mutex<Option<(SignedCheckpoint, Instant)>>,
+    /// The key, and its file's identity (inode, modification time) when
+    /// it was read.
+    key: Mutex<Option<(Arc<LogKey>, (u64, std::time::SystemTime))>>,
+    /// The latest checkpoint, when it was signed, and by which key.
+    latest: Mutex<Option<(SignedCheckpoint, Instant, Arc<LogKey>)>>,
     witnesses: Option<Arc<Witnesses>>,
 }
 
@@ -62,36 +65,53 @@ impl Published {
         checkpoint
     }
 
-    /// The log's key, loaded (or made) on first use.
+    /// The log's key, loaded (or made) on first use, and read again when
+    /// its file changed (after `pacta key rotate`), so that a rotation
+    /// takes effect without a restart.
     pub(crate) fn key(&self, state: &AppState) -> Result<Arc<LogKey>, AppError> {
+        let dir = state.registry.store().path();
+        let path = dir.join(pacta_registry::transparency::KEY_FILE);
+        // A rotation writes a new file (a new inode) in its place.
+        let modified = || {
+            use std::os::unix::fs::MetadataExt as _;
+            let m = std::fs::metadata(&path).ok()?;
+            Some((m.ino(), m.modified().ok()?))
+        };
         let mut key = self.key.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = key.as_ref() {
+        if let Some((k, at)) = key.as_ref()
+            && modified() == Some(*at)
+        {
             return Ok(k.clone());
         }
-        let loaded = Arc::new(
-            LogKey::load_or_create(state.registry.store().path()).map_err(AppError::internal)?,
-        );
-        *key = Some(loaded.clone());
+        let loaded = Arc::new(LogKey::load_or_create(dir).map_err(AppError::internal)?);
+        if let Some(at) = modified() {
+            if key.is_some() {
+                tracing::info!(key = %loaded.verifier_key(), "the log's key changed; signing with the new one");
+            }
+            *key = Some((loaded.clone(), at));
+        }
         Ok(loaded)
     }
 
     /// The latest checkpoint, signed anew when the tree grew and it is
-    /// [`PUBLISH_EVERY`] old, or when `covering` is beyond it.
+    /// [`PUBLISH_EVERY`] old, when `covering` is beyond it, or when the
+    /// key changed.
     fn latest(&self, state: &AppState, covering: u64) -> Result<SignedCheckpoint, AppError> {
+        let key = self.key(state)?;
         let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         let size = state.registry.store().tree_size().map_err(unavailable)?;
-        if let Some((checkpoint, at)) = latest.as_ref()
+        if let Some((checkpoint, at, by)) = latest.as_ref()
+            && Arc::ptr_eq(by, &key)
             && checkpoint.size >= covering
             && (checkpoint.size == size || at.elapsed() < PUBLISH_EVERY)
         {
             return Ok(checkpoint.clone());
         }
-        let key = self.key(state)?;
         let checkpoint = state
             .registry
             .checkpoint(&key)
             .map_err(AppError::internal)?;
-        *latest = Some((checkpoint.clone(), Instant::now()));
+        *latest = Some((checkpoint.clone(), Instant::now(), key));
         Ok(checkpoint)
     }
 }

@@ -2289,3 +2289,28 @@ async fn tiles_let_a_mirror_rebuild_the_tree() {
         problem(&get(&f, bad).await, 400, "malformed");
     }
 }
+
+/// `pacta key rotate` takes effect on a running server: the next
+/// checkpoint is signed with the new key, and the old key still verifies
+/// the checkpoint signed before.
+#[tokio::test]
+async fn a_rotated_key_signs_the_next_checkpoint_without_a_restart() {
+    use pacta_registry::transparency::LogKey;
+    use pacta_tlog::note;
+    let f = fixture();
+    let store = f.state.registry.store().clone();
+    while store.tree_size().unwrap() < head(&f) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let before = get(&f, "/checkpoint").await.text;
+    let old_key = get(&f, "/api/v1/proofs/key").await.text;
+    let (old, new) = LogKey::rotate(store.path(), None).unwrap();
+    assert_eq!(old, old_key.trim());
+    let after = get(&f, "/checkpoint").await.text;
+    let served_key = get(&f, "/api/v1/proofs/key").await.text;
+    assert_eq!(served_key.trim(), new);
+    let verifier = |k: &str| note::Verifier::from_vkey(k).unwrap();
+    note::open(&after, &[&verifier(&new)]).unwrap();
+    assert!(note::open(&after, &[&verifier(&old)]).is_err());
+    note::open(&before, &[&verifier(&old)]).unwrap();
+}
