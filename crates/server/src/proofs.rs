@@ -22,13 +22,16 @@ use crate::request::{BundleQuery, ConsistencyQuery, InclusionQuery, NoQuery, Que
 /// old: every checkpoint served is at most this much behind the tree.
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(5);
 
+/// A file's inode and modification time: a rotation changes both.
+type FileIdentity = (u64, std::time::SystemTime);
+
 /// The log's key, its latest checkpoint and its witnesses, shared by the
 /// handlers and the publisher.
 #[derive(Default)]
 pub struct Published {
     /// The key, and its file's identity (inode, modification time) when
     /// it was read.
-    key: Mutex<Option<(Arc<LogKey>, (u64, std::time::SystemTime))>>,
+    key: Mutex<Option<(Arc<LogKey>, FileIdentity)>>,
     /// The latest checkpoint, when it was signed, and by which key.
     latest: Mutex<Option<(SignedCheckpoint, Instant, Arc<LogKey>)>>,
     witnesses: Option<Arc<Witnesses>>,
