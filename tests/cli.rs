@@ -189,3 +189,54 @@ fn import_names_the_field_over_its_bound() {
         "{err}"
     );
 }
+
+/// `export --derived` gives each record the `derived` object of
+/// `/api/v1/events` (the same through a running server as from the
+/// store), and `import` sets it aside: the import has the same head.
+#[test]
+fn an_export_with_derived_facts_imports_to_the_same_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, copy) = (dir.path().join("data"), dir.path().join("copy"));
+    ok(pacta(&data).arg("init"));
+    let exported = dir.path().join("derived.ndjson");
+    ok(pacta(&data)
+        .args(["export", "--derived", "--output"])
+        .arg(&exported));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 221);
+    assert!(lines.iter().all(|l| l["derived"].is_object()));
+    assert!(lines.iter().any(|l| l["derived"]["earliest"].is_string()));
+    let signed = lines
+        .iter()
+        .find(|l| l["type"] == "Signed" && l["stream"] == "partnership/liberecky-kraj--bursa")
+        .expect("the Bursa agreement");
+    assert_eq!(signed["derived"]["home"], "liberecky-kraj");
+    assert_eq!(signed["derived"]["partner"], "bursa");
+
+    // Through a running server: the same lines.
+    let (mut server, _) = common::serving(pacta(&data).args(["serve", "--listen", "127.0.0.1:0"]));
+    let remote = ok(pacta(&data).args(["export", "--derived"]));
+    common::stop(&mut server);
+    let remote: Vec<serde_json::Value> = remote
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(remote, lines);
+
+    ok(pacta(&copy).arg("import").arg(&exported));
+    let head = |data: &std::path::Path| {
+        let v: serde_json::Value = serde_json::from_str(&ok(pacta(data).arg("digest"))).unwrap();
+        (v["position"].clone(), v["hash"].clone())
+    };
+    assert_eq!(head(&copy), head(&data));
+    // With CSV it is a usage error.
+    let out = pacta(&data)
+        .args(["export", "--derived", "--format", "csv", "--what", "events"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

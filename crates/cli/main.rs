@@ -133,6 +133,12 @@ enum Command {
         /// (default: NAME.csv-metadata.json beside `--output NAME.csv`).
         #[arg(long)]
         metadata: Option<PathBuf>,
+        /// NDJSON only: add to each record its `derived` object, as
+        /// `/api/v1/events` gives it (the date as days, the parties of a
+        /// partnership's record). It is not part of the hashed record;
+        /// `import` sets it aside.
+        #[arg(long, conflicts_with_all = ["what", "valid_on", "metadata"])]
+        derived: bool,
     },
     /// Recompute the hash chain from the first record to the head.
     ///
@@ -588,7 +594,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             what: None,
             valid_on: None,
             metadata: None,
+            derived: true,
+        } => export_derived(data, output.as_deref()),
+        Command::Export {
+            output,
+            format: ExportFormat::Ndjson,
+            what: None,
+            valid_on: None,
+            metadata: None,
+            derived: false,
         } => export(data, output.as_deref(), false),
+        Command::Export {
+            format: ExportFormat::Csv,
+            derived: true,
+            ..
+        } => usage_error(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--derived goes with --format ndjson",
+        )),
         Command::Export {
             format: ExportFormat::Ndjson,
             ..
@@ -602,6 +625,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             what,
             valid_on,
             metadata,
+            derived: false,
         } => export_csv(
             data,
             output.as_deref(),
@@ -1852,6 +1876,42 @@ fn export_output(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Writ
     Ok(BufWriter::new(out))
 }
 
+/// The log as NDJSON with each record's `derived` object, as the HTTP
+/// API gives it: through the running server, or from the registry.
+fn export_derived(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+    let mut out = export_output(output)?;
+    let mut line = |value: &serde_json::Value| -> anyhow::Result<()> {
+        serde_json::to_writer(&mut out, value)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    };
+    if let Some(server) = running_server(data)? {
+        let mut after = 0;
+        loop {
+            let page: api::EventPage =
+                server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
+            for item in &page.items {
+                line(item)?;
+            }
+            match page.next_after {
+                Some(next) if !page.items.is_empty() => after = next,
+                _ => break,
+            }
+        }
+    } else {
+        let registry = open_registry(data)?;
+        let bar = progress_bar(registry.store().head().position, "export");
+        for record in registry.store().read_from(0) {
+            line(&api::record_out(&registry, &record?))?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
+    drop(line);
+    out.flush()?;
+    Ok(())
+}
+
 /// The export through the running server: the log's pages, each record
 /// written as the local export writes it.
 fn export_remote(server: &remote::Remote, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
@@ -1992,8 +2052,15 @@ fn import_export(data: &Path, path: &Path) -> anyhow::Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        let record: Recorded = serde_json::from_str(&line)
-            .with_context(|| format!("{}:{}: not a record", path.display(), n + 1))?;
+        // A line of `export --derived` carries `derived`, outside the
+        // hashed record: set aside.
+        let record: Result<Recorded, _> = if line.contains("\"derived\":") {
+            serde_json::from_str(&line).and_then(api::record_in)
+        } else {
+            serde_json::from_str(&line)
+        };
+        let record =
+            record.with_context(|| format!("{}:{}: not a record", path.display(), n + 1))?;
         let position = record.envelope.position;
         if position <= start_head.position {
             // Already in the store: it must be the very same record.
