@@ -1907,7 +1907,6 @@ fn export_derived(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         }
         bar.finish_and_clear();
     }
-    drop(line);
     out.flush()?;
     Ok(())
 }
