@@ -59,6 +59,15 @@ impl Store {
         })
     }
 
+    /// Stops (or resumes) keeping the Merkle tree in every store of this
+    /// process: the writer hashes no leaf, the index builder stores no
+    /// tree hash. Only for the benchmark that measures what the tree costs
+    /// appends; a store written so has no usable tree.
+    #[doc(hidden)]
+    pub fn set_tree_off_for_benchmarks(off: bool) {
+        crate::tree::set_off(off);
+    }
+
     /// Drops the Merkle tree's hashes but not the indexes, as a store
     /// written before the tree existed has them: the next open builds the
     /// tree from the log.

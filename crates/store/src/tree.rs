@@ -1,21 +1,47 @@
 //! The Merkle tree over the log (RFC 9162 §2.1, see `pacta_tlog`): leaf
 //! `n` is the record at position `n + 1`, its bytes the canonical JSON the
 //! hash chain covers. The tree's hashes are kept in the log database's
-//! `tlog` tree in the stored-hash layout of Go's `sumdb/tlog` (key: the
-//! stored hash index, big-endian; value: 32 bytes), with the number of
-//! leaves they cover under `tlog` in `meta`.
+//! `tlog-chunks` tree in the stored-hash layout of Go's `sumdb/tlog`, in
+//! chunks of [`CHUNK`] consecutive stored hashes (key: the stored hash
+//! index divided by [`CHUNK`], big-endian; value: up to [`CHUNK`] × 32
+//! bytes), with the number of leaves they cover under `tlog-chunks` in
+//! `meta`. A chunk is one sled write for about sixteen records, where a
+//! key per hash cost two writes per record and slowed appends (see
+//! BENCHMARKS.md). Stores whose tree was kept a hash per key (the `tlog`
+//! tree) build the chunked one from the log once, and drop the old one.
 //!
 //! They are derived data, like the stream and event-id indexes: the index
 //! builder appends them behind the acknowledgement, O(log n) per record,
 //! and they are rebuilt from the log when missing or dropped. Appending
 //! never waits for them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use pacta_tlog::{Hash, HashReader};
 
 use crate::Error;
 
+/// Set by [`crate::Store::set_tree_off_for_benchmarks`]: no leaf is hashed
+/// and no tree hash stored, to measure what the tree costs appends.
+static OFF: AtomicBool = AtomicBool::new(false);
+
+/// Whether the tree is kept (always, outside that benchmark).
+pub(crate) fn on() -> bool {
+    !OFF.load(Ordering::Relaxed)
+}
+
+pub(crate) fn set_off(off: bool) {
+    OFF.store(off, Ordering::Relaxed);
+}
+
 /// The key of the number of leaves in the `meta` tree.
-pub(crate) const LEAVES_KEY: &[u8] = b"tlog";
+pub(crate) const LEAVES_KEY: &[u8] = b"tlog-chunks";
+
+/// Stored hashes per sled value.
+pub(crate) const CHUNK: u64 = 32;
+
+/// The tree of the layout before chunks, and its count in `meta`.
+const OLD_TREE: &str = "tlog";
 
 /// The tree's stored hashes.
 #[derive(Clone)]
@@ -54,10 +80,14 @@ impl HashReader for Overlay<'_> {
 fn read_one(hashes: &sled::Tree, index: u64) -> Result<Hash, pacta_tlog::Error> {
     let missing = || pacta_tlog::Error::MissingHash(index);
     let value = hashes
-        .get(index.to_be_bytes())
+        .get((index / CHUNK).to_be_bytes())
         .map_err(|e| pacta_tlog::Error::Storage(Box::new(e)))?
         .ok_or_else(missing)?;
-    let bytes: [u8; 32] = value.as_ref().try_into().map_err(|_| missing())?;
+    let at = (index % CHUNK) as usize * 32;
+    let bytes: [u8; 32] = value
+        .get(at..at + 32)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(missing)?;
     Ok(Hash(bytes))
 }
 
@@ -72,8 +102,17 @@ impl HashReader for Stored<'_> {
 
 impl Tree {
     pub(crate) fn open(db: &sled::Db, meta: &sled::Tree) -> Result<Tree, Error> {
+        if db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == OLD_TREE.as_bytes())
+        {
+            // A hash per key: built again in chunks from the log.
+            db.drop_tree(OLD_TREE)?;
+            meta.remove(OLD_TREE)?;
+        }
         Ok(Tree {
-            hashes: db.open_tree("tlog")?,
+            hashes: db.open_tree("tlog-chunks")?,
             meta: meta.clone(),
         })
     }
@@ -106,9 +145,33 @@ impl Tree {
                 .map_err(tlog_error)?;
             new.extend(hashes);
         }
-        for (i, hash) in new.iter().enumerate() {
-            self.hashes
-                .insert((base + i as u64).to_be_bytes(), hash.0.as_slice())?;
+        // Chunk by chunk: the first keeps the hashes it held below `base`
+        // (and drops any a crash left above it).
+        let mut index = base;
+        let mut rest = new.as_slice();
+        while !rest.is_empty() {
+            let chunk = index / CHUNK;
+            let offset = (index % CHUNK) as usize;
+            let mut value = match offset {
+                0 => Vec::with_capacity(CHUNK as usize * 32),
+                _ => {
+                    let held = self.hashes.get(chunk.to_be_bytes())?.unwrap_or_default();
+                    let keep = held.get(..offset * 32).ok_or_else(|| Error::Storage {
+                        reason: format!(
+                            "the Merkle tree: chunk {chunk} lacks hashes below {index}"
+                        ),
+                        disk_full: false,
+                    })?;
+                    keep.to_vec()
+                }
+            };
+            let take = rest.len().min(CHUNK as usize - offset);
+            for hash in &rest[..take] {
+                value.extend_from_slice(&hash.0);
+            }
+            self.hashes.insert(chunk.to_be_bytes(), value)?;
+            rest = &rest[take..];
+            index += take as u64;
         }
         let count = first + leaves.len() as u64;
         self.meta.insert(LEAVES_KEY, &count.to_be_bytes())?;
@@ -207,6 +270,10 @@ mod tests {
             );
         }
         assert!(tree.root(101).is_err());
+        // Every stored hash, across the chunks, is the one of the whole.
+        for (i, hash) in all.iter().enumerate() {
+            assert_eq!(read_one(&tree.hashes, i as u64).unwrap(), *hash, "{i}");
+        }
         let proof = tree.prove_leaf(100, 42).unwrap();
         pacta_tlog::check_record(&proof, 100, tree.root(100).unwrap(), 42, leaves[42]).unwrap();
         let proof = tree.prove_consistency(100, 37).unwrap();
@@ -218,5 +285,55 @@ mod tests {
             tree.root(37).unwrap(),
         )
         .unwrap();
+    }
+
+    /// A crash after the hashes of a batch were written but before the
+    /// count moved: the batch is appended again over them, and the tree
+    /// is that of the whole.
+    #[test]
+    fn a_batch_written_again_after_a_crash_leaves_the_same_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        let tree = Tree::open(&db, &meta).unwrap();
+        let leaves: Vec<Hash> = (0..70u32)
+            .map(|i| pacta_tlog::leaf_hash(&i.to_be_bytes()))
+            .collect();
+        tree.append(0, &leaves[..21]).unwrap();
+        tree.append(21, &leaves[21..50]).unwrap();
+        // Back to 21 leaves, as a crash before the count's write leaves it.
+        meta.insert(LEAVES_KEY, &21u64.to_be_bytes()).unwrap();
+        tree.append(21, &leaves[21..33]).unwrap();
+        tree.append(33, &leaves[33..]).unwrap();
+        let mut all = Vec::new();
+        for (i, leaf) in leaves.iter().enumerate() {
+            all.extend(pacta_tlog::stored_hashes_for_leaf_hash(i as u64, *leaf, &all).unwrap());
+        }
+        assert_eq!(
+            tree.root(70).unwrap(),
+            pacta_tlog::tree_hash(70, &all).unwrap()
+        );
+    }
+
+    /// A store whose tree was kept a hash per key loses that tree on open
+    /// (its count too), so that the chunked tree is built from the log.
+    #[test]
+    fn the_tree_of_a_hash_per_key_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        db.open_tree(OLD_TREE)
+            .unwrap()
+            .insert(0u64.to_be_bytes(), &[7u8; 32])
+            .unwrap();
+        meta.insert(OLD_TREE, &1u64.to_be_bytes()).unwrap();
+        let tree = Tree::open(&db, &meta).unwrap();
+        assert_eq!(tree.leaves().unwrap(), 0);
+        assert!(
+            !db.tree_names()
+                .iter()
+                .any(|n| n.as_ref() == OLD_TREE.as_bytes())
+        );
+        assert!(meta.get(OLD_TREE).unwrap().is_none());
     }
 }

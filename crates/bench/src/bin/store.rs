@@ -65,7 +65,7 @@ fn pg_appends(rt: &tokio::runtime::Runtime, url: &str, n: u64, appenders: u64) -
         let conn = tokio::spawn(connection);
         client
             .batch_execute(
-                "DROP TABLE IF EXISTS log, head, kv, schema_migrations CASCADE; \
+                "DROP TABLE IF EXISTS log, head, kv, tlog_hashes, tlog_size, schema_migrations CASCADE; \
                  DROP FUNCTION IF EXISTS pacta_log_append_only CASCADE",
             )
             .await
@@ -149,12 +149,36 @@ fn main() -> anyhow::Result<()> {
 
     let pg = std::env::var("PACTA_BENCH_PG").ok();
     let (mut raw, mut raw_sync, mut one, mut many) = (vec![], vec![], vec![], vec![]);
+    // The same appends with the Merkle tree off, measured beside each
+    // round's: the tree's cost as a ratio within one run.
+    let (mut many_off, mut tree_ratio) = (vec![], vec![]);
     let (mut pg_one, mut pg_many) = (vec![], vec![]);
     for round in 1..=rounds {
         raw.push(raw_flush_per_event(append_n / 4, &value, false));
         raw_sync.push(raw_flush_per_event(append_n / 4, &value, true));
         one.push(store_appends(&rt, append_n / 4, 1));
-        many.push(store_appends(&rt, append_n, 32));
+        // Alternate which goes first, so that neither always meets a
+        // warmer machine.
+        let pair = |rt: &tokio::runtime::Runtime| {
+            Store::set_tree_off_for_benchmarks(true);
+            let off = store_appends(rt, append_n, 32);
+            Store::set_tree_off_for_benchmarks(false);
+            off
+        };
+        let (on, off) = if round % 2 == 1 {
+            let on = store_appends(&rt, append_n, 32);
+            (on, pair(&rt))
+        } else {
+            let off = pair(&rt);
+            (store_appends(&rt, append_n, 32), off)
+        };
+        many.push(on);
+        many_off.push(off);
+        tree_ratio.push(on / off);
+        println!(
+            "round {round}: store 32 appenders, tree on {on:.0}/s, tree off {off:.0}/s, on/off {:.3}",
+            on / off
+        );
         if let Some(url) = &pg {
             pg_one.push(pg_appends(&rt, url, append_n / 4, 1));
             pg_many.push(pg_appends(&rt, url, append_n, 32));
@@ -186,6 +210,11 @@ fn main() -> anyhow::Result<()> {
         "  store, 32 appenders                        {many:>10.0} events/s  ({:.2}x raw flush, {:.2}x raw flush+fdatasync)",
         many / raw,
         many / raw_sync
+    );
+    println!(
+        "  store, 32 appenders, Merkle tree off       {:>10.0} events/s  (tree on/off: median of the rounds' ratios {:.3})",
+        median(many_off),
+        median(tree_ratio)
     );
     println!("  store-1 {one:.0}");
     println!("  store-32 {many:.0}");
