@@ -152,11 +152,21 @@ fn main() -> anyhow::Result<()> {
     // The same appends with the Merkle tree off, measured beside each
     // round's: the tree's cost as a ratio within one run.
     let (mut many_off, mut tree_ratio) = (vec![], vec![]);
+    let mut one_ratio = vec![];
     let (mut pg_one, mut pg_many) = (vec![], vec![]);
     for round in 1..=rounds {
         raw.push(raw_flush_per_event(append_n / 4, &value, false));
         raw_sync.push(raw_flush_per_event(append_n / 4, &value, true));
-        one.push(store_appends(&rt, append_n / 4, 1));
+        let one_on = store_appends(&rt, append_n / 4, 1);
+        Store::set_tree_off_for_benchmarks(true);
+        let one_off = store_appends(&rt, append_n / 4, 1);
+        Store::set_tree_off_for_benchmarks(false);
+        one.push(one_on);
+        one_ratio.push(one_on / one_off);
+        println!(
+            "round {round}: store 1 appender, tree on {one_on:.0}/s, tree off {one_off:.0}/s, on/off {:.3}",
+            one_on / one_off
+        );
         // Alternate which goes first, so that neither always meets a
         // warmer machine.
         let pair = |rt: &tokio::runtime::Runtime| {
@@ -215,6 +225,10 @@ fn main() -> anyhow::Result<()> {
         "  store, 32 appenders, Merkle tree off       {:>10.0} events/s  (tree on/off: median of the rounds' ratios {:.3})",
         median(many_off),
         median(tree_ratio)
+    );
+    println!(
+        "  store, 1 appender: tree on/off, median of the rounds' ratios {:.3} (its inverse is the latency's)",
+        median(one_ratio)
     );
     println!("  store-1 {one:.0}");
     println!("  store-32 {many:.0}");
