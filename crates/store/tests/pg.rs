@@ -770,3 +770,61 @@ async fn a_killed_writer_loses_no_acknowledged_append() {
     assert_eq!(done.events[0].position, head.position + 1);
     verify_ok(&log).await;
 }
+
+/// On PostgreSQL too the Merkle tree follows the log (a builder in every
+/// `PgStore`), and the full walk checks each record against its leaf: a
+/// record rewritten together with its chain hash and the head, so that
+/// the chain alone cannot tell, is named.
+#[test]
+fn verify_names_a_record_rewritten_under_its_leaf() {
+    let Some(url) = pg_server::database_blocking("leaf_tamper") else {
+        return;
+    };
+    let store = pacta_store::pg::PgStore::connect(&url).unwrap();
+    for i in 1..=10 {
+        store
+            .append_blocking(append(stream(1), None, &[i]))
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.tree_size().unwrap() < 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tree does not follow"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The tree's root is the RFC 9162 root of the records' bytes.
+    let mut stored = Vec::new();
+    for p in 1..=10u64 {
+        let leaf = pacta_tlog::leaf_hash(&store.leaf_bytes(p).unwrap().unwrap());
+        stored.extend(pacta_tlog::stored_hashes_for_leaf_hash(p - 1, leaf, &stored).unwrap());
+    }
+    assert_eq!(
+        store.tree_root(10).unwrap(),
+        pacta_tlog::tree_hash(10, &stored).unwrap()
+    );
+    assert!(store.verify(&mut |_, _| {}).unwrap().ok);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(sql(
+        &url,
+        "ALTER TABLE log DISABLE TRIGGER log_append_only;
+         UPDATE log SET record = convert_to(replace(convert_from(record, 'UTF8'),
+             'event 10', 'event 1X'), 'UTF8') WHERE position = 10;
+         UPDATE log SET hash = sha256(prev_hash || record) WHERE position = 10;
+         UPDATE head SET hash = (SELECT hash FROM log WHERE position = 10);",
+    ))
+    .unwrap();
+    drop(store);
+    let store = pacta_store::pg::PgStore::connect(&url).unwrap();
+    let report = store.verify(&mut |_, _| {}).unwrap();
+    assert_eq!(report.first_bad_position, Some(10), "{report:?}");
+    assert!(
+        report.reason.as_deref().unwrap().contains("Merkle tree"),
+        "{report:?}"
+    );
+}

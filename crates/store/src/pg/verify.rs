@@ -95,6 +95,19 @@ async fn walk(
         )
         .await
         .db()?;
+    // The Merkle tree's leaves, in the same snapshot: each record it
+    // covers must hash to its leaf.
+    let leaves: i64 = tx
+        .query_one("SELECT leaves FROM tlog_size", &[])
+        .await
+        .db()?
+        .try_get(0)
+        .db()?;
+    let leaves = u64::try_from(leaves).unwrap_or(0);
+    let leaf_page = tx
+        .prepare("SELECT idx, hash FROM tlog_hashes WHERE idx = ANY($1)")
+        .await
+        .db()?;
     // The hash of the record before, when it was read.
     let mut prev = (from <= 1).then_some(Digest::ZERO);
     let mut next = from.max(1);
@@ -103,6 +116,18 @@ async fn walk(
             .query(&page, &[&sql_int(next), &sql_int(head.position), &PAGE])
             .await
             .db()?;
+        let wanted: Vec<i64> = (next..next + PAGE as u64)
+            .filter(|p| *p <= leaves)
+            .map(|p| sql_int(pacta_tlog::stored_hash_index(0, p - 1)))
+            .collect();
+        let mut held = std::collections::HashMap::new();
+        if !wanted.is_empty() {
+            for row in tx.query(&leaf_page, &[&wanted]).await.db()? {
+                let idx: i64 = row.try_get(0).db()?;
+                let hash: Vec<u8> = row.try_get(1).db()?;
+                held.insert(idx, hash);
+            }
+        }
         if rows.is_empty() {
             found.missing(next, head.position);
             prev = None;
@@ -175,6 +200,29 @@ async fn walk(
                 if let Some(reason) = wrong {
                     found.mismatch(position, || reason);
                     fits = false;
+                }
+            }
+            if fits && position <= leaves {
+                let leaf = pacta_tlog::leaf_hash(record);
+                let index = sql_int(pacta_tlog::stored_hash_index(0, position - 1));
+                match held.get(&index) {
+                    Some(h) if h.as_slice() == leaf.0.as_slice() => {}
+                    Some(_) => {
+                        found.mismatch(position, || {
+                            format!(
+                                "its bytes hash to the leaf {}, but the Merkle tree holds another \
+                                 for it: the record or the tree was rewritten",
+                                leaf.to_base64()
+                            )
+                        });
+                        fits = false;
+                    }
+                    None => {
+                        found.mismatch(position, || {
+                            "the Merkle tree covers it but holds no leaf for it".to_owned()
+                        });
+                        fits = false;
+                    }
                 }
             }
             if fits && found.first_bad.is_none() {
