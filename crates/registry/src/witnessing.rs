@@ -229,6 +229,7 @@ impl Witnesses {
         let Some(entry) = held.get_mut(witness) else {
             return Answer::Failed(format!("no witness named {witness:?}"));
         };
+        let before = entry.clone();
         let answer = match status {
             200 => match checkpoint_body(&checkpoint.note)
                 .and_then(|text| cosignature_line(&r.verifier, &text, body))
@@ -269,6 +270,11 @@ impl Witnesses {
         if let Answer::Failed(why) = &answer {
             entry.error = Some(why.clone());
         }
+        // The file is written (and synced) only when something changed: a
+        // witness that keeps refusing for one reason costs no writes.
+        if *entry == before {
+            return answer;
+        }
         if let Err(e) = self.save(&held) {
             return Answer::Failed(format!("cannot keep the cosignature: {e}"));
         }
@@ -278,8 +284,11 @@ impl Witnesses {
     /// Records that the witness could not be reached.
     pub fn unreachable(&self, witness: &str, why: &str) {
         let mut held = self.lock();
-        if let Some(entry) = held.get_mut(witness) {
-            entry.error = Some(format!("unreachable: {why}"));
+        let error = Some(format!("unreachable: {why}"));
+        if let Some(entry) = held.get_mut(witness)
+            && entry.error != error
+        {
+            entry.error = error;
             if let Err(e) = self.save(&held) {
                 tracing::warn!(error = %e, "cannot keep the witnesses' state");
             }
