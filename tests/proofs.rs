@@ -22,6 +22,26 @@ fn verify(bundle: &std::path::Path, key: &str, nowhere: &std::path::Path) -> std
     out
 }
 
+/// `pacta witness serve` of the log whose verifier key is `vkey`, in
+/// `wdir`: the process, its address and its verifier key.
+fn witness_of(
+    data: &std::path::Path,
+    wdir: &std::path::Path,
+    vkey: &str,
+) -> (std::process::Child, String, String) {
+    let (witness, waddr) = common::serving(
+        pacta(data)
+            .args(["witness", "serve", "--dir"])
+            .arg(wdir)
+            .args(["--name", "assembly.example/witness", "--log", vkey])
+            .args(["--listen", "127.0.0.1:0"]),
+    );
+    let wkey = ok(pacta(data).args(["witness", "key", "--dir"]).arg(wdir))
+        .trim()
+        .to_owned();
+    (witness, waddr, wkey)
+}
+
 #[test]
 fn a_bundle_verifies_offline_and_nothing_else_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -301,16 +321,7 @@ fn a_witness_cosigns_a_registry_as_it_grows() {
     let token = common::clerk_token(&data, "desk", "liberecky-kraj");
     let serve = common::serving;
     let (mut registry, addr) = serve(pacta(&data).args(["serve", "--listen", "127.0.0.1:0"]));
-    let (mut witness, waddr) = serve(
-        pacta(&data)
-            .args(["witness", "serve", "--dir"])
-            .arg(&wdir)
-            .args(["--name", "assembly.example/witness", "--log", &vkey])
-            .args(["--listen", "127.0.0.1:0"]),
-    );
-    let wkey = ok(pacta(&data).args(["witness", "key", "--dir"]).arg(&wdir))
-        .trim()
-        .to_owned();
+    let (mut witness, waddr, wkey) = witness_of(&data, &wdir, &vkey);
     let wkey = note::Verifier::from_vkey(&wkey).unwrap();
     let get = |path: &str| common::http::request(&addr, "GET", path, None, None).body;
     let submit =
@@ -381,16 +392,7 @@ fn a_registry_submits_its_checkpoints_to_its_witness_and_serves_the_cosignatures
     ok(pacta(&data).arg("init"));
     let vkey = ok(pacta(&data).args(["key", "show"])).trim().to_owned();
     let token = common::clerk_token(&data, "desk", "liberecky-kraj");
-    let (mut witness, waddr) = common::serving(
-        pacta(&data)
-            .args(["witness", "serve", "--dir"])
-            .arg(&wdir)
-            .args(["--name", "assembly.example/witness", "--log", &vkey])
-            .args(["--listen", "127.0.0.1:0"]),
-    );
-    let wkey = ok(pacta(&data).args(["witness", "key", "--dir"]).arg(&wdir))
-        .trim()
-        .to_owned();
+    let (mut witness, waddr, wkey) = witness_of(&data, &wdir, &vkey);
     let (mut registry, addr) = common::serving(
         pacta(&data)
             .args(["serve", "--listen", "127.0.0.1:0", "--witness"])
@@ -478,6 +480,26 @@ fn a_registry_submits_its_checkpoints_to_its_witness_and_serves_the_cosignatures
         stderr(&out)
     );
     assert!(!nowhere.exists());
+    common::stop(&mut registry);
+
+    // A registry that lost what its witness holds submits from 0, hears
+    // 409 and the size, and resubmits from there: cosigned again.
+    std::fs::remove_file(data.join("witnesses.json")).unwrap();
+    let (mut registry, addr) = common::serving(
+        pacta(&data)
+            .args(["serve", "--listen", "127.0.0.1:0", "--witness"])
+            .arg(format!("http://{waddr}={wkey}")),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let listed = common::http::request(&addr, "GET", "/api/v1/proofs/witnesses", None, None);
+        let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+        if listed[0]["size"] == 222 && listed[0]["cosignature"].is_string() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{listed}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     common::stop(&mut registry);
     witness.kill().unwrap();
     witness.wait().unwrap();

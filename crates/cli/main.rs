@@ -1886,18 +1886,7 @@ fn export_derived(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         Ok(())
     };
     if let Some(server) = running_server(data)? {
-        let mut after = 0;
-        loop {
-            let page: api::EventPage =
-                server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
-            for item in &page.items {
-                line(item)?;
-            }
-            match page.next_after {
-                Some(next) if !page.items.is_empty() => after = next,
-                _ => break,
-            }
-        }
+        each_remote_record(&server, line)?;
     } else {
         let registry = open_registry(data)?;
         let bar = progress_bar(registry.store().head().position, "export");
@@ -1915,19 +1904,28 @@ fn export_derived(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
 /// written as the local export writes it.
 fn export_remote(server: &remote::Remote, output: Option<&Path>, csv: bool) -> anyhow::Result<()> {
     let mut sink = Sink::new(output, csv)?;
+    each_remote_record(server, |item| sink.write(&api::record_in(item.clone())?))?;
+    sink.finish()
+}
+
+/// Calls `f` with every record the running server's log holds, oldest
+/// first, as `/api/v1/events` gives it (with `derived`), a page at a time.
+fn each_remote_record(
+    server: &remote::Remote,
+    mut f: impl FnMut(&serde_json::Value) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut after = 0;
     loop {
         let page: api::EventPage =
             server.get(&format!("/api/v1/events?after={after}&limit=1000"))?;
-        for item in page.items.iter().cloned() {
-            sink.write(&api::record_in(item)?)?;
+        for item in &page.items {
+            f(item)?;
         }
         match page.next_after {
             Some(next) if !page.items.is_empty() => after = next,
-            _ => break,
+            _ => return Ok(()),
         }
     }
-    sink.finish()
 }
 
 /// The store of a command that needs the log itself, or the running

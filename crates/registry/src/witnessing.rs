@@ -113,11 +113,7 @@ impl Witnesses {
     /// longer configured, or whose key changed, are dropped).
     pub fn open(dir: &Path, refs: Vec<WitnessRef>) -> Result<Witnesses, TransparencyError> {
         let file = dir.join(WITNESSES_FILE);
-        let mut stored: BTreeMap<String, Held> = match std::fs::read_to_string(&file) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| key_error(&file, e))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(key_error(&file, e)),
-        };
+        let mut stored = read_held(&file)?;
         let mut held = BTreeMap::new();
         for r in &refs {
             let name = r.verifier.name().to_owned();
@@ -155,11 +151,7 @@ impl Witnesses {
     /// while it is stopped.
     pub fn stored(dir: &Path) -> Result<Witnesses, TransparencyError> {
         let file = dir.join(WITNESSES_FILE);
-        let held = match std::fs::read_to_string(&file) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| key_error(&file, e))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(key_error(&file, e)),
-        };
+        let held = read_held(&file)?;
         Ok(Witnesses {
             refs: Vec::new(),
             file,
@@ -322,6 +314,15 @@ fn key_error(path: &Path, e: impl std::fmt::Display) -> TransparencyError {
     TransparencyError::Key {
         path: path.to_path_buf(),
         reason: e.to_string(),
+    }
+}
+
+/// What `file` says each witness cosigned (nothing, when it is absent).
+fn read_held(file: &Path) -> Result<BTreeMap<String, Held>, TransparencyError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| key_error(file, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(key_error(file, e)),
     }
 }
 

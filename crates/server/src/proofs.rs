@@ -360,80 +360,90 @@ pub(crate) async fn publish(state: AppState) {
         tick.tick().await;
         let s = state.clone();
         let signed = tokio::task::spawn_blocking(move || s.published.latest(&s, 0)).await;
-        let Ok(Ok(checkpoint)) = signed else {
-            continue;
-        };
-        let Some(witnesses) = state.published.witnesses.clone() else {
+        let (Ok(Ok(checkpoint)), Some(witnesses)) = (signed, state.published.witnesses.clone())
+        else {
             continue;
         };
         for witness in witnesses.refs() {
-            let name = witness.verifier.name().to_owned();
-            // One submission, and one more from the size a 409 names.
-            for _ in 0..2 {
-                let (s, w, n, c) = (
-                    state.clone(),
-                    witnesses.clone(),
-                    name.clone(),
-                    checkpoint.clone(),
-                );
-                let body =
-                    tokio::task::spawn_blocking(move || w.request(&s.registry, &n, &c)).await;
-                let body = match body {
-                    Ok(Ok(Some(body))) => body,
-                    Ok(Ok(None)) => break,
-                    Ok(Err(e)) => {
-                        tracing::warn!(witness = %name, error = %e, "cannot prepare a submission");
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(witness = %name, error = %e, "cannot prepare a submission");
-                        break;
-                    }
-                };
-                let before = witnesses.status().into_iter().find(|h| h.name == name);
-                let known_error = before.and_then(|h| h.error);
-                let answer = match submit(&client, &witness.url, body).await {
-                    Ok((status, text)) => {
-                        let (w, n, c) = (witnesses.clone(), name.clone(), checkpoint.clone());
-                        tokio::task::spawn_blocking(move || w.answered(&n, &c, status, &text))
-                            .await
-                            .unwrap_or_else(|e| Answer::Failed(e.to_string()))
-                    }
-                    Err(why) => {
-                        let (w, n, y) = (witnesses.clone(), name.clone(), why.clone());
-                        let _ = tokio::task::spawn_blocking(move || w.unreachable(&n, &y)).await;
-                        Answer::Failed(format!("unreachable: {why}"))
-                    }
-                };
-                match answer {
-                    Answer::Cosigned => {
-                        tracing::info!(witness = %name, size = checkpoint.size, "cosigned");
-                        break;
-                    }
-                    Answer::Resubmit => continue,
-                    Answer::Failed(why) => {
-                        // Said once per new reason, not every round.
-                        if known_error.as_deref() != Some(why.as_str()) {
-                            tracing::warn!(witness = %name, size = checkpoint.size,
-                                error = %why, "the witness did not cosign");
-                        }
-                        break;
-                    }
+            let name = witness.verifier.name();
+            let known_error = witnesses
+                .status()
+                .into_iter()
+                .find(|h| h.name == name)
+                .and_then(|h| h.error);
+            let answer = submit_to(&state, &witnesses, witness, &checkpoint, &client).await;
+            match answer {
+                Some(Answer::Cosigned) => {
+                    tracing::info!(witness = %name, size = checkpoint.size, "cosigned");
                 }
+                // Said once per new reason, not every round.
+                Some(Answer::Failed(why)) if known_error.as_deref() != Some(why.as_str()) => {
+                    tracing::warn!(witness = %name, size = checkpoint.size, error = %why,
+                        "the witness did not cosign");
+                }
+                // Nothing to submit, a known failure, or a second 409: the
+                // next round tries again.
+                _ => {}
             }
         }
     }
 }
 
+type WitnessClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<axum::body::Bytes>,
+>;
+
+/// Submits `checkpoint` to `witness` unless it cosigned it already
+/// (`None`), and once more from the size a 409 names: what came of it.
+/// A failure is said in the log once per new reason, by the caller.
+async fn submit_to(
+    state: &AppState,
+    witnesses: &Arc<Witnesses>,
+    witness: &pacta_registry::witnessing::WitnessRef,
+    checkpoint: &SignedCheckpoint,
+    client: &WitnessClient,
+) -> Option<Answer> {
+    let name = witness.verifier.name().to_owned();
+    let mut answer = None;
+    for _ in 0..2 {
+        let (s, w, n, c) = (
+            state.clone(),
+            witnesses.clone(),
+            name.clone(),
+            checkpoint.clone(),
+        );
+        let body = tokio::task::spawn_blocking(move || w.request(&s.registry, &n, &c))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let body = match body {
+            Ok(Some(body)) => body,
+            Ok(None) => return answer,
+            Err(e) => return Some(Answer::Failed(format!("cannot prepare a submission: {e}"))),
+        };
+        let (w, n, c) = (witnesses.clone(), name.clone(), checkpoint.clone());
+        let answered = match submit(client, &witness.url, body).await {
+            Ok((status, text)) => {
+                tokio::task::spawn_blocking(move || w.answered(&n, &c, status, &text)).await
+            }
+            Err(why) => {
+                let failed = Answer::Failed(format!("unreachable: {why}"));
+                tokio::task::spawn_blocking(move || w.unreachable(&n, &why))
+                    .await
+                    .map(|()| failed)
+            }
+        };
+        match answered.unwrap_or_else(|e| Answer::Failed(e.to_string())) {
+            Answer::Resubmit => answer = Some(Answer::Resubmit),
+            done => return Some(done),
+        }
+    }
+    answer
+}
+
 /// Posts `body` to the witness's `add-checkpoint`: its status and body.
-async fn submit(
-    client: &hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        http_body_util::Full<axum::body::Bytes>,
-    >,
-    url: &str,
-    body: String,
-) -> Result<(u16, String), String> {
+async fn submit(client: &WitnessClient, url: &str, body: String) -> Result<(u16, String), String> {
     use http_body_util::BodyExt as _;
     let request = axum::http::Request::post(format!("{url}/add-checkpoint"))
         .header(axum::http::header::CONTENT_TYPE, "text/plain")

@@ -50,31 +50,68 @@ pub(crate) struct Tree {
     meta: sled::Tree,
 }
 
-fn tlog_error(e: pacta_tlog::Error) -> Error {
+pub(crate) fn tlog_error(e: pacta_tlog::Error) -> Error {
     Error::Storage {
         reason: format!("the Merkle tree: {e}"),
         disk_full: false,
     }
 }
 
-/// Stored hashes: those in `new` (indexes from `base` on) first, then the
-/// database's.
-struct Overlay<'a> {
-    hashes: &'a sled::Tree,
-    base: u64,
-    new: &'a [Hash],
+/// Refuses a tree of `size` records where the stored hashes cover only
+/// `leaves`.
+pub(crate) fn covers(leaves: u64, size: u64) -> Result<(), Error> {
+    if size > leaves {
+        return Err(Error::Storage {
+            reason: format!(
+                "the Merkle tree covers {leaves} records so far, not {size}; \
+                 it follows the log behind the acknowledgement"
+            ),
+            disk_full: false,
+        });
+    }
+    Ok(())
 }
 
-impl HashReader for Overlay<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, pacta_tlog::Error> {
-        indexes
-            .iter()
-            .map(|&i| match i.checked_sub(self.base) {
-                Some(k) if (k as usize) < self.new.len() => Ok(self.new[k as usize]),
-                _ => read_one(self.hashes, i),
-            })
-            .collect()
+/// The stored hashes that leaves with these hashes add to a tree of
+/// `first` leaves, in stored-hash order from `stored_hash_count(first)`.
+/// `below(index)` reads a stored hash the tree holds already (only those
+/// of its left frontier are asked for).
+pub(crate) fn extend(
+    first: u64,
+    leaves: impl IntoIterator<Item = Hash>,
+    below: &dyn Fn(u64) -> Result<Hash, pacta_tlog::Error>,
+) -> Result<Vec<Hash>, Error> {
+    /// Stored hashes: those of the batch (indexes from `base` on) first,
+    /// then the tree's.
+    struct Overlay<'a> {
+        base: u64,
+        new: &'a [Hash],
+        below: &'a dyn Fn(u64) -> Result<Hash, pacta_tlog::Error>,
     }
+    impl HashReader for Overlay<'_> {
+        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, pacta_tlog::Error> {
+            indexes
+                .iter()
+                .map(|&i| match i.checked_sub(self.base) {
+                    Some(k) if (k as usize) < self.new.len() => Ok(self.new[k as usize]),
+                    _ => (self.below)(i),
+                })
+                .collect()
+        }
+    }
+    let base = pacta_tlog::stored_hash_count(first);
+    let mut new: Vec<Hash> = Vec::new();
+    for (i, leaf) in leaves.into_iter().enumerate() {
+        let reader = Overlay {
+            base,
+            new: &new,
+            below,
+        };
+        let hashes = pacta_tlog::stored_hashes_for_leaf_hash(first + i as u64, leaf, &reader)
+            .map_err(tlog_error)?;
+        new.extend(hashes);
+    }
+    Ok(new)
 }
 
 fn read_one(hashes: &sled::Tree, index: u64) -> Result<Hash, pacta_tlog::Error> {
@@ -134,17 +171,9 @@ impl Tree {
             return Ok(());
         }
         let base = pacta_tlog::stored_hash_count(first);
-        let mut new: Vec<Hash> = Vec::with_capacity(leaves.len() * 2 + 64);
-        for (i, leaf) in leaves.iter().enumerate() {
-            let reader = Overlay {
-                hashes: &self.hashes,
-                base,
-                new: &new,
-            };
-            let hashes = pacta_tlog::stored_hashes_for_leaf_hash(first + i as u64, *leaf, &reader)
-                .map_err(tlog_error)?;
-            new.extend(hashes);
-        }
+        let new = extend(first, leaves.iter().copied(), &|i| {
+            read_one(&self.hashes, i)
+        })?;
         // Chunk by chunk: the first keeps the hashes it held below `base`
         // (and drops any a crash left above it).
         let mut index = base;
@@ -221,17 +250,7 @@ impl Tree {
     }
 
     fn within(&self, size: u64) -> Result<(), Error> {
-        let leaves = self.leaves()?;
-        if size > leaves {
-            return Err(Error::Storage {
-                reason: format!(
-                    "the Merkle tree covers {leaves} records so far, not {size}; \
-                     it follows the log behind the acknowledgement"
-                ),
-                disk_full: false,
-            });
-        }
-        Ok(())
+        covers(self.leaves()?, size)
     }
 }
 

@@ -365,16 +365,7 @@ impl PgStore {
     ) -> Result<T, Error> {
         let log = self.log().clone();
         self.wait(async move {
-            let leaves = log.tree_leaves().await?;
-            if size > leaves {
-                return Err(Error::Storage {
-                    reason: format!(
-                        "the Merkle tree covers {leaves} records so far, not {size}; \
-                         it follows the log behind the acknowledgement"
-                    ),
-                    disk_full: false,
-                });
-            }
+            crate::tree::covers(log.tree_leaves().await?, size)?;
             log.with_hashes(f).await
         })
     }

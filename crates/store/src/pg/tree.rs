@@ -23,16 +23,10 @@ use pacta_tlog::{Hash, HashReader};
 
 use super::{Db, PgLog, sql_int};
 use crate::Error;
+use crate::tree::tlog_error;
 
 /// Records hashed and written per transaction while catching up.
 const BATCH: u64 = 4096;
-
-fn tlog_error(e: pacta_tlog::Error) -> Error {
-    Error::Storage {
-        reason: format!("the Merkle tree: {e}"),
-        disk_full: false,
-    }
-}
 
 /// A reader over hashes fetched beforehand; notes what it lacked.
 #[derive(Default)]
@@ -58,27 +52,13 @@ impl HashReader for Fetched {
     }
 }
 
-/// Hashes at stored indexes: the batch being written first, then those
-/// fetched from the database.
-struct Overlay<'a> {
-    base: u64,
-    new: &'a [Hash],
-    fetched: &'a HashMap<u64, Hash>,
-}
-
-impl HashReader for Overlay<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, pacta_tlog::Error> {
-        indexes
-            .iter()
-            .map(|&i| match i.checked_sub(self.base) {
-                Some(k) if (k as usize) < self.new.len() => Ok(self.new[k as usize]),
-                _ => self
-                    .fetched
-                    .get(&i)
-                    .copied()
-                    .ok_or(pacta_tlog::Error::MissingHash(i)),
-            })
-            .collect()
+/// Reads a stored hash among those fetched.
+fn among(fetched: &HashMap<u64, Hash>) -> impl Fn(u64) -> Result<Hash, pacta_tlog::Error> + '_ {
+    |i| {
+        fetched
+            .get(&i)
+            .copied()
+            .ok_or(pacta_tlog::Error::MissingHash(i))
     }
 }
 
@@ -210,22 +190,11 @@ impl PgLog {
         }
         let fetched = self.fetch(&frontier(first)).await?;
         let base = pacta_tlog::stored_hash_count(first);
-        let mut new: Vec<Hash> = Vec::with_capacity(rows.len() * 2 + 64);
-        for (i, row) in rows.iter().enumerate() {
-            let record: Vec<u8> = row.try_get(0).db()?;
-            let reader = Overlay {
-                base,
-                new: &new,
-                fetched: &fetched,
-            };
-            let hashes = pacta_tlog::stored_hashes_for_leaf_hash(
-                first + i as u64,
-                pacta_tlog::leaf_hash(&record),
-                &reader,
-            )
-            .map_err(tlog_error)?;
-            new.extend(hashes);
-        }
+        let leaves = rows
+            .iter()
+            .map(|row| Ok(pacta_tlog::leaf_hash(row.try_get::<_, &[u8]>(0).db()?)))
+            .collect::<Result<Vec<Hash>, Error>>()?;
+        let new = crate::tree::extend(first, leaves, &among(&fetched))?;
         let leaves = first + rows.len() as u64;
         let mut client = self.client().await?;
         let tx = client.transaction().await.db()?;
@@ -303,16 +272,8 @@ mod tests {
                 .into_iter()
                 .map(|i| (i, stored[i as usize]))
                 .collect();
-            let mut new: Vec<Hash> = Vec::new();
-            for n in first..first + 1 + first % 37 * 11 {
-                let reader = Overlay {
-                    base,
-                    new: &new,
-                    fetched: &fetched,
-                };
-                let more = pacta_tlog::stored_hashes_for_leaf_hash(n, leaf(n), &reader).unwrap();
-                new.extend(more);
-            }
+            let batch = (first..first + 1 + first % 37 * 11).map(leaf);
+            let new = crate::tree::extend(first, batch, &among(&fetched)).unwrap();
             assert_eq!(new, stored[base as usize..base as usize + new.len()]);
         }
     }
